@@ -1,0 +1,68 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# `make check`: the lint gates, then the selftests on every kernel of the
+# matrix, then one line of totals across all of them:
+#   N passed, N failed, N skipped
+# Every gate and every kernel runs even after a failure, so one run shows
+# everything that is wrong. Exits non-zero on any failure.
+#
+# Environment: KERNELS (space-separated subset of the matrix).
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+"$ROOT/scripts/deps.sh" || exit 1
+"$ROOT/scripts/fetch-tools.sh" || exit 1
+
+passed=0
+failed=0
+skipped=0
+failures=""
+gate() { # name command...
+	local name=$1
+	shift
+	if "$@"; then
+		passed=$((passed + 1))
+		echo "ok: $name"
+	else
+		failed=$((failed + 1))
+		failures="$failures $name"
+		echo "FAILED: $name"
+	fi
+}
+
+tools=$BUILD/kernel-tools/scripts
+kernel_sources() { ls "$ROOT"/src/*.[ch] "$ROOT"/uapi/linux/cmamem.h; }
+checkpatch() {
+	local out
+	out=$(perl "$tools/checkpatch.pl" --strict --no-tree --quiet --show-types \
+		-f $(kernel_sources) 2>&1)
+	local status=$?
+	[ -n "$out" ] && echo "$out"
+	return $status
+}
+kerneldoc() {
+	perl "$tools/kernel-doc" -none -Werror $(kernel_sources)
+}
+
+gate checkpatch checkpatch
+gate kernel-doc kerneldoc
+[ -x "$ROOT/scripts/dt-check.sh" ] && gate dt-schema "$ROOT/scripts/dt-check.sh" "" "$BUILD/dt"
+
+for target in ${KERNELS:-$ALL_TARGETS}; do
+	result=$BUILD/results/$target.result
+	rm -f "$result"
+	"$ROOT/scripts/vm-run.sh" "$target" check || failures="$failures $target"
+	if [ -f "$result" ]; then
+		# passed=N failed=N skipped=N, written by vm-run.sh
+		passed=$((passed + $(sed -n 's/.*passed=\([0-9]*\).*/\1/p' "$result")))
+		failed=$((failed + $(sed -n 's/.*failed=\([0-9]*\).*/\1/p' "$result")))
+		skipped=$((skipped + $(sed -n 's/.*skipped=\([0-9]*\).*/\1/p' "$result")))
+	else
+		# It failed before the guest booted (a fetch or a build).
+		failed=$((failed + 1))
+	fi
+done
+
+[ -n "$failures" ] && echo "failed:$failures"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ] && [ -z "$failures" ]

@@ -1,0 +1,64 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared definitions for the cmamem build and VM scripts. Sourced, not run.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${BUILD:-$ROOT/build}
+DEBS=$BUILD/debs
+KERNELS=$BUILD/kernels
+
+# The kernel matrix. Each target is a Debian kernel: its metapackage (which
+# names the current ABI), its Debian architecture, and how QEMU boots it.
+ALL_TARGETS="arm64-6.1 arm64-6.12 arm64-6.12-16k amd64-6.1"
+
+die() { echo "error: $*" >&2; exit 1; }
+log() { echo "==> $*" >&2; }
+
+# target_info TARGET: sets META, DEB_ARCH, ARCH, CROSS_COMPILE, QEMU,
+# QEMU_MACHINE, QEMU_CPU, CONSOLE, SELFTEST_ARCHES for TARGET.
+target_info() {
+	case "$1" in
+	arm64-6.1) META=linux-image-arm64 ;;
+	arm64-6.12) META=linux-image-6.12-arm64 ;;
+	arm64-6.12-16k) META=linux-image-6.12-arm64-16k ;;
+	amd64-6.1) META=linux-image-amd64 ;;
+	*) die "unknown target '$1' (known: $ALL_TARGETS)" ;;
+	esac
+	case "$1" in
+	arm64-*)
+		DEB_ARCH=arm64
+		ARCH=arm64
+		CROSS_COMPILE=aarch64-linux-gnu-
+		QEMU=qemu-system-aarch64
+		QEMU_MACHINE=virt
+		CONSOLE=ttyAMA0
+		# cortex-a57 has no 16 KiB granule; "max" without pointer
+		# authentication's slow TCG emulation is the fast choice there.
+		case "$1" in
+		*-16k) QEMU_CPU=max,pauth-impdef=on ;;
+		*) QEMU_CPU=cortex-a57 ;;
+		esac
+		;;
+	amd64-*)
+		DEB_ARCH=amd64
+		ARCH=x86_64
+		CROSS_COMPILE=
+		QEMU=qemu-system-x86_64
+		QEMU_MACHINE=q35
+		QEMU_CPU=max
+		CONSOLE=ttyS0
+		;;
+	esac
+}
+
+# Selftest builds: name, compiler.
+selftest_cc() {
+	case "$1" in
+	aarch64) echo aarch64-linux-gnu-gcc ;;
+	armhf) echo arm-linux-gnueabihf-gcc ;;
+	x86_64) echo gcc ;;
+	*) die "unknown selftest arch '$1'" ;;
+	esac
+}
+
+# The kernel directory of TARGET, once fetched.
+kernel_dir() { echo "$KERNELS/$1"; }

@@ -1,0 +1,154 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Boot one kernel of the matrix in QEMU (software emulation) with cmamem and
+# its selftests in a busybox initramfs.
+#
+# Usage: vm-run.sh TARGET check|demo|shell
+#
+# check: runs every selftest suite, unloads the module, checks CmaFree and
+#	the kernel log, and writes build/results/TARGET.result with the
+#	counts. Exits non-zero when anything failed, the kernel printed a
+#	report, or the guest did not report back in time.
+# demo:  runs scripts/guest/demo.sh with the cmamem command.
+# shell: an interactive shell on the board.
+#
+# Environment: CMAMEM_VM_TIMEOUT (seconds, default 900), CMAMEM_PARAMS
+# (extra module parameters, space separated), CMAMEM_KERNEL_IMAGE,
+# CMAMEM_MODULE (override the kernel image / module, for custom kernels).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+target=${1:?usage: vm-run.sh TARGET check|demo|shell}
+mode=${2:?usage: vm-run.sh TARGET check|demo|shell}
+target_info "$target"
+"$ROOT/scripts/deps.sh"
+"$ROOT/scripts/fetch-tools.sh"
+"$ROOT/scripts/fetch-kernel.sh" "$target"
+. "$(kernel_dir "$target")/env"
+IMAGE=${CMAMEM_KERNEL_IMAGE:-$IMAGE}
+
+vm=$BUILD/vm/$target
+rm -rf "$vm"
+mkdir -p "$vm/initramfs"/{bin,cmamem,lib/modules,selftests,usr/bin} "$BUILD/results" "$BUILD/logs"
+
+module=${CMAMEM_MODULE:-$("$ROOT/scripts/build-module.sh" "$target")}
+cp "$module" "$vm/initramfs/cmamem/cmamem.ko"
+
+case "$ARCH" in
+arm64)
+	cp "$BUILD/busybox-arm64/bin/busybox" "$vm/initramfs/bin/busybox"
+	# armhf binaries exercise compat_ioctl on the 64-bit kernel.
+	suites="aarch64 armhf"
+	tool_arch=aarch64
+	;;
+x86_64)
+	cp /bin/busybox "$vm/initramfs/bin/busybox"
+	suites="x86_64"
+	tool_arch=x86_64
+	;;
+esac
+
+for suite in $suites; do
+	out=$BUILD/selftests/$suite
+	make -s -C "$ROOT/selftests" CC="$(selftest_cc "$suite")" OUTPUT="$out" \
+		KSFT_INCLUDE="$BUILD/kernel-tools/include" UAPI_INCLUDE="$ROOT/uapi" all >&2
+	make -s -C "$ROOT/selftests" OUTPUT="$out" INSTALL_PATH="$vm/initramfs/selftests/$suite" \
+		KSFT_INCLUDE="$BUILD/kernel-tools/include" UAPI_INCLUDE="$ROOT/uapi" install >&2
+done
+if [ -f "$ROOT/userspace/Makefile" ]; then
+	out=$BUILD/userspace/$tool_arch
+	make -s -C "$ROOT/userspace" CC="$(selftest_cc "$tool_arch")" OUTPUT="$out" >&2
+	cp "$out/cmamem" "$vm/initramfs/usr/bin/cmamem"
+fi
+ln -s busybox "$vm/initramfs/bin/sh"
+cp "$ROOT/scripts/guest/init" "$vm/initramfs/init"
+cp "$ROOT/scripts/guest/demo.sh" "$vm/initramfs/demo.sh"
+chmod +x "$vm/initramfs/init"
+
+# Kernel modules from the Debian image, with their dependencies, loaded by
+# /init in dependency order (modules.dep lists a module's dependencies,
+# nearest first; built-in ones are simply absent).
+want="virtio_mmio virtio_pci virtio_blk ${CMAMEM_EXTRA_MODULES:-}"
+: >"$vm/order"
+add_module() { # path relative to MODDIR
+	local rel=$1 dep
+	grep -qxF "$rel" "$vm/order" && return 0
+	for dep in $(awk -v m="$rel:" '$1 == m { $1 = ""; print }' "$MODDIR/modules.dep"); do
+		add_module "$dep"
+	done
+	echo "$rel" >>"$vm/order"
+}
+for name in $want; do
+	rel=$(awk -F: -v n="$name" '{ f = $1; sub(".*/", "", f); sub("\\.ko.*", "", f); gsub("-", "_", f); if (f == n) print $1 }' "$MODDIR/modules.dep")
+	[ -n "$rel" ] && add_module "$rel"
+done
+while read -r rel; do
+	dest=$vm/initramfs/lib/modules/$(basename "${rel%.xz}")
+	case "$rel" in
+	*.xz) xz -dc "$MODDIR/$rel" >"$dest" ;;
+	*) cp "$MODDIR/$rel" "$dest" ;;
+	esac
+	echo "/lib/modules/$(basename "$dest")" >>"$vm/initramfs/lib/modules/load-order"
+done <"$vm/order"
+
+(cd "$vm/initramfs" && find . | cpio -o -H newc -R 0:0 --quiet | gzip -1) >"$vm/initramfs.cpio.gz"
+truncate -s 16M "$vm/scratch.img"
+
+memory=1024
+qemu_args=(-M "$QEMU_MACHINE" -cpu "$QEMU_CPU" -smp 2 -m "$memory" -nographic -no-reboot)
+case "$ARCH" in
+arm64)
+	# QEMU's own DTB for exactly this machine, our pools on top, repacked
+	# (the dumped blob is padded to 1 MiB and the kernel hangs on it).
+	"$QEMU" "${qemu_args[@]}" -machine dumpdtb="$vm/virt.dtb" >/dev/null 2>&1
+	dtc -@ -q -I dts -O dtb -o "$vm/pools.dtbo" "$ROOT/dts/qemu-virt-cmamem.dtso"
+	fdtoverlay -i "$vm/virt.dtb" -o "$vm/merged.dtb" "$vm/pools.dtbo"
+	dtc -q -I dtb -O dtb -o "$vm/board.dtb" "$vm/merged.dtb"
+	qemu_args+=(-dtb "$vm/board.dtb"
+		-drive if=none,file="$vm/scratch.img",format=raw,id=scratch
+		-device virtio-blk-device,drive=scratch)
+	;;
+x86_64)
+	qemu_args+=(-drive if=virtio,file="$vm/scratch.img",format=raw)
+	;;
+esac
+
+params=$(echo "legacy=1 ${CMAMEM_PARAMS:-}" | xargs | tr ' ' ',')
+append="console=$CONSOLE panic_on_warn=1 oops=panic panic=-1 cmamem_harness=$mode cmamem_params=$params"
+[ "$mode" = check ] || append="$append quiet"
+qemu_args+=(-kernel "$IMAGE" -initrd "$vm/initramfs.cpio.gz" -append "$append")
+
+log="$BUILD/logs/$target-$mode.log"
+if [ "$mode" = shell ]; then
+	exec "$QEMU" "${qemu_args[@]}"
+fi
+
+log "$target: booting ($mode); console log in ${log#$ROOT/}"
+start=$(date +%s)
+timeout -s KILL "${CMAMEM_VM_TIMEOUT:-900}" "$QEMU" "${qemu_args[@]}" </dev/null >"$log" 2>&1 || true
+elapsed=$(( $(date +%s) - start ))
+tr -d '\r' <"$log" >"$log.tmp" && mv "$log.tmp" "$log"
+
+if [ "$mode" = demo ]; then
+	sed -n '/^CMAMEM-DEMO-BEGIN/,/^CMAMEM-DEMO-END/p' "$log" | grep -v '^CMAMEM-DEMO-'
+	grep -q '^CMAMEM-DEMO-END' "$log" || die "the demo did not finish (see ${log#$ROOT/})"
+	exit 0
+fi
+
+result=$(grep -a '^CMAMEM-RESULT:' "$log" | tail -n 1 || true)
+grep -a -E '^(CMAMEM-TESTS|CMAMEM-FAIL|CMAMEM-LEDGER|not ok)' "$log" | sed "s/^/  [$target] /" >&2 || true
+if [ -z "$result" ]; then
+	# No report: the guest panicked, hung or was killed. Say which.
+	grep -a -E 'Kernel panic|BUG:|WARNING:|Oops' "$log" | head -n 5 >&2 || true
+	echo "passed=0 failed=1 skipped=0" >"$BUILD/results/$target.result"
+	die "$target: the guest gave no result after ${elapsed}s: it panicked, hung or was killed at the ${CMAMEM_VM_TIMEOUT:-900}s limit (see ${log#$ROOT/})"
+fi
+passed=$(echo "$result" | sed -n 's/.* passed=\([0-9]*\).*/\1/p')
+failed=$(echo "$result" | sed -n 's/.* failed=\([0-9]*\).*/\1/p')
+skipped=$(echo "$result" | sed -n 's/.* skipped=\([0-9]*\).*/\1/p')
+verdict=$(echo "$result" | sed -n 's/.* verdict=\([A-Z]*\).*/\1/p')
+# A harness-level failure (report, leak, rmmod) counts as one more failure.
+[ "$verdict" = PASS ] || [ "$failed" -gt 0 ] || failed=1
+echo "passed=$passed failed=$failed skipped=$skipped" >"$BUILD/results/$target.result"
+log "$target: $passed passed, $failed failed, $skipped skipped in ${elapsed}s ($verdict)"
+[ "$verdict" = PASS ]

@@ -1,0 +1,390 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * cmamem: physically contiguous memory from CMA for user space.
+ *
+ * Every pool is a character device: /dev/cmamem for the kernel's default
+ * CMA area and /dev/cmamem-<name> for each device-tree pool. A process opens
+ * a pool, allocates named blocks in it, maps them with mmap(MAP_SHARED) at
+ * the offset the driver returns, and hands the block's DMA address to a
+ * hardware engine.
+ *
+ * All ioctls are extensible in the way iommufd's are: every argument struct
+ * starts with a __u32 @size that user space sets to sizeof() of the struct
+ * it was compiled with. The kernel accepts any @size from the first
+ * release's struct size upwards; bytes beyond what the kernel knows must be
+ * zero, or the ioctl fails with E2BIG. Output fields are written only as far
+ * as @size reaches. Reserved fields and unknown flags must be zero.
+ *
+ * Errors common to every ioctl:
+ *
+ * - ENOTTY: the command is not a cmamem command.
+ * - EFAULT: the argument pointer, or part of the struct, is not accessible.
+ * - EINVAL: @size is smaller than the first release's struct, a flag not
+ *   defined here is set, or a __reserved field is not zero.
+ * - E2BIG: @size is larger than the kernel's struct and the extra bytes are
+ *   not all zero.
+ *
+ * mmap() of a pool fd maps (part of) one block: the offset is a handle's
+ * @mmap_offset plus a multiple of the page size, and the range must end
+ * inside the same block. Offsets belong to the open file that holds the
+ * handle. A mapping keeps its block alive after the handle is freed and the
+ * fd is closed. mmap() fails with:
+ *
+ * - EINVAL: the mapping is not MAP_SHARED.
+ * - EPERM: PROT_EXEC was asked (blocks are never executable).
+ * - ENXIO: the offset is not inside a block this file holds a handle on, or
+ *   the range runs past the end of that block.
+ * - EACCES: PROT_WRITE on a file not open for writing.
+ *
+ * A mapping cannot grow with mremap(), and is left out of core dumps.
+ */
+#ifndef _UAPI_LINUX_CMAMEM_H
+#define _UAPI_LINUX_CMAMEM_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+/* Not claimed in Documentation/userspace-api/ioctl/ioctl-number.rst. */
+#define CMAMEM_TYPE 0xB2
+
+/*
+ * Size of every name field, including the terminating NUL: a name is 1 to
+ * 31 printable ASCII characters (0x21..0x7e, so no spaces), followed by NUL
+ * bytes up to the end of the field.
+ */
+#define CMAMEM_NAME_SIZE 32
+
+/**
+ * enum cmamem_mode - how the CPU sees a block
+ * @CMAMEM_MODE_COHERENT: dma_alloc_coherent(). No cache maintenance is ever
+ *	needed. On systems where DMA is not cache-coherent the CPU mapping is
+ *	uncached, which makes CPU reads slow.
+ * @CMAMEM_MODE_WRITECOMBINE: dma_alloc_wc(). Writes are buffered and
+ *	combined; reads are uncached. Good for buffers the CPU fills and a
+ *	device reads. %CMAMEM_IOCTL_SYNC with %CMAMEM_SYNC_FOR_DEVICE drains
+ *	the write buffer.
+ * @CMAMEM_MODE_CACHED: cacheable pages with struct pages behind them
+ *	(dma_alloc_pages()). CPU access is fast; the caller must call
+ *	%CMAMEM_IOCTL_SYNC around device access. The mapping is page-backed,
+ *	so get_user_pages() works on it (O_DIRECT, V4L2 USERPTR). Not
+ *	available on carveout pools, which have no struct pages.
+ *
+ * Zero is not a mode: every allocation names its mode explicitly.
+ */
+enum cmamem_mode {
+	CMAMEM_MODE_COHERENT = 1,
+	CMAMEM_MODE_WRITECOMBINE = 2,
+	CMAMEM_MODE_CACHED = 3,
+};
+
+/**
+ * enum cmamem_alloc_flags - flags for &struct cmamem_alloc and
+ *	&struct cmamem_attach
+ * @CMAMEM_MAP: also map the whole block into the caller, shared and
+ *	readable and writable, and return the address in @user_address.
+ *	The fd must then be open for reading and writing.
+ */
+enum cmamem_alloc_flags {
+	CMAMEM_MAP = 1 << 0,
+};
+
+/**
+ * enum cmamem_reply_flags - flags the kernel reports in @out_flags
+ * @CMAMEM_ADDRESS_WITHHELD: the caller may not see DMA or physical
+ *	addresses (it lacks CAP_SYS_RAWIO and is not in the module's
+ *	address_group), so @dma_address and @physical_address are 0.
+ */
+enum cmamem_reply_flags {
+	CMAMEM_ADDRESS_WITHHELD = 1 << 0,
+};
+
+/**
+ * struct cmamem_alloc - ioctl(CMAMEM_IOCTL_ALLOC)
+ * @size: sizeof(struct cmamem_alloc)
+ * @flags: 0 or %CMAMEM_MAP
+ * @length: in: bytes wanted, not 0; out: rounded up to whole pages
+ * @alignment: in: alignment of the DMA address in bytes: 0 for one page, or
+ *	a power of two at least the page size
+ * @mode: in: an &enum cmamem_mode
+ * @handle: out: the caller's handle on the block, valid on this open file
+ * @mmap_offset: out: pass to mmap() to map the block (or a part of it)
+ * @dma_address: out: the address a device uses to reach the block
+ * @physical_address: out: the CPU physical address of the block
+ * @user_address: out: with %CMAMEM_MAP, where the block is mapped; else 0
+ * @out_flags: out: &enum cmamem_reply_flags
+ * @__reserved: must be 0
+ * @name: in: the block's name, unique within the pool (see %CMAMEM_NAME_SIZE)
+ *
+ * Allocates a physically contiguous block from the pool and gives the
+ * caller a handle on it. The block is freed when its last handle is freed
+ * and its last mapping and dma-buf are gone.
+ *
+ * Errors:
+ *
+ * - EINVAL: @length is 0, @alignment is not 0 or a power of two of at
+ *   least the page size, @mode is not an &enum cmamem_mode, or @name is
+ *   empty, not NUL-terminated within its field, holds a character outside
+ *   0x21..0x7e, or has non-zero bytes after its NUL.
+ * - EEXIST: a block of that name already exists in this pool.
+ * - EFBIG: @length (rounded to pages and to @alignment) is larger than the
+ *   module's max_block_size, than the pool's size, or than the address
+ *   space can hold.
+ * - EDQUOT: the block would take this open file past the module's
+ *   fd_quota_bytes.
+ * - EMFILE: this open file already holds fd_max_blocks handles.
+ * - EOPNOTSUPP: %CMAMEM_MODE_CACHED was asked of a carveout pool.
+ * - ENOMEM: the pool has no contiguous run that large (the kernel log says
+ *   how much was asked and how much the pool has), or kernel memory ran out.
+ * - EACCES: %CMAMEM_MAP was asked on a file not open for writing.
+ * - On a %CMAMEM_MAP failure, mmap()'s errors; the block is then freed.
+ */
+struct cmamem_alloc {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 length;
+	__aligned_u64 alignment;
+	__u32 mode;
+	__u32 handle;
+	__aligned_u64 mmap_offset;
+	__aligned_u64 dma_address;
+	__aligned_u64 physical_address;
+	__aligned_u64 user_address;
+	__u32 out_flags;
+	__u32 __reserved;
+	char name[CMAMEM_NAME_SIZE];
+};
+
+/**
+ * struct cmamem_attach - ioctl(CMAMEM_IOCTL_ATTACH)
+ * @size: sizeof(struct cmamem_attach)
+ * @flags: 0 or %CMAMEM_MAP
+ * @name: in: name of an existing block in this pool
+ * @handle: out: the caller's new handle on the block
+ * @mode: out: the block's &enum cmamem_mode
+ * @length: out: the block's length in bytes
+ * @mmap_offset: out: pass to mmap() to map the block
+ * @dma_address: out: as in &struct cmamem_alloc
+ * @physical_address: out: as in &struct cmamem_alloc
+ * @user_address: out: with %CMAMEM_MAP, where the block is mapped; else 0
+ * @out_flags: out: &enum cmamem_reply_flags
+ * @__reserved: must be 0
+ *
+ * Gives the caller a new handle on a block another handle (maybe in another
+ * process) created. Each ATTACH returns a new handle, which the caller
+ * frees like any other.
+ *
+ * Errors:
+ *
+ * - EINVAL: @name is not a valid name (as in &struct cmamem_alloc).
+ * - ENOENT: no block of that name exists in this pool.
+ * - EPERM: the block belongs to another user and the caller lacks
+ *   CAP_SYS_ADMIN.
+ * - EMFILE, EDQUOT: as in &struct cmamem_alloc; an attached block counts
+ *   against the attaching file's quotas.
+ * - ENOMEM, EACCES: as in &struct cmamem_alloc.
+ */
+struct cmamem_attach {
+	__u32 size;
+	__u32 flags;
+	char name[CMAMEM_NAME_SIZE];
+	__u32 handle;
+	__u32 mode;
+	__aligned_u64 length;
+	__aligned_u64 mmap_offset;
+	__aligned_u64 dma_address;
+	__aligned_u64 physical_address;
+	__aligned_u64 user_address;
+	__u32 out_flags;
+	__u32 __reserved;
+};
+
+/**
+ * struct cmamem_free - ioctl(CMAMEM_IOCTL_FREE)
+ * @size: sizeof(struct cmamem_free)
+ * @flags: must be 0
+ * @handle: in: the handle to drop
+ * @__reserved: must be 0
+ *
+ * Drops the caller's handle. Its mmap offset stops working at once. When a
+ * block's last handle is dropped its name is free for reuse at once; its
+ * memory goes back to the pool when its last mapping and dma-buf are gone
+ * too, so existing mappings stay valid until munmap().
+ *
+ * Errors:
+ *
+ * - ENOENT: @handle is not a handle of this open file.
+ */
+struct cmamem_free {
+	__u32 size;
+	__u32 flags;
+	__u32 handle;
+	__u32 __reserved;
+};
+
+/**
+ * enum cmamem_sync_flags - direction of &struct cmamem_sync
+ * @CMAMEM_SYNC_FOR_CPU: a device wrote the range; make it visible to the
+ *	CPU (invalidate the CPU caches for it). Call before the CPU reads.
+ * @CMAMEM_SYNC_FOR_DEVICE: the CPU wrote the range; make it visible to
+ *	devices (write back the CPU caches, drain write-combine buffers).
+ *	Call before a device reads.
+ */
+enum cmamem_sync_flags {
+	CMAMEM_SYNC_FOR_CPU = 1 << 0,
+	CMAMEM_SYNC_FOR_DEVICE = 1 << 1,
+};
+
+/**
+ * struct cmamem_sync - ioctl(CMAMEM_IOCTL_SYNC)
+ * @size: sizeof(struct cmamem_sync)
+ * @flags: exactly one of &enum cmamem_sync_flags
+ * @handle: in: the block
+ * @__reserved: must be 0
+ * @offset: in: first byte of the range, from the start of the block
+ * @length: in: bytes in the range, not 0
+ *
+ * Does the cache maintenance a cached block needs around device access.
+ * The range is widened to whole cache lines by the kernel. On coherent
+ * blocks it does nothing; on write-combine blocks %CMAMEM_SYNC_FOR_DEVICE
+ * drains the CPU's write buffers. It always validates its arguments, so a
+ * program that works on a coherent block also works on a cached one.
+ *
+ * Errors:
+ *
+ * - EINVAL: @flags is not exactly one direction, @length is 0, or the range
+ *   does not lie inside the block (checked without overflow).
+ * - ENOENT: @handle is not a handle of this open file.
+ */
+struct cmamem_sync {
+	__u32 size;
+	__u32 flags;
+	__u32 handle;
+	__u32 __reserved;
+	__aligned_u64 offset;
+	__aligned_u64 length;
+};
+
+/**
+ * struct cmamem_block_info - ioctl(CMAMEM_IOCTL_BLOCK_INFO)
+ * @size: sizeof(struct cmamem_block_info)
+ * @flags: must be 0
+ * @handle: in: the block
+ * @mode: out: its &enum cmamem_mode
+ * @length: out: its length in bytes
+ * @alignment: out: the alignment it was allocated with
+ * @mmap_offset: out: this handle's mmap offset
+ * @dma_address: out: as in &struct cmamem_alloc
+ * @physical_address: out: as in &struct cmamem_alloc
+ * @handles: out: handles on the block, in every process
+ * @mappings: out: mappings (VMAs) of the block, in every process
+ * @dma_bufs: out: live dma-bufs exported from the block
+ * @out_flags: out: &enum cmamem_reply_flags
+ * @owner_uid: out: the user who allocated it
+ * @__reserved: must be 0
+ * @name: out: its name
+ * @pool: out: the name of its pool ("default" for /dev/cmamem)
+ *
+ * Errors:
+ *
+ * - ENOENT: @handle is not a handle of this open file.
+ */
+struct cmamem_block_info {
+	__u32 size;
+	__u32 flags;
+	__u32 handle;
+	__u32 mode;
+	__aligned_u64 length;
+	__aligned_u64 alignment;
+	__aligned_u64 mmap_offset;
+	__aligned_u64 dma_address;
+	__aligned_u64 physical_address;
+	__u32 handles;
+	__u32 mappings;
+	__u32 dma_bufs;
+	__u32 out_flags;
+	__u32 owner_uid;
+	__u32 __reserved;
+	char name[CMAMEM_NAME_SIZE];
+	char pool[CMAMEM_NAME_SIZE];
+};
+
+/**
+ * enum cmamem_pool_flags - what a pool is, in &struct cmamem_pool_info
+ * @CMAMEM_POOL_DEFAULT: the kernel's default DMA area (/dev/cmamem)
+ * @CMAMEM_POOL_CMA: blocks come from a CMA area (for the default pool: the
+ *	kernel has CMA; without it the page allocator serves blocks)
+ * @CMAMEM_POOL_CARVEOUT: blocks come from a no-map carveout
+ * @CMAMEM_POOL_TOTAL_KNOWN: @total_bytes and @free_bytes are the pool's
+ *	own. When clear (the default pool), the kernel does not tell modules
+ *	the size of its default CMA area: @total_bytes is 0 and @free_bytes
+ *	is the free CMA memory of the whole system (CmaFree).
+ * @CMAMEM_POOL_CACHED: %CMAMEM_MODE_CACHED blocks can be allocated here
+ */
+enum cmamem_pool_flags {
+	CMAMEM_POOL_DEFAULT = 1 << 0,
+	CMAMEM_POOL_CMA = 1 << 1,
+	CMAMEM_POOL_CARVEOUT = 1 << 2,
+	CMAMEM_POOL_TOTAL_KNOWN = 1 << 3,
+	CMAMEM_POOL_CACHED = 1 << 4,
+};
+
+/**
+ * struct cmamem_pool_info - ioctl(CMAMEM_IOCTL_POOL_INFO)
+ * @size: sizeof(struct cmamem_pool_info)
+ * @flags: must be 0
+ * @pool_flags: out: &enum cmamem_pool_flags
+ * @blocks: out: live blocks in the pool
+ * @total_bytes: out: size of the pool, see %CMAMEM_POOL_TOTAL_KNOWN
+ * @used_bytes: out: bytes held by live blocks
+ * @peak_bytes: out: highest @used_bytes since the pool was created
+ * @free_bytes: out: bytes not in use, see %CMAMEM_POOL_TOTAL_KNOWN;
+ *	fragmentation may keep a large block from fitting
+ * @allocations: out: successful allocations since the pool was created
+ * @failures: out: failed allocations since the pool was created
+ * @max_block_bytes: out: the largest length an allocation may ask for
+ *	(the module's max_block_size, or the pool size if smaller; 0 when
+ *	neither limits it)
+ * @page_size: out: the kernel's page size
+ * @__reserved: must be 0
+ * @name: out: the pool's name ("default" for /dev/cmamem)
+ *
+ * The kernel exports no interface for the largest free run of a CMA area,
+ * so none is reported.
+ *
+ * Errors: only the common ones.
+ */
+struct cmamem_pool_info {
+	__u32 size;
+	__u32 flags;
+	__u32 pool_flags;
+	__u32 blocks;
+	__aligned_u64 total_bytes;
+	__aligned_u64 used_bytes;
+	__aligned_u64 peak_bytes;
+	__aligned_u64 free_bytes;
+	__aligned_u64 allocations;
+	__aligned_u64 failures;
+	__aligned_u64 max_block_bytes;
+	__u32 page_size;
+	__u32 __reserved;
+	char name[CMAMEM_NAME_SIZE];
+};
+
+enum {
+	CMAMEM_CMD_BASE = 0x80,
+	CMAMEM_CMD_ALLOC = CMAMEM_CMD_BASE,
+	CMAMEM_CMD_ATTACH,
+	CMAMEM_CMD_FREE,
+	CMAMEM_CMD_SYNC,
+	CMAMEM_CMD_BLOCK_INFO,
+	CMAMEM_CMD_POOL_INFO,
+};
+
+#define CMAMEM_IOCTL_ALLOC	_IO(CMAMEM_TYPE, CMAMEM_CMD_ALLOC)
+#define CMAMEM_IOCTL_ATTACH	_IO(CMAMEM_TYPE, CMAMEM_CMD_ATTACH)
+#define CMAMEM_IOCTL_FREE	_IO(CMAMEM_TYPE, CMAMEM_CMD_FREE)
+#define CMAMEM_IOCTL_SYNC	_IO(CMAMEM_TYPE, CMAMEM_CMD_SYNC)
+#define CMAMEM_IOCTL_BLOCK_INFO	_IO(CMAMEM_TYPE, CMAMEM_CMD_BLOCK_INFO)
+#define CMAMEM_IOCTL_POOL_INFO	_IO(CMAMEM_TYPE, CMAMEM_CMD_POOL_INFO)
+
+#endif /* _UAPI_LINUX_CMAMEM_H */
