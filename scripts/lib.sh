@@ -4,7 +4,7 @@
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
 DEBS=$BUILD/debs
-KERNELS=$BUILD/kernels
+KERNEL_CACHE=$BUILD/kernels
 
 # The kernel matrix. Each target is a Debian kernel: its metapackage (which
 # names the current ABI), its Debian architecture, and how QEMU boots it.
@@ -61,4 +61,4 @@ selftest_cc() {
 }
 
 # The kernel directory of TARGET, once fetched.
-kernel_dir() { echo "$KERNELS/$1"; }
+kernel_dir() { echo "$KERNEL_CACHE/$1"; }
