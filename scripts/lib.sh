@@ -7,20 +7,23 @@ DEBS=$BUILD/debs
 KERNEL_CACHE=$BUILD/kernels
 
 # The kernel matrix. Each target is a Debian kernel: its metapackage (which
-# names the current ABI), its Debian architecture, and how QEMU boots it.
-ALL_TARGETS="arm64-6.1 arm64-6.12 arm64-6.12-16k amd64-6.1"
+# names the current ABI), its Debian architecture, and how QEMU boots it;
+# or one of the project's own kernels (arm64-debug, arm64-bench) built from
+# Debian's linux-source-6.1 by build-kernel.sh.
+ALL_TARGETS="arm64-6.1 arm64-6.12 arm64-6.12-16k amd64-6.1 arm64-debug"
 
 die() { echo "error: $*" >&2; exit 1; }
 log() { echo "==> $*" >&2; }
 
 # target_info TARGET: sets META, DEB_ARCH, ARCH, CROSS_COMPILE, QEMU,
-# QEMU_MACHINE, QEMU_CPU, CONSOLE, SELFTEST_ARCHES for TARGET.
+# QEMU_MACHINE, QEMU_CPU, CONSOLE, MEMORY_MB for TARGET.
 target_info() {
 	case "$1" in
 	arm64-6.1) META=linux-image-arm64 ;;
 	arm64-6.12) META=linux-image-6.12-arm64 ;;
 	arm64-6.12-16k) META=linux-image-6.12-arm64-16k ;;
 	amd64-6.1) META=linux-image-amd64 ;;
+	arm64-debug | arm64-bench) META= ;;
 	*) die "unknown target '$1' (known: $ALL_TARGETS)" ;;
 	esac
 	case "$1" in
@@ -31,6 +34,11 @@ target_info() {
 		QEMU=qemu-system-aarch64
 		QEMU_MACHINE=virt
 		CONSOLE=ttyAMA0
+		MEMORY_MB=1024
+		# KASAN keeps an eighth of memory as shadow.
+		if [ "$1" = arm64-debug ]; then
+			MEMORY_MB=2048
+		fi
 		# cortex-a57 has no 16 KiB granule; "max" without pointer
 		# authentication's slow TCG emulation is the fast choice there.
 		case "$1" in
@@ -46,6 +54,7 @@ target_info() {
 		QEMU_MACHINE=q35
 		QEMU_CPU=max
 		CONSOLE=ttyS0
+		MEMORY_MB=1024
 		;;
 	esac
 }

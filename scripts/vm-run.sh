@@ -94,8 +94,7 @@ done <"$vm/order"
 (cd "$vm/initramfs" && find . | cpio -o -H newc -R 0:0 --quiet | gzip -1) >"$vm/initramfs.cpio.gz"
 truncate -s 16M "$vm/scratch.img"
 
-memory=1024
-qemu_args=(-M "$QEMU_MACHINE" -cpu "$QEMU_CPU" -smp 2 -m "$memory" -nographic -no-reboot)
+qemu_args=(-M "$QEMU_MACHINE" -cpu "$QEMU_CPU" -smp 2 -m "$MEMORY_MB" -nographic -no-reboot)
 case "$ARCH" in
 arm64)
 	# QEMU's own DTB for exactly this machine, our pools on top, repacked
