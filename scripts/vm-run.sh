@@ -69,6 +69,7 @@ chmod +x "$vm/initramfs/init"
 # /init in dependency order (modules.dep lists a module's dependencies,
 # nearest first; built-in ones are simply absent).
 want="virtio_mmio virtio_pci virtio_blk ${CMAMEM_EXTRA_MODULES:-}"
+[ "$ARCH" = x86_64 ] && [ "$mode" = check ] && want="$want 9pnet_virtio 9p"
 : >"$vm/order"
 add_module() { # path relative to MODDIR
 	local rel=$1 dep
@@ -109,11 +110,16 @@ arm64)
 	;;
 x86_64)
 	qemu_args+=(-drive if=virtio,file="$vm/scratch.img",format=raw)
+	if [ "$mode" = check ]; then
+		# The host's root, read-only, for the Python binding's tests.
+		qemu_args+=(-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap)
+		host_root="cmamem_repo=$ROOT"
+	fi
 	;;
 esac
 
 params=$(echo "legacy=1 ${CMAMEM_PARAMS:-}" | xargs | tr ' ' ',')
-append="console=$CONSOLE panic_on_warn=1 oops=panic panic=-1 cmamem_harness=$mode cmamem_params=$params"
+append="console=$CONSOLE panic_on_warn=1 oops=panic panic=-1 cmamem_harness=$mode cmamem_params=$params ${host_root:-}"
 [ "$mode" = check ] || append="$append quiet"
 qemu_args+=(-kernel "$IMAGE" -initrd "$vm/initramfs.cpio.gz" -append "$append")
 
