@@ -18,7 +18,8 @@ else
 	. "$(kernel_dir "$target")/env"
 fi
 
-obj=$BUILD/obj/$target
+# CMAMEM_OBJ_DIR lets concurrent runs build in directories of their own.
+obj=${CMAMEM_OBJ_DIR:-$BUILD/obj/$target}
 rm -rf "$obj"
 mkdir -p "$obj"
 cp -r "$ROOT/src" "$ROOT/uapi" "$obj/"

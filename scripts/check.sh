@@ -49,14 +49,16 @@ gate kernel-doc kerneldoc
 [ -x "$ROOT/scripts/dt-check.sh" ] && gate dt-schema "$ROOT/scripts/dt-check.sh" "" "$BUILD/dt"
 
 for target in ${KERNELS:-$ALL_TARGETS}; do
-	result=$BUILD/results/$target.result
+	result=$BUILD/results/$target.result.$$
 	rm -f "$result"
-	"$ROOT/scripts/vm-run.sh" "$target" check || failures="$failures $target"
+	CMAMEM_RESULT_FILE=$result "$ROOT/scripts/vm-run.sh" "$target" check ||
+		failures="$failures $target"
 	if [ -f "$result" ]; then
 		# passed=N failed=N skipped=N, written by vm-run.sh
 		passed=$((passed + $(sed -n 's/.*passed=\([0-9]*\).*/\1/p' "$result")))
 		failed=$((failed + $(sed -n 's/.*failed=\([0-9]*\).*/\1/p' "$result")))
 		skipped=$((skipped + $(sed -n 's/.*skipped=\([0-9]*\).*/\1/p' "$result")))
+		rm -f "$result"
 	else
 		# It failed before the guest booted (a fetch or a build).
 		failed=$((failed + 1))

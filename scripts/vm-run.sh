@@ -27,11 +27,14 @@ target_info "$target"
 . "$(kernel_dir "$target")/env"
 IMAGE=${CMAMEM_KERNEL_IMAGE:-$IMAGE}
 
-vm=$BUILD/vm/$target
-rm -rf "$vm"
-mkdir -p "$vm/initramfs"/{bin,cmamem,lib/modules,selftests,usr/bin} "$BUILD/results" "$BUILD/logs"
+# Every run has directories of its own, so runs can go on side by side.
+mkdir -p "$BUILD/vm" "$BUILD/results" "$BUILD/logs"
+vm=$(mktemp -d "$BUILD/vm/$target.XXXXXX")
+trap 'rm -rf "$vm"' EXIT
+mkdir -p "$vm/initramfs"/{bin,cmamem,lib/modules,selftests,usr/bin}
+result_file=${CMAMEM_RESULT_FILE:-$BUILD/results/$target.result}
 
-module=${CMAMEM_MODULE:-$("$ROOT/scripts/build-module.sh" "$target")}
+module=${CMAMEM_MODULE:-$(CMAMEM_OBJ_DIR="$vm/obj" "$ROOT/scripts/build-module.sh" "$target")}
 cp "$module" "$vm/initramfs/cmamem/cmamem.ko"
 
 case "$ARCH" in
@@ -49,14 +52,14 @@ x86_64)
 esac
 
 for suite in $suites; do
-	out=$BUILD/selftests/$suite
+	out=$vm/selftests-build/$suite
 	make -s -C "$ROOT/selftests" CC="$(selftest_cc "$suite")" OUTPUT="$out" \
 		KSFT_INCLUDE="$BUILD/kernel-tools/include" UAPI_INCLUDE="$ROOT/uapi" all >&2
 	make -s -C "$ROOT/selftests" OUTPUT="$out" INSTALL_PATH="$vm/initramfs/selftests/$suite" \
 		KSFT_INCLUDE="$BUILD/kernel-tools/include" UAPI_INCLUDE="$ROOT/uapi" install >&2
 done
 if [ -f "$ROOT/userspace/Makefile" ]; then
-	out=$BUILD/userspace/$tool_arch
+	out=$vm/userspace-build/$tool_arch
 	make -s -C "$ROOT/userspace" CC="$(selftest_cc "$tool_arch")" OUTPUT="$out" >&2
 	cp "$out/cmamem" "$vm/initramfs/usr/bin/cmamem"
 fi
@@ -123,16 +126,19 @@ append="console=$CONSOLE panic_on_warn=1 oops=panic panic=-1 cmamem_harness=$mod
 [ "$mode" = check ] || append="$append quiet"
 qemu_args+=(-kernel "$IMAGE" -initrd "$vm/initramfs.cpio.gz" -append "$append")
 
-log="$BUILD/logs/$target-$mode.log"
+log=$vm/console.log
+kept_log=$BUILD/logs/$target-$mode.log
 if [ "$mode" = shell ]; then
-	exec "$QEMU" "${qemu_args[@]}"
+	"$QEMU" "${qemu_args[@]}"
+	exit
 fi
 
-log "$target: booting ($mode); console log in ${log#$ROOT/}"
+log "$target: booting ($mode); console log in ${kept_log#$ROOT/}"
 start=$(date +%s)
 timeout -s KILL "${CMAMEM_VM_TIMEOUT:-900}" "$QEMU" "${qemu_args[@]}" </dev/null >"$log" 2>&1 || true
 elapsed=$(( $(date +%s) - start ))
-tr -d '\r' <"$log" >"$log.tmp" && mv "$log.tmp" "$log"
+tr -d '\r' <"$log" >"$kept_log.$$" && mv "$kept_log.$$" "$kept_log"
+log=$kept_log
 
 if [ "$mode" = demo ]; then
 	sed -n '/^CMAMEM-DEMO-BEGIN/,/^CMAMEM-DEMO-END/p' "$log" | grep -v '^CMAMEM-DEMO-'
@@ -145,7 +151,7 @@ grep -a -E '^(CMAMEM-TESTS|CMAMEM-FAIL|CMAMEM-LEDGER|not ok)' "$log" | sed "s/^/
 if [ -z "$result" ]; then
 	# No report: the guest panicked, hung or was killed. Say which.
 	grep -a -E 'Kernel panic|BUG:|WARNING:|Oops' "$log" | head -n 5 >&2 || true
-	echo "passed=0 failed=1 skipped=0" >"$BUILD/results/$target.result"
+	echo "passed=0 failed=1 skipped=0" >"$result_file"
 	die "$target: the guest gave no result after ${elapsed}s: it panicked, hung or was killed at the ${CMAMEM_VM_TIMEOUT:-900}s limit (see ${log#$ROOT/})"
 fi
 passed=$(echo "$result" | sed -n 's/.* passed=\([0-9]*\).*/\1/p')
@@ -154,6 +160,6 @@ skipped=$(echo "$result" | sed -n 's/.* skipped=\([0-9]*\).*/\1/p')
 verdict=$(echo "$result" | sed -n 's/.* verdict=\([A-Z]*\).*/\1/p')
 # A harness-level failure (report, leak, rmmod) counts as one more failure.
 [ "$verdict" = PASS ] || [ "$failed" -gt 0 ] || failed=1
-echo "passed=$passed failed=$failed skipped=$skipped" >"$BUILD/results/$target.result"
+echo "passed=$passed failed=$failed skipped=$skipped" >"$result_file"
 log "$target: $passed passed, $failed failed, $skipped skipped in ${elapsed}s ($verdict)"
 [ "$verdict" = PASS ]
