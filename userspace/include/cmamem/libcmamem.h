@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * libcmamem: a thin C library over the cmamem ioctls (<linux/cmamem.h>).
+ *
+ * Every function returns 0 (or a non-negative result) on success and a
+ * negative errno on failure; none of them keeps state, so they are safe to
+ * call from any number of threads at once (the kernel serialises what needs
+ * serialising). cmamem_strerror() turns a negative errno into a message
+ * that says what it means for cmamem.
+ *
+ * Handles and mmap offsets belong to the open file they came from: a block
+ * lives while some open file holds a handle on it (or some mapping or
+ * dma-buf still uses it). Close the fd, or cmamem_free() the handle, to let
+ * it go.
+ *
+ * Typical use:
+ *
+ *	struct cmamem_alloc block;
+ *	void *cpu;
+ *	int fd = cmamem_open("camera", O_RDWR);
+ *
+ *	if (fd < 0)
+ *		return fd;
+ *	err = cmamem_alloc(fd, "frame0", 4 << 20, CMAMEM_MODE_CACHED, 0, 0,
+ *			   &block);
+ *	err = cmamem_map(fd, block.mmap_offset, 0, block.length,
+ *			 PROT_READ | PROT_WRITE, &cpu);
+ *	... write to cpu ...
+ *	err = cmamem_sync(fd, block.handle, CMAMEM_SYNC_FOR_DEVICE, 0,
+ *			  block.length);
+ *	... hand block.dma_address to the device ...
+ */
+#ifndef CMAMEM_LIBCMAMEM_H
+#define CMAMEM_LIBCMAMEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/cmamem.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Name of the kernel's default pool, /dev/cmamem. */
+#define CMAMEM_DEFAULT_POOL "default"
+
+/* Longest path cmamem_pool_path() produces, with its NUL. */
+#define CMAMEM_PATH_SIZE (sizeof("/dev/cmamem-") + CMAMEM_NAME_SIZE)
+
+/**
+ * cmamem_pool_path() - device node of a pool
+ * @pool: pool name: NULL or "default" for /dev/cmamem, NAME for
+ *	/dev/cmamem-NAME, or an absolute path, used as it is
+ * @path: where to write the path
+ * @size: size of @path; %CMAMEM_PATH_SIZE is always enough for a name
+ *
+ * Return: 0, -EINVAL if @pool is empty or holds a '/' (other than as an
+ * absolute path) or is longer than a pool name can be, -ENAMETOOLONG if
+ * @path is too small.
+ */
+int cmamem_pool_path(const char *pool, char *path, size_t size);
+
+/**
+ * cmamem_open() - open a pool
+ * @pool: as for cmamem_pool_path()
+ * @flags: O_RDONLY or O_RDWR, optionally with other open(2) flags;
+ *	O_CLOEXEC is always added. Mapping blocks writable, and %CMAMEM_MAP,
+ *	need O_RDWR.
+ *
+ * Return: a file descriptor, or a negative errno: -ENOENT when the pool's
+ * device node does not exist (no such pool, or the module is not loaded).
+ */
+int cmamem_open(const char *pool, int flags);
+
+/**
+ * cmamem_pool_list() - names of the pools on this system
+ * @names: array that receives up to @max names, "default" first, the others
+ *	sorted; may be NULL when @max is 0
+ * @max: entries in @names
+ *
+ * Looks for /dev/cmamem and /dev/cmamem-* character devices; it does not
+ * open them.
+ *
+ * Return: the number of pools found (which may be more than @max: only
+ * the first @max are stored), or a negative errno if /dev cannot be read.
+ */
+int cmamem_pool_list(char (*names)[CMAMEM_NAME_SIZE], int max);
+
+/**
+ * cmamem_check_name() - check a block name the way the kernel does
+ * @name: the name
+ *
+ * Return: 0 if @name is 1 to %CMAMEM_NAME_SIZE - 1 characters, all in
+ * 0x21..0x7e; -EINVAL otherwise.
+ */
+int cmamem_check_name(const char *name);
+
+/**
+ * cmamem_alloc() - allocate a named block (%CMAMEM_IOCTL_ALLOC)
+ * @fd: an open pool
+ * @name: the block's name, unique in the pool (see cmamem_check_name())
+ * @length: bytes wanted; the kernel rounds up to whole pages
+ * @mode: an &enum cmamem_mode
+ * @alignment: alignment of the DMA address: 0 for a page, or a power of
+ *	two no smaller than the page size
+ * @flags: 0 or %CMAMEM_MAP (also map the block; needs O_RDWR)
+ * @result: receives the kernel's reply: handle, length, mmap_offset,
+ *	dma_address (0 with %CMAMEM_ADDRESS_WITHHELD in out_flags when the
+ *	caller may not see it), user_address with %CMAMEM_MAP
+ *
+ * Return: 0 or a negative errno, as listed in <linux/cmamem.h>
+ * (-EINVAL when @name does not fit the name field).
+ */
+int cmamem_alloc(int fd, const char *name, uint64_t length,
+		 enum cmamem_mode mode, uint64_t alignment, uint32_t flags,
+		 struct cmamem_alloc *result);
+
+/**
+ * cmamem_attach() - take a handle on an existing block (%CMAMEM_IOCTL_ATTACH)
+ * @fd: an open pool
+ * @name: the block's name
+ * @flags: 0 or %CMAMEM_MAP
+ * @result: receives the kernel's reply
+ *
+ * The new handle keeps the block alive until it is freed or @fd is closed.
+ *
+ * Return: 0 or a negative errno: -ENOENT for no such block, -EPERM for a
+ * block of another user.
+ */
+int cmamem_attach(int fd, const char *name, uint32_t flags,
+		  struct cmamem_attach *result);
+
+/**
+ * cmamem_free() - drop a handle (%CMAMEM_IOCTL_FREE)
+ * @fd: the open pool the handle belongs to
+ * @handle: the handle
+ *
+ * The block itself goes when its last handle, mapping and dma-buf are gone.
+ *
+ * Return: 0, or -ENOENT if @handle is not a handle of @fd.
+ */
+int cmamem_free(int fd, uint32_t handle);
+
+/**
+ * cmamem_sync() - cache maintenance around device access (%CMAMEM_IOCTL_SYNC)
+ * @fd: the open pool
+ * @handle: the block
+ * @direction: %CMAMEM_SYNC_FOR_DEVICE after the CPU wrote, or
+ *	%CMAMEM_SYNC_FOR_CPU before the CPU reads what a device wrote
+ * @offset: first byte of the range, from the start of the block
+ * @length: bytes in the range, not 0
+ *
+ * Return: 0 or a negative errno.
+ */
+int cmamem_sync(int fd, uint32_t handle, uint32_t direction,
+		uint64_t offset, uint64_t length);
+
+/**
+ * cmamem_block_info() - describe a block (%CMAMEM_IOCTL_BLOCK_INFO)
+ * @fd: the open pool
+ * @handle: a handle of @fd
+ * @info: receives the description
+ *
+ * Return: 0 or a negative errno.
+ */
+int cmamem_block_info(int fd, uint32_t handle, struct cmamem_block_info *info);
+
+/**
+ * cmamem_pool_info() - describe the pool @fd is open on
+ *	(%CMAMEM_IOCTL_POOL_INFO)
+ * @fd: the open pool
+ * @info: receives the description
+ *
+ * Return: 0 or a negative errno.
+ */
+int cmamem_pool_info(int fd, struct cmamem_pool_info *info);
+
+/**
+ * cmamem_map() - map (part of) a block with mmap(MAP_SHARED)
+ * @fd: the open pool holding a handle on the block
+ * @mmap_offset: the handle's mmap_offset
+ * @offset: where in the block the mapping starts: a multiple of the page
+ *	size
+ * @length: bytes to map; the range must end inside the block
+ * @prot: PROT_READ, PROT_WRITE or both (never PROT_EXEC)
+ * @address: receives where the mapping starts
+ *
+ * The mapping keeps the block alive until cmamem_unmap(), even after the
+ * handle is freed and @fd is closed.
+ *
+ * Return: 0 or a negative errno: -EINVAL for an unaligned @offset or a
+ * zero @length, -EOVERFLOW if the range does not fit this process's
+ * address space, else mmap()'s errors listed in <linux/cmamem.h>.
+ */
+int cmamem_map(int fd, uint64_t mmap_offset, uint64_t offset, uint64_t length,
+	       int prot, void **address);
+
+/**
+ * cmamem_unmap() - undo cmamem_map()
+ * @address: what cmamem_map() returned
+ * @length: the length given to cmamem_map()
+ *
+ * Return: 0 or a negative errno.
+ */
+int cmamem_unmap(void *address, uint64_t length);
+
+/**
+ * cmamem_mode_name() - the name of an &enum cmamem_mode
+ * @mode: the mode
+ *
+ * Return: "coherent", "writecombine", "cached", or "unknown".
+ */
+const char *cmamem_mode_name(uint32_t mode);
+
+/**
+ * cmamem_parse_mode() - parse a mode name
+ * @text: "coherent", "wc" or "writecombine", or "cached"
+ *
+ * Return: the &enum cmamem_mode, or -EINVAL.
+ */
+int cmamem_parse_mode(const char *text);
+
+/**
+ * cmamem_strerror() - what an error from this library means for cmamem
+ * @error: a negative (or positive) errno
+ *
+ * Return: a constant string, never NULL: the system's description followed
+ * by what the error means for cmamem where the uapi gives it a meaning
+ * (for example -EFBIG: "File too large: block larger than the pool or the
+ * module's max_block_size").
+ */
+const char *cmamem_strerror(int error);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CMAMEM_LIBCMAMEM_H */
