@@ -1,0 +1,328 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * cmamem: internal structures shared by the files of the module.
+ *
+ * Lock order, outermost first (see docs/design.md):
+ *
+ *   mmap_lock  >  cmamem_file.lock  >  cmamem_pool.lock
+ *
+ * The mm core calls our .mmap and vm_operations with mmap_lock held, so
+ * no cmamem mutex may ever be held across anything that takes mmap_lock:
+ * copy_to_user(), copy_from_user(), vm_mmap(), vm_munmap().
+ */
+#ifndef _CMAMEM_INTERNAL_H
+#define _CMAMEM_INTERNAL_H
+
+#include <linux/atomic.h>
+#include <linux/cmamem.h>
+#include <linux/dma-mapping.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/maple_tree.h>
+#include <linux/miscdevice.h>
+#include <linux/mutex.h>
+#include <linux/rhashtable-types.h>
+#include <linux/sched.h>
+#include <linux/types.h>
+#include <linux/uidgid.h>
+#include <linux/xarray.h>
+
+struct dentry;
+struct file;
+struct vm_area_struct;
+
+/* "default" is the name of the pool behind /dev/cmamem. */
+#define CMAMEM_DEFAULT_POOL_NAME	"default"
+/* Longest device-tree pool label, so "cmamem-<label>" fits a name field. */
+#define CMAMEM_LABEL_MAX		24
+
+/* Module parameters, defined in pool.c; read them with READ_ONCE(). */
+extern unsigned long long cmamem_max_block_size;
+extern unsigned long long cmamem_fd_quota_bytes;
+extern unsigned int cmamem_fd_max_blocks;
+extern int cmamem_address_group;
+
+/**
+ * struct cmamem_pool_stats - counters of one pool, under &cmamem_pool.lock
+ * @used_bytes: sum of the lengths of the live blocks
+ * @peak_bytes: highest @used_bytes since the pool was created
+ * @allocations: blocks allocated successfully
+ * @failures: allocations the pool had no memory for
+ * @blocks: live blocks, including unnamed ones kept alive by mappings
+ */
+struct cmamem_pool_stats {
+	u64 used_bytes;
+	u64 peak_bytes;
+	u64 allocations;
+	u64 failures;
+	u32 blocks;
+};
+
+/**
+ * struct cmamem_pool - one character device and the memory behind it
+ * @ref: the pool's lifetime: one reference while it is published, one per
+ *	open file and one per block, so the DMA device outlives every block
+ *	even if the device-tree node goes away under open files
+ * @misc: the character device, /dev/cmamem or /dev/cmamem-<name>
+ * @dma_dev: the device blocks are allocated for (its DMA mask is set,
+ *	its CMA area or coherent pool is the pool's memory); NULL until the
+ *	pool is ready. A reference is held on it.
+ * @name: the pool's name, "default" or the device-tree label
+ * @device_name: the misc device's name
+ * @pool_flags: &enum cmamem_pool_flags
+ * @region_base: physical base of the device-tree region (0 for default)
+ * @region_size: size of the device-tree region, 0 when unknown (default)
+ * @has_reserved_mem: of_reserved_mem_device_init() succeeded on @dma_dev
+ * @lock: protects @names, @blocks, @stats and, in every block of the
+ *	pool, &cmamem_block.handles, .published and .pool_node. Taken
+ *	inside &cmamem_file.lock and inside mmap_lock, never around them.
+ * @names: published block names, keyed on the whole zero-padded name
+ * @blocks: every live block of the pool, for debugfs
+ * @stats: counters
+ * @debugfs_dir: /sys/kernel/debug/cmamem/<name>
+ * @list_node: in the list of all pools, under cmamem_pools_lock
+ */
+struct cmamem_pool {
+	struct kref ref;
+	struct miscdevice misc;
+	struct device *dma_dev;
+	char name[CMAMEM_NAME_SIZE];
+	char device_name[CMAMEM_NAME_SIZE + 8];
+	u32 pool_flags;
+	phys_addr_t region_base;
+	u64 region_size;
+	bool has_reserved_mem;
+
+	/* Inside cmamem_file.lock and mmap_lock; see @lock above. */
+	struct mutex lock;
+	struct rhashtable names;
+	struct list_head blocks;
+	struct cmamem_pool_stats stats;
+
+	struct dentry *debugfs_dir;
+	struct list_head list_node;
+};
+
+/**
+ * enum cmamem_backing - how a block's memory was obtained
+ * @CMAMEM_BACKING_COHERENT: dma_alloc_attrs() (coherent and writecombine)
+ * @CMAMEM_BACKING_PAGES: dma_alloc_pages(), every page refcounted
+ * @CMAMEM_BACKING_STREAMING: alloc_pages_exact() with a streaming mapping,
+ *	for cached blocks the buddy allocator serves (see block.c)
+ */
+enum cmamem_backing {
+	CMAMEM_BACKING_COHERENT,
+	CMAMEM_BACKING_PAGES,
+	CMAMEM_BACKING_STREAMING,
+};
+
+/**
+ * struct cmamem_block - a physically contiguous block of a pool
+ * @ref: the block's lifetime: one reference per handle, per VMA and per
+ *	dma-buf (plus short-lived ones held by ioctls). The memory is freed
+ *	when the last one goes.
+ * @pool: the pool it came from (a reference is held)
+ * @name: zero-padded name; the key of &cmamem_pool.names. Never changes.
+ * @name_node: link in &cmamem_pool.names while @published
+ * @published: the name can be found by ATTACH (under &cmamem_pool.lock)
+ * @ready: the memory is allocated; until then ATTACH does not see the
+ *	block although its name is reserved (under &cmamem_pool.lock)
+ * @handles: handles on the block in every file (under &cmamem_pool.lock);
+ *	the name is unpublished when it drops to zero
+ * @mappings: VMAs that map the block
+ * @dma_bufs: dma-bufs exported from the block (none yet: always 0)
+ * @pool_node: link in &cmamem_pool.blocks while @ready
+ * @mode: &enum cmamem_mode
+ * @length: length in bytes, a multiple of PAGE_SIZE
+ * @alignment: alignment of @dma_address asked for (0 = page)
+ * @owner: effective uid of the allocator
+ * @pid: thread-group id of the allocator
+ * @comm: command name of the allocator
+ * @backing: &enum cmamem_backing
+ * @attrs: DMA attributes used for %CMAMEM_BACKING_COHERENT
+ * @alloc_size: bytes actually allocated (@length plus alignment slack)
+ * @cpu_address: kernel address of the allocation
+ * @first_page: first page of the allocation (page-backed blocks)
+ * @alloc_dma: DMA address of the allocation
+ * @alloc_phys: physical address of the allocation
+ * @window_offset: where the block starts inside the allocation
+ * @dma_address: DMA address of the block (@alloc_dma + @window_offset)
+ * @physical_address: physical address of the block
+ * @pages: the block's pages, for vm_insert_pages() (cached blocks only)
+ * @file: anonymous file the block's VMAs point at instead of the pool
+ *	file, so that a mapping does not keep the pool file (and its
+ *	handles) open but does keep the module loaded; made by the first
+ *	mmap(), released with the block
+ */
+struct cmamem_block {
+	struct kref ref;
+	struct cmamem_pool *pool;
+	char name[CMAMEM_NAME_SIZE];
+	struct rhash_head name_node;
+	bool published;
+	bool ready;
+	unsigned int handles;
+	atomic_t mappings;
+	atomic_t dma_bufs;
+	struct list_head pool_node;
+
+	u32 mode;
+	u64 length;
+	u64 alignment;
+	kuid_t owner;
+	pid_t pid;
+	char comm[TASK_COMM_LEN];
+
+	enum cmamem_backing backing;
+	unsigned long attrs;
+	size_t alloc_size;
+	void *cpu_address;
+	struct page *first_page;
+	dma_addr_t alloc_dma;
+	phys_addr_t alloc_phys;
+	size_t window_offset;
+	dma_addr_t dma_address;
+	phys_addr_t physical_address;
+	struct page **pages;
+	struct file *file;
+};
+
+/**
+ * struct cmamem_handle - an open file's handle on a block
+ * @block: the block (the handle holds one reference and one handle count)
+ * @id: the handle's number in &cmamem_file.handles, from 1
+ * @pgoff: first page of the handle's range in &cmamem_file.offsets
+ * @legacy_address: for /dev/cma_mem blocks, where CMEM_ALLOCATE mapped the
+ *	block into the caller; 0 otherwise
+ */
+struct cmamem_handle {
+	struct cmamem_block *block;
+	u32 id;
+	unsigned long pgoff;
+	unsigned long legacy_address;
+};
+
+/**
+ * struct cmamem_file - an open pool file
+ * @pool: the pool (a reference is held)
+ * @file: the file itself, for vm_mmap()
+ * @legacy: opened through /dev/cma_mem
+ * @lock: protects @handles, @offsets (for changes and for lookups whose
+ *	result is used), @quota_bytes, @quota_handles and every handle's
+ *	@legacy_address. Taken inside mmap_lock (our .mmap) and outside
+ *	&cmamem_pool.lock. Never held across copy_to_user(),
+ *	copy_from_user(), vm_mmap() or vm_munmap(): those take mmap_lock.
+ * @handles: handle id -> &struct cmamem_handle
+ * @offsets: mmap page offset range -> &struct cmamem_handle; ranges
+ *	never start at 0
+ * @quota_bytes: bytes of the blocks this file holds handles on, plus
+ *	reservations of allocations in progress
+ * @quota_handles: handles this file holds, plus reservations
+ */
+struct cmamem_file {
+	struct cmamem_pool *pool;
+	struct file *file;
+	bool legacy;
+
+	/* Inside mmap_lock, outside cmamem_pool.lock; see @lock above. */
+	struct mutex lock;
+	struct xarray handles;
+	struct maple_tree offsets;
+	u64 quota_bytes;
+	unsigned int quota_handles;
+};
+
+/**
+ * struct cmamem_new_handle - a handle ALLOC, ATTACH or CMEM_ALLOCATE made
+ * @id: its number
+ * @pgoff: first page offset of its mmap range
+ * @address: where the block was mapped into the caller, 0 if not mapped
+ */
+struct cmamem_new_handle {
+	u32 id;
+	unsigned long pgoff;
+	unsigned long address;
+};
+
+/**
+ * struct cmamem_pool_snapshot - a consistent copy of a pool's counters
+ * @stats: the counters
+ * @total_bytes: the pool's size, 0 when unknown
+ * @free_bytes: @total_bytes minus used bytes, or the system's free CMA
+ *	memory when the size is unknown
+ */
+struct cmamem_pool_snapshot {
+	struct cmamem_pool_stats stats;
+	u64 total_bytes;
+	u64 free_bytes;
+};
+
+/* pool.c */
+extern struct cmamem_pool *cmamem_default_pool;
+void cmamem_pool_get(struct cmamem_pool *pool);
+void cmamem_pool_put(struct cmamem_pool *pool);
+int cmamem_file_open(struct cmamem_pool *pool, struct file *file,
+		     bool legacy);
+void cmamem_file_close(struct cmamem_file *cfile);
+bool cmamem_may_see_addresses(void);
+
+/* block.c */
+int cmamem_pool_names_init(struct cmamem_pool *pool);
+void cmamem_pool_names_destroy(struct cmamem_pool *pool);
+const char *cmamem_mode_name(u32 mode);
+bool cmamem_name_valid(const char *name);
+int cmamem_length_check(struct cmamem_pool *pool, u64 length, u64 alignment,
+			u64 *rounded);
+int cmamem_file_reserve(struct cmamem_file *cfile, u64 bytes);
+void cmamem_file_unreserve(struct cmamem_file *cfile, u64 bytes);
+struct cmamem_block *cmamem_block_create(struct cmamem_pool *pool,
+					 const char *name, u64 length,
+					 u64 alignment, u32 mode);
+struct cmamem_block *cmamem_block_attach(struct cmamem_pool *pool,
+					 const char *name);
+void cmamem_block_get(struct cmamem_block *block);
+void cmamem_block_put(struct cmamem_block *block);
+void cmamem_block_put_handle(struct cmamem_block *block);
+int cmamem_handle_install(struct cmamem_file *cfile,
+			  struct cmamem_block *block, u32 *id,
+			  unsigned long *pgoff);
+struct cmamem_block *cmamem_handle_lookup(struct cmamem_file *cfile, u32 id,
+					  unsigned long *pgoff);
+struct cmamem_block *cmamem_handle_remove(struct cmamem_file *cfile, u32 id,
+					  struct cmamem_block *expected,
+					  unsigned long *legacy_address);
+int cmamem_handle_free(struct cmamem_file *cfile, u32 id,
+		       struct cmamem_block *expected);
+void cmamem_file_drop_handles(struct cmamem_file *cfile);
+void cmamem_block_sync(struct cmamem_block *block, u64 offset, u64 length,
+		       bool for_device);
+
+/* mmap.c */
+int cmamem_mmap(struct file *file, struct vm_area_struct *vma);
+unsigned long cmamem_map_into_caller(struct cmamem_file *cfile,
+				     unsigned long pgoff, u64 length);
+void cmamem_unmap_from_caller(struct cmamem_block *block,
+			      unsigned long address, u64 length);
+
+/* ioctl.c */
+long cmamem_ioctl(struct file *file, unsigned int command,
+		  unsigned long argument);
+int cmamem_handle_open(struct cmamem_file *cfile, struct cmamem_block *block,
+		       bool map, struct cmamem_new_handle *handle);
+void cmamem_handle_undo(struct cmamem_file *cfile, struct cmamem_block *block,
+			const struct cmamem_new_handle *handle);
+
+/* stats.c */
+extern const struct attribute_group *cmamem_pool_groups[];
+void cmamem_pool_snapshot(struct cmamem_pool *pool,
+			  struct cmamem_pool_snapshot *snapshot);
+void cmamem_debugfs_init(void);
+void cmamem_debugfs_exit(void);
+void cmamem_debugfs_add_pool(struct cmamem_pool *pool);
+void cmamem_debugfs_remove_pool(struct cmamem_pool *pool);
+
+/* legacy.c */
+int cmamem_legacy_init(void);
+void cmamem_legacy_exit(void);
+
+#endif /* _CMAMEM_INTERNAL_H */

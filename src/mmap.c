@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cmamem mmap: mapping blocks into user space.
+ *
+ * mmap() of a pool file maps (part of) one block: the page offset selects a
+ * handle's range in the file's offset tree. Every VMA holds a reference on
+ * its block and counts in &cmamem_block.mappings; the vm_operations keep
+ * both right when a VMA is copied (fork), split (partial munmap or
+ * mprotect) or moved (mremap), so a mapping can never outlive its memory.
+ *
+ * A VMA does not point at the pool file it was made through, but at an
+ * anonymous file of its block (as dma-buf importers point theirs at the
+ * dma-buf's file). Closing the pool file thus drops its handles, and
+ * unpublishes names, even while blocks are still mapped; the block's file
+ * keeps the module loaded for as long as the vm_operations are in use.
+ */
+
+#include <linux/anon_inodes.h>
+#include <linux/dma-mapping.h>
+#include <linux/err.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+
+#include "cmamem.h"
+
+static void cmamem_vma_flags_mod(struct vm_area_struct *vma,
+				 vm_flags_t set, vm_flags_t clear)
+{
+#ifdef CMAMEM_HAVE_VM_FLAGS_MOD
+	vm_flags_mod(vma, set, clear);
+#else
+	vma->vm_flags = (vma->vm_flags | set) & ~clear;
+#endif
+}
+
+/* A new VMA of the block: fork, or the second half of a split. */
+static void cmamem_vm_open(struct vm_area_struct *vma)
+{
+	struct cmamem_block *block = vma->vm_private_data;
+
+	cmamem_block_get(block);
+	atomic_inc(&block->mappings);
+}
+
+/* Called after the VMA's page table entries are gone. */
+static void cmamem_vm_close(struct vm_area_struct *vma)
+{
+	struct cmamem_block *block = vma->vm_private_data;
+
+	atomic_dec(&block->mappings);
+	cmamem_block_put(block);
+}
+
+static const struct vm_operations_struct cmamem_vm_ops = {
+	.open = cmamem_vm_open,
+	.close = cmamem_vm_close,
+};
+
+/* Nothing can open these files; they only pin the module. */
+static const struct file_operations cmamem_block_fops = {
+	.owner = THIS_MODULE,
+};
+
+/* The block's anonymous file, made on first use; may sleep. */
+static struct file *cmamem_block_file(struct cmamem_block *block)
+{
+	struct file *file;
+
+	/* Pairs with the cmpxchg_release() that published the file. */
+	file = smp_load_acquire(&block->file);
+	if (file)
+		return file;
+	file = anon_inode_getfile(KBUILD_MODNAME, &cmamem_block_fops, block,
+				  O_RDWR);
+	if (IS_ERR(file))
+		return file;
+	/* Two first mappings may race; one file wins, the other goes. */
+	if (cmpxchg_release(&block->file, NULL, file)) {
+		fput(file);
+		/* Pairs with the winner's cmpxchg_release(). */
+		file = smp_load_acquire(&block->file);
+	}
+	return file;
+}
+
+/*
+ * Maps @first_page.. of the block. Both paths leave vm_pgoff relative to
+ * the block's own memory, as drm_gem_dma_mmap() does: the file offset only
+ * served to find the block.
+ *
+ * Coherent and write-combine blocks go through dma_mmap_attrs(), which
+ * picks the page protection the device needs and maps the allocation's
+ * pfns. Cached blocks are mapped page by page with vm_insert_pages(), so
+ * the pages are normal, refcounted and reachable by get_user_pages()
+ * (O_DIRECT, pinning); their pages are never tail pages without a count
+ * of their own (see cmamem_pages_refcounted()).
+ */
+static int cmamem_block_mmap(struct cmamem_block *block,
+			     struct vm_area_struct *vma,
+			     unsigned long first_page)
+{
+	unsigned long count = vma_pages(vma);
+
+	if (block->backing == CMAMEM_BACKING_COHERENT) {
+		vma->vm_pgoff = (block->window_offset >> PAGE_SHIFT) +
+				first_page;
+		return dma_mmap_attrs(block->pool->dma_dev, vma,
+				      block->cpu_address, block->alloc_dma,
+				      block->alloc_size, block->attrs);
+	}
+
+	vma->vm_pgoff = first_page;
+	cmamem_vma_flags_mod(vma, VM_MIXEDMAP, 0);
+	return vm_insert_pages(vma, vma->vm_start, block->pages + first_page,
+			       &count);
+}
+
+/**
+ * cmamem_mmap() - the .mmap of pool files and of /dev/cma_mem
+ * @file: the open pool file
+ * @vma: the new mapping; its page offset must lie in a handle's range and
+ *	the whole mapping inside that handle's block
+ *
+ * Runs with mmap_lock held for writing; takes &cmamem_file.lock inside it.
+ *
+ * Return: 0, -EINVAL for a private mapping, -EPERM for an executable one,
+ * -ENXIO when the range is not inside a block this file holds a handle on,
+ * or the error of the mapping itself.
+ */
+int cmamem_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct cmamem_file *cfile = file->private_data;
+	unsigned long count = vma_pages(vma);
+	struct cmamem_handle *handle;
+	struct cmamem_block *block;
+	unsigned long first_page;
+	struct file *block_file;
+	int ret;
+
+	/*
+	 * VM_MAYSHARE, not VM_SHARED: the core drops VM_SHARED from a
+	 * MAP_SHARED mapping of a file not open for writing.
+	 */
+	if (!(vma->vm_flags & VM_MAYSHARE))
+		return -EINVAL;
+	if (vma->vm_flags & VM_EXEC)
+		return -EPERM;
+
+	mutex_lock(&cfile->lock);
+	handle = mtree_load(&cfile->offsets, vma->vm_pgoff);
+	if (!handle) {
+		mutex_unlock(&cfile->lock);
+		return -ENXIO;
+	}
+	block = handle->block;
+	/* The handle's range covers exactly the block's pages. */
+	first_page = vma->vm_pgoff - handle->pgoff;
+	if (count > (block->length >> PAGE_SHIFT) - first_page) {
+		mutex_unlock(&cfile->lock);
+		return -ENXIO;
+	}
+	cmamem_block_get(block);
+	mutex_unlock(&cfile->lock);
+
+	block_file = cmamem_block_file(block);
+	if (IS_ERR(block_file)) {
+		ret = PTR_ERR(block_file);
+		goto err_put_block;
+	}
+
+	/* Never executable, never grown by mremap(), never in a core dump. */
+	cmamem_vma_flags_mod(vma, VM_DONTEXPAND | VM_DONTDUMP, VM_MAYEXEC);
+
+	/* The core unmaps whatever was inserted on failure. */
+	ret = cmamem_block_mmap(block, vma, first_page);
+	if (ret)
+		goto err_put_block;
+
+	/* From here on, close() drops the reference taken above. */
+	vma_set_file(vma, block_file);
+	vma->vm_private_data = block;
+	vma->vm_ops = &cmamem_vm_ops;
+	atomic_inc(&block->mappings);
+	return 0;
+
+err_put_block:
+	cmamem_block_put(block);
+	return ret;
+}
+
+/**
+ * cmamem_map_into_caller() - map a whole block into the calling process
+ * @cfile: the open file holding a handle on the block
+ * @pgoff: the handle's first mmap page offset
+ * @length: the block's length
+ *
+ * Must be called without any cmamem lock held: vm_mmap() takes mmap_lock
+ * and calls cmamem_mmap().
+ *
+ * Return: the address of the shared, readable and writable mapping, or a
+ * negative errno (test with IS_ERR_VALUE()).
+ */
+unsigned long cmamem_map_into_caller(struct cmamem_file *cfile,
+				     unsigned long pgoff, u64 length)
+{
+	return vm_mmap(cfile->file, 0, length, PROT_READ | PROT_WRITE,
+		       MAP_SHARED, pgoff << PAGE_SHIFT);
+}
+
+/**
+ * cmamem_unmap_from_caller() - undo cmamem_map_into_caller()
+ * @block: the block
+ * @address: where it was mapped
+ * @length: the block's length
+ *
+ * Another thread of the process may have unmapped the range and put
+ * something else there in the meantime, so the VMA is checked first:
+ * only a mapping of exactly this block, starting at @address and @length
+ * long, is unmapped. A range the process changed
+ * itself is left alone (it then keeps the block alive until it unmaps it).
+ * Must be called without any cmamem lock held.
+ */
+void cmamem_unmap_from_caller(struct cmamem_block *block,
+			      unsigned long address, u64 length)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	bool ours;
+
+	mmap_read_lock(mm);
+	vma = vma_lookup(mm, address);
+	ours = vma && vma->vm_start == address &&
+	       vma->vm_end - vma->vm_start == length &&
+	       vma->vm_ops == &cmamem_vm_ops &&
+	       vma->vm_private_data == block;
+	mmap_read_unlock(mm);
+	if (ours)
+		vm_munmap(address, length);
+}

@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cmamem statistics: sysfs attributes on each pool's misc device (anyone
+ * may read them; they hold no addresses) and, for root, a debugfs
+ * directory per pool with the block table and a summary.
+ */
+
+#include <linux/debugfs.h>
+#include <linux/device.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/seq_file.h>
+#include <linux/sysfs.h>
+#include <linux/uidgid.h>
+#include <linux/user_namespace.h>
+#include <linux/vmstat.h>
+
+#include "cmamem.h"
+
+/* /sys/kernel/debug/cmamem, or an error pointer debugfs ignores. */
+static struct dentry *cmamem_debugfs_root;
+
+/**
+ * cmamem_pool_snapshot() - a consistent copy of a pool's counters
+ * @pool: the pool
+ * @snapshot: the copy
+ *
+ * The kernel tells modules neither the size of its default CMA area nor
+ * its largest free run; for the default pool @free_bytes is the free CMA
+ * memory of the whole system (CmaFree), for device-tree pools the pool's
+ * size minus the bytes its blocks use.
+ */
+void cmamem_pool_snapshot(struct cmamem_pool *pool,
+			  struct cmamem_pool_snapshot *snapshot)
+{
+	mutex_lock(&pool->lock);
+	snapshot->stats = pool->stats;
+	mutex_unlock(&pool->lock);
+
+	snapshot->total_bytes = pool->region_size;
+	if (pool->pool_flags & CMAMEM_POOL_TOTAL_KNOWN)
+		snapshot->free_bytes = snapshot->total_bytes -
+			min(snapshot->total_bytes, snapshot->stats.used_bytes);
+	else
+		snapshot->free_bytes =
+			(u64)global_zone_page_state(NR_FREE_CMA_PAGES) <<
+			PAGE_SHIFT;
+}
+
+static struct cmamem_pool *cmamem_device_pool(struct device *dev)
+{
+	struct miscdevice *misc = dev_get_drvdata(dev);
+
+	return container_of(misc, struct cmamem_pool, misc);
+}
+
+static ssize_t total_bytes_show(struct device *dev,
+				struct device_attribute *attr, char *buf)
+{
+	struct cmamem_pool_snapshot snapshot;
+
+	cmamem_pool_snapshot(cmamem_device_pool(dev), &snapshot);
+	return sysfs_emit(buf, "%llu\n", snapshot.total_bytes);
+}
+static DEVICE_ATTR_RO(total_bytes);
+
+static ssize_t used_bytes_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	struct cmamem_pool_snapshot snapshot;
+
+	cmamem_pool_snapshot(cmamem_device_pool(dev), &snapshot);
+	return sysfs_emit(buf, "%llu\n", snapshot.stats.used_bytes);
+}
+static DEVICE_ATTR_RO(used_bytes);
+
+static ssize_t peak_bytes_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	struct cmamem_pool_snapshot snapshot;
+
+	cmamem_pool_snapshot(cmamem_device_pool(dev), &snapshot);
+	return sysfs_emit(buf, "%llu\n", snapshot.stats.peak_bytes);
+}
+static DEVICE_ATTR_RO(peak_bytes);
+
+static ssize_t allocations_show(struct device *dev,
+				struct device_attribute *attr, char *buf)
+{
+	struct cmamem_pool_snapshot snapshot;
+
+	cmamem_pool_snapshot(cmamem_device_pool(dev), &snapshot);
+	return sysfs_emit(buf, "%llu\n", snapshot.stats.allocations);
+}
+static DEVICE_ATTR_RO(allocations);
+
+static ssize_t failures_show(struct device *dev,
+			     struct device_attribute *attr, char *buf)
+{
+	struct cmamem_pool_snapshot snapshot;
+
+	cmamem_pool_snapshot(cmamem_device_pool(dev), &snapshot);
+	return sysfs_emit(buf, "%llu\n", snapshot.stats.failures);
+}
+static DEVICE_ATTR_RO(failures);
+
+static ssize_t blocks_show(struct device *dev, struct device_attribute *attr,
+			   char *buf)
+{
+	struct cmamem_pool_snapshot snapshot;
+
+	cmamem_pool_snapshot(cmamem_device_pool(dev), &snapshot);
+	return sysfs_emit(buf, "%u\n", snapshot.stats.blocks);
+}
+static DEVICE_ATTR_RO(blocks);
+
+static struct attribute *cmamem_pool_attrs[] = {
+	&dev_attr_total_bytes.attr,
+	&dev_attr_used_bytes.attr,
+	&dev_attr_peak_bytes.attr,
+	&dev_attr_allocations.attr,
+	&dev_attr_failures.attr,
+	&dev_attr_blocks.attr,
+	NULL
+};
+
+static const struct attribute_group cmamem_pool_group = {
+	.attrs = cmamem_pool_attrs,
+};
+
+/* The misc devices' attribute groups (&miscdevice.groups). */
+const struct attribute_group *cmamem_pool_groups[] = {
+	&cmamem_pool_group,
+	NULL
+};
+
+/*
+ * debugfs blocks table: a header line, then one line per live block, in
+ * the order the `cmamem list` command parses. The pool lock is held from
+ * start() to stop(); seq_file copies to user space only after stop().
+ */
+static void *cmamem_blocks_start(struct seq_file *m, loff_t *pos)
+{
+	struct cmamem_pool *pool = m->private;
+
+	mutex_lock(&pool->lock);
+	return seq_list_start_head(&pool->blocks, *pos);
+}
+
+static void *cmamem_blocks_next(struct seq_file *m, void *v, loff_t *pos)
+{
+	struct cmamem_pool *pool = m->private;
+
+	return seq_list_next(v, &pool->blocks, pos);
+}
+
+static void cmamem_blocks_stop(struct seq_file *m, void *v)
+{
+	struct cmamem_pool *pool = m->private;
+
+	mutex_unlock(&pool->lock);
+}
+
+static int cmamem_blocks_show(struct seq_file *m, void *v)
+{
+	struct cmamem_pool *pool = m->private;
+	struct cmamem_block *block;
+
+	if (v == &pool->blocks) {
+		seq_puts(m, "name length mode handles mappings dma_bufs uid pid comm dma_address\n");
+		return 0;
+	}
+
+	block = list_entry(v, struct cmamem_block, pool_node);
+	seq_printf(m, "%s %llu %s %u %d %d %u %d %s 0x%llx\n",
+		   block->published ? block->name : "-", block->length,
+		   cmamem_mode_name(block->mode), block->handles,
+		   atomic_read(&block->mappings),
+		   atomic_read(&block->dma_bufs),
+		   from_kuid_munged(&init_user_ns, block->owner), block->pid,
+		   block->comm, (u64)block->dma_address);
+	return 0;
+}
+
+static const struct seq_operations cmamem_blocks_sops = {
+	.start = cmamem_blocks_start,
+	.next = cmamem_blocks_next,
+	.stop = cmamem_blocks_stop,
+	.show = cmamem_blocks_show,
+};
+DEFINE_SEQ_ATTRIBUTE(cmamem_blocks);
+
+static int cmamem_summary_show(struct seq_file *m, void *v)
+{
+	struct cmamem_pool_snapshot snapshot;
+
+	cmamem_pool_snapshot(m->private, &snapshot);
+	seq_printf(m, "total_bytes: %llu\n", snapshot.total_bytes);
+	seq_printf(m, "used_bytes: %llu\n", snapshot.stats.used_bytes);
+	seq_printf(m, "peak_bytes: %llu\n", snapshot.stats.peak_bytes);
+	seq_printf(m, "free_bytes: %llu\n", snapshot.free_bytes);
+	seq_printf(m, "blocks: %u\n", snapshot.stats.blocks);
+	seq_printf(m, "allocations: %llu\n", snapshot.stats.allocations);
+	seq_printf(m, "failures: %llu\n", snapshot.stats.failures);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(cmamem_summary);
+
+/**
+ * cmamem_debugfs_init() - create /sys/kernel/debug/cmamem
+ *
+ * Like every debugfs user, the module works on without it.
+ */
+void cmamem_debugfs_init(void)
+{
+	cmamem_debugfs_root = debugfs_create_dir(KBUILD_MODNAME, NULL);
+}
+
+/**
+ * cmamem_debugfs_exit() - remove /sys/kernel/debug/cmamem
+ */
+void cmamem_debugfs_exit(void)
+{
+	debugfs_remove_recursive(cmamem_debugfs_root);
+}
+
+/**
+ * cmamem_debugfs_add_pool() - create a pool's debugfs directory
+ * @pool: the pool; its files read it until cmamem_debugfs_remove_pool()
+ *
+ * The files are root-only (0400): the table shows DMA addresses.
+ */
+void cmamem_debugfs_add_pool(struct cmamem_pool *pool)
+{
+	pool->debugfs_dir = debugfs_create_dir(pool->name, cmamem_debugfs_root);
+	debugfs_create_file("blocks", 0400, pool->debugfs_dir, pool,
+			    &cmamem_blocks_fops);
+	debugfs_create_file("summary", 0400, pool->debugfs_dir, pool,
+			    &cmamem_summary_fops);
+}
+
+/**
+ * cmamem_debugfs_remove_pool() - remove a pool's debugfs directory
+ * @pool: the pool
+ *
+ * Waits for readers of its files to finish.
+ */
+void cmamem_debugfs_remove_pool(struct cmamem_pool *pool)
+{
+	debugfs_remove_recursive(pool->debugfs_dir);
+	pool->debugfs_dir = NULL;
+}
