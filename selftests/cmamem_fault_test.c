@@ -1,0 +1,1212 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cmamem fault-injection test: every path of the driver, with each memory
+ * allocation made inside it failing in turn.
+ *
+ * The mechanism is the per-task fail-nth file
+ * (Documentation/fault-injection/fault-injection.rst, "Systematic faults
+ * using fail-nth"): writing N to /proc/thread-self/fail-nth makes the N-th
+ * fault-injection point this thread reaches fail (slab and page
+ * allocations here), whatever the probability; reading it back gives 0
+ * once the failure was injected. The debugfs knobs cannot express "exactly
+ * the N-th": space is a budget of bytes (slab object sizes, 1 << order for
+ * pages) and interval counts on a global counter that is never reset.
+ * failslab and fail_page_alloc still need their filters opened: with
+ * ignore-gfp-wait=N (GFP_KERNEL allocations), and for fail_page_alloc
+ * min-order=0 and ignore-gfp-highmem=N. probability stays 0, task-filter
+ * is Y and only this test's thread has make-it-fail set, so nothing else
+ * on the system is failed; verbose=0 keeps the log quiet. Everything is
+ * put back afterwards, also when a test crashes (the teardown runs in the
+ * parent).
+ *
+ * For each path (ALLOC in every mode and pool with and without CMAMEM_MAP,
+ * ATTACH with and without CMAMEM_MAP, FREE, SYNC, BLOCK_INFO, POOL_INFO,
+ * mmap() of every mode, munmap() that splits a mapping or drops the last
+ * reference, open() and close() of the device) and N = 1, 2, ...: arm
+ * fail-nth with N, make the call, and check that it either succeeded or
+ * failed cleanly (ENOMEM, or nothing at all for calls the uapi gives no
+ * memory error), and that the state is consistent afterwards: a failed
+ * ALLOC leaves no block and its name free, a failed ATTACH leaves no
+ * handle, a failed mmap() no mapping. The sweep of a path ends at the
+ * first N where the call succeeds without an injected failure. At the end
+ * every pool's counters are back where they started.
+ *
+ * The kernel's log is checked by the test harness (scripts/guest/init).
+ */
+#ifndef _FILE_OFFSET_BITS
+#define _FILE_OFFSET_BITS 64
+#endif
+
+#include <assert.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+/* The harness does not build cleanly under -Wextra on its own. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include "kselftest_harness.h"
+#pragma GCC diagnostic pop
+/* TEST_F()'s own wrapper keeps a local across setjmp(); not ours. */
+#pragma GCC diagnostic ignored "-Wclobbered"
+
+#include <linux/cmamem.h>
+
+/* 32-bit builds must pass 64-bit mmap offsets. */
+static_assert(sizeof(off_t) == 8, "build with 64-bit file offsets");
+
+#define DEBUGFS			"/sys/kernel/debug"
+#define FAILSLAB		DEBUGFS "/failslab"
+#define FAIL_PAGE_ALLOC		DEBUGFS "/fail_page_alloc"
+#define FAIL_NTH		"/proc/thread-self/fail-nth"
+#define MAKE_IT_FAIL		"/proc/thread-self/make-it-fail"
+#define DMA_DEBUG_DISABLED	DEBUGFS "/dma-api/disabled"
+#define MAX_POOLS		8
+#define MAX_SETTINGS		24
+/* No path of the driver makes anywhere near this many allocations. */
+#define MAX_FAULT_POINTS	3000
+#define BLOCK_PAGES		3
+#define HANDLE_PROBE_RANGE	8
+#define FAULT_TIMEOUT		900
+
+struct setting {
+	char path[96];
+	char value[32];
+};
+
+struct pool_description {
+	char path[64];
+	char name[CMAMEM_NAME_SIZE];
+	__u32 pool_flags;
+	__u32 blocks;
+	__u64 used_bytes;
+};
+
+FIXTURE(fault) {
+	bool dma_debug_was_on;
+	struct setting saved[MAX_SETTINGS];
+	int saved_count;
+	int pool_count;
+	struct pool_description pools[MAX_POOLS];
+	size_t page;
+	int fail_nth;
+	unsigned int serial;
+};
+
+/* What one sweep saw, for the log and the checks. */
+struct sweep {
+	const char *path;
+	char what[96];
+	int points;		/* calls made */
+	int injected;		/* calls with an injected failure */
+	int failed;		/* calls that failed */
+	int bad;		/* calls or states that were wrong */
+	bool converged;
+	char first_problem[256];
+};
+
+static void __printf(2, 3)
+sweep_err(struct sweep *sweep, const char *format, ...)
+{
+	va_list arguments;
+
+	if (!sweep->bad++) {
+		va_start(arguments, format);
+		vsnprintf(sweep->first_problem, sizeof(sweep->first_problem),
+			  format, arguments);
+		va_end(arguments);
+	}
+}
+
+static int read_text(const char *path, char *text, size_t size)
+{
+	ssize_t length;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return -errno;
+	length = read(fd, text, size - 1);
+	close(fd);
+	if (length < 0)
+		return -errno;
+	text[length] = '\0';
+	while (length && (text[length - 1] == '\n' || text[length - 1] == ' '))
+		text[--length] = '\0';
+	return 0;
+}
+
+static int write_text(const char *path, const char *text)
+{
+	ssize_t length = (ssize_t)strlen(text);
+	int fd = open(path, O_WRONLY), result = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, length) != length)
+		result = -errno;
+	close(fd);
+	return result;
+}
+
+/* Remembers a knob's value (once), then sets it. */
+static int set_knob(FIXTURE_DATA(fault) *self, const char *directory,
+		    const char *knob, const char *value)
+{
+	struct setting *setting;
+	char path[96];
+	int result;
+
+	snprintf(path, sizeof(path), "%s/%s", directory, knob);
+	if (self->saved_count >= MAX_SETTINGS)
+		return -ENOSPC;
+	setting = &self->saved[self->saved_count];
+	result = read_text(path, setting->value, sizeof(setting->value));
+	if (result)
+		return result;
+	snprintf(setting->path, sizeof(setting->path), "%s", path);
+	self->saved_count++;
+	return write_text(path, value);
+}
+
+/* Is DMA-API debugging present and still on? */
+static bool dma_debug_on(void)
+{
+	char text[8];
+
+	return !read_text(DMA_DEBUG_DISABLED, text, sizeof(text)) &&
+	       text[0] == 'N';
+}
+
+static int cmamem_call(int fd, unsigned long command, void *argument)
+{
+	return ioctl(fd, command, argument) ? -errno : 0;
+}
+
+static int pool_info(int fd, struct cmamem_pool_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->size = sizeof(*info);
+	return cmamem_call(fd, CMAMEM_IOCTL_POOL_INFO, info);
+}
+
+static int pool_info_path(const char *path, struct cmamem_pool_info *info)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), result;
+
+	if (fd < 0)
+		return -errno;
+	result = pool_info(fd, info);
+	close(fd);
+	return result;
+}
+
+static int block_info(int fd, __u32 handle, struct cmamem_block_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->size = sizeof(*info);
+	info->handle = handle;
+	return cmamem_call(fd, CMAMEM_IOCTL_BLOCK_INFO, info);
+}
+
+static int free_handle(int fd, __u32 handle)
+{
+	struct cmamem_free request = {
+		.size = sizeof(request),
+		.handle = handle,
+	};
+
+	return cmamem_call(fd, CMAMEM_IOCTL_FREE, &request);
+}
+
+static int alloc_block(int fd, const char *name, size_t length, __u32 mode,
+		       __u32 flags, struct cmamem_alloc *request)
+{
+	memset(request, 0, sizeof(*request));
+	request->size = sizeof(*request);
+	request->flags = flags;
+	request->length = length;
+	request->mode = mode;
+	snprintf(request->name, CMAMEM_NAME_SIZE, "%s", name);
+	return cmamem_call(fd, CMAMEM_IOCTL_ALLOC, request);
+}
+
+static const char *mode_name(__u32 mode)
+{
+	switch (mode) {
+	case CMAMEM_MODE_COHERENT:
+		return "coherent";
+	case CMAMEM_MODE_WRITECOMBINE:
+		return "writecombine";
+	default:
+		return "cached";
+	}
+}
+
+/*
+ * fail-nth: arm() makes the @nth injection point from now on fail;
+ * disarm() says whether that happened and disarms what is left. Both use
+ * a file opened beforehand and a buffer already in memory, so they reach
+ * no injection point themselves.
+ */
+static void arm(FIXTURE_DATA(fault) *self, int nth)
+{
+	char text[16];
+	int length = snprintf(text, sizeof(text), "%d", nth);
+
+	if (pwrite(self->fail_nth, text, length, 0) != length)
+		abort();
+}
+
+static bool disarm(FIXTURE_DATA(fault) *self)
+{
+	char text[16] = "";
+	ssize_t length;
+
+	length = pread(self->fail_nth, text, sizeof(text) - 1, 0);
+	if (pwrite(self->fail_nth, "0", 1, 0) != 1 || length <= 0)
+		abort();
+	text[length] = '\0';
+	return strtol(text, NULL, 10) == 0;
+}
+
+/* No handle in 1..HANDLE_PROBE_RANGE on a file that should hold none. */
+static bool holds_no_handle(int fd)
+{
+	struct cmamem_block_info info;
+	__u32 handle;
+
+	for (handle = 1; handle <= HANDLE_PROBE_RANGE; handle++)
+		if (block_info(fd, handle, &info) != -ENOENT)
+			return false;
+	return true;
+}
+
+/* Accesses the compiler must make: reaching the memory is the point. */
+static void poke(unsigned char *address, unsigned char value)
+{
+	__atomic_store_n(address, value, __ATOMIC_RELAXED);
+}
+
+static unsigned char peek(const unsigned char *address)
+{
+	return __atomic_load_n(address, __ATOMIC_RELAXED);
+}
+
+static bool touch(void *address, size_t length)
+{
+	unsigned char *bytes = address;
+
+	poke(bytes, 0x5a);
+	poke(bytes + length - 1, 0xa5);
+	return peek(bytes) == 0x5a && peek(bytes + length - 1) == 0xa5;
+}
+
+static void sweep_begin(struct sweep *sweep, const char *path,
+			const struct pool_description *pool, const char *detail)
+{
+	memset(sweep, 0, sizeof(*sweep));
+	sweep->path = path;
+	snprintf(sweep->what, sizeof(sweep->what), "%s %s%s%s", path,
+		 pool->name, *detail ? " " : "", detail);
+}
+
+/* One call's outcome: only ENOMEM when @may_fail, and only if injected. */
+static bool sweep_step(struct sweep *sweep, int nth, int result,
+		       bool injected, bool may_fail)
+{
+	sweep->points++;
+	sweep->injected += injected;
+	if (result)
+		sweep->failed++;
+	if (result && !injected)
+		sweep_err(sweep, "N=%d: failed with %s and no injected failure",
+			  nth, strerror(-result));
+	else if (result && (!may_fail || result != -ENOMEM))
+		sweep_err(sweep, "N=%d: failed with %s, not %s", nth,
+			  strerror(-result), may_fail ? "ENOMEM" : "success");
+	if (!result && !injected) {
+		sweep->converged = true;
+		return true;
+	}
+	return false;
+}
+
+/* Logs a sweep and fails the test if it went wrong or never ended. */
+static void sweep_report(struct __test_metadata *_metadata,
+			 const struct sweep *sweep)
+{
+	TH_LOG("%-40s %3d calls, %3d injected failures, %3d failed%s%s",
+	       sweep->what, sweep->points, sweep->injected, sweep->failed,
+	       sweep->bad ? ": " : "", sweep->first_problem);
+	EXPECT_EQ(0, sweep->bad);
+	EXPECT_TRUE(sweep->converged)
+		TH_LOG("%s: still failing after %d fault points", sweep->what,
+		       MAX_FAULT_POINTS);
+}
+
+/* A name no other block has, zero-padded as the uapi wants. */
+static void unique_name(FIXTURE_DATA(fault) *self, char *name,
+			const char *tag)
+{
+	memset(name, 0, CMAMEM_NAME_SIZE);
+	snprintf(name, CMAMEM_NAME_SIZE, "fault-%d-%s-%u", (int)getpid(), tag,
+		 self->serial++);
+}
+
+static bool pool_unchanged(const struct pool_description *pool,
+			   const struct cmamem_pool_info *before)
+{
+	struct cmamem_pool_info now;
+
+	return !pool_info_path(pool->path, &now) &&
+	       now.blocks == before->blocks &&
+	       now.used_bytes == before->used_bytes;
+}
+
+/* ---- the paths ------------------------------------------------------ */
+
+static void sweep_alloc(FIXTURE_DATA(fault) *self,
+			const struct pool_description *pool, __u32 mode,
+			__u32 flags, struct sweep *sweep)
+{
+	size_t length = BLOCK_PAGES * self->page;
+	struct cmamem_pool_info before;
+	struct cmamem_alloc request;
+	char name[CMAMEM_NAME_SIZE];
+	int nth, fd, result;
+	bool injected;
+
+	for (nth = 1; nth <= MAX_FAULT_POINTS; nth++) {
+		fd = open(pool->path, O_RDWR | O_CLOEXEC);
+		if (fd < 0 || pool_info(fd, &before)) {
+			sweep_err(sweep, "open or POOL_INFO of %s failed",
+				  pool->path);
+			return;
+		}
+		unique_name(self, name, "alloc");
+		memset(&request, 0, sizeof(request));
+		request.size = sizeof(request);
+		request.flags = flags;
+		request.length = length;
+		request.mode = mode;
+		memcpy(request.name, name, sizeof(name));
+
+		arm(self, nth);
+		result = cmamem_call(fd, CMAMEM_IOCTL_ALLOC, &request);
+		injected = disarm(self);
+
+		sweep_step(sweep, nth, result, injected, true);
+		if (!result) {
+			if (!request.handle || request.length != length ||
+			    !(flags & CMAMEM_MAP) != !request.user_address)
+				sweep_err(sweep,
+					  "N=%d: bad reply (handle %u length %llu user_address %#llx)",
+					  nth, request.handle,
+					  (unsigned long long)request.length,
+					  (unsigned long long)request.user_address);
+			else if (request.user_address &&
+				 !touch((void *)(uintptr_t)request.user_address,
+					length))
+				sweep_err(sweep, "N=%d: the mapping does not read back",
+					  nth);
+			if (request.user_address)
+				munmap((void *)(uintptr_t)request.user_address,
+				       length);
+			if (free_handle(fd, request.handle))
+				sweep_err(sweep, "N=%d: FREE after ALLOC failed",
+					  nth);
+		} else {
+			/* Nothing left behind, and the name is free. */
+			if (!pool_unchanged(pool, &before))
+				sweep_err(sweep, "N=%d: failed ALLOC changed the pool's counters",
+					  nth);
+			if (!holds_no_handle(fd))
+				sweep_err(sweep, "N=%d: failed ALLOC left a handle",
+					  nth);
+			result = alloc_block(fd, name, length, mode, 0,
+					     &request);
+			if (result)
+				sweep_err(sweep, "N=%d: the name of a failed ALLOC is not free: %s",
+					  nth, strerror(-result));
+			else
+				free_handle(fd, request.handle);
+			result = -ENOMEM;
+		}
+		close(fd);
+		if (!pool_unchanged(pool, &before))
+			sweep_err(sweep, "N=%d: the pool did not return to its counters",
+				  nth);
+		if (sweep->converged)
+			return;
+	}
+}
+
+/* A block made outside the sweep, for the paths that need one. */
+struct target {
+	int fd;
+	struct cmamem_alloc block;
+	char name[CMAMEM_NAME_SIZE];
+};
+
+static int target_make(FIXTURE_DATA(fault) *self,
+		       const struct pool_description *pool, __u32 mode,
+		       struct target *target)
+{
+	int result;
+
+	target->fd = open(pool->path, O_RDWR | O_CLOEXEC);
+	if (target->fd < 0)
+		return -errno;
+	unique_name(self, target->name, "target");
+	result = alloc_block(target->fd, target->name,
+			     BLOCK_PAGES * self->page, mode, 0,
+			     &target->block);
+	if (result)
+		close(target->fd);
+	return result;
+}
+
+static void target_drop(struct target *target)
+{
+	free_handle(target->fd, target->block.handle);
+	close(target->fd);
+}
+
+static bool target_counts(struct target *target, __u32 *handles,
+			  __u32 *mappings)
+{
+	struct cmamem_block_info info;
+
+	if (block_info(target->fd, target->block.handle, &info))
+		return false;
+	*handles = info.handles;
+	*mappings = info.mappings;
+	return true;
+}
+
+static void sweep_attach(FIXTURE_DATA(fault) *self,
+			 const struct pool_description *pool,
+			 struct target *target, __u32 flags,
+			 struct sweep *sweep)
+{
+	size_t length = (size_t)target->block.length;
+	__u32 handles, mappings, handles_now, mappings_now;
+	struct cmamem_attach request;
+	int nth, fd, result;
+	bool injected;
+
+	if (!target_counts(target, &handles, &mappings)) {
+		sweep_err(sweep, "BLOCK_INFO of the target failed");
+		return;
+	}
+	for (nth = 1; nth <= MAX_FAULT_POINTS; nth++) {
+		/* A file of its own: a failed ATTACH must leave it empty. */
+		fd = open(pool->path, O_RDWR | O_CLOEXEC);
+		if (fd < 0) {
+			sweep_err(sweep, "open of %s failed", pool->path);
+			return;
+		}
+		memset(&request, 0, sizeof(request));
+		request.size = sizeof(request);
+		request.flags = flags;
+		memcpy(request.name, target->name, CMAMEM_NAME_SIZE);
+
+		arm(self, nth);
+		result = cmamem_call(fd, CMAMEM_IOCTL_ATTACH, &request);
+		injected = disarm(self);
+		sweep_step(sweep, nth, result, injected, true);
+
+		if (!target_counts(target, &handles_now, &mappings_now)) {
+			sweep_err(sweep, "N=%d: BLOCK_INFO of the target failed",
+				  nth);
+		} else if (!result) {
+			if (handles_now != handles + 1 ||
+			    mappings_now != mappings + !!(flags & CMAMEM_MAP))
+				sweep_err(sweep,
+					  "N=%d: after ATTACH: handles %u -> %u, mappings %u -> %u",
+					  nth, handles, handles_now, mappings,
+					  mappings_now);
+			if (request.length != length ||
+			    !(flags & CMAMEM_MAP) != !request.user_address)
+				sweep_err(sweep, "N=%d: bad ATTACH reply", nth);
+			else if (request.user_address &&
+				 !touch((void *)(uintptr_t)request.user_address,
+					length))
+				sweep_err(sweep, "N=%d: the mapping does not read back",
+					  nth);
+			if (request.user_address)
+				munmap((void *)(uintptr_t)request.user_address,
+				       length);
+			if (free_handle(fd, request.handle))
+				sweep_err(sweep, "N=%d: FREE after ATTACH failed",
+					  nth);
+		} else {
+			if (handles_now != handles || mappings_now != mappings)
+				sweep_err(sweep,
+					  "N=%d: failed ATTACH: handles %u -> %u, mappings %u -> %u",
+					  nth, handles, handles_now, mappings,
+					  mappings_now);
+			if (!holds_no_handle(fd))
+				sweep_err(sweep, "N=%d: failed ATTACH left a handle",
+					  nth);
+		}
+		close(fd);
+		if (!target_counts(target, &handles_now, &mappings_now) ||
+		    handles_now != handles || mappings_now != mappings)
+			sweep_err(sweep, "N=%d: the target did not return to %u handles, %u mappings",
+				  nth, handles, mappings);
+		if (sweep->converged)
+			return;
+	}
+}
+
+enum simple_call {
+	CALL_FREE,		/* FREE of a second handle on the target */
+	CALL_FREE_LAST,		/* FREE of a block's only handle */
+	CALL_SYNC_DEVICE,
+	CALL_SYNC_CPU,
+	CALL_BLOCK_INFO,
+	CALL_POOL_INFO,
+};
+
+/* Calls whose uapi has no memory error: they must always succeed. */
+static void sweep_simple(FIXTURE_DATA(fault) *self, struct target *target,
+			 const struct pool_description *pool,
+			 enum simple_call call, struct sweep *sweep)
+{
+	struct cmamem_pool_info before, pool_reply;
+	struct cmamem_block_info info_reply;
+	struct cmamem_attach attach;
+	struct cmamem_alloc extra;
+	struct cmamem_sync sync;
+	struct cmamem_free free_request;
+	__u32 handles, mappings, handles_now, mappings_now;
+	char name[CMAMEM_NAME_SIZE];
+	int nth, result = 0;
+	bool injected;
+
+	if (!target_counts(target, &handles, &mappings)) {
+		sweep_err(sweep, "BLOCK_INFO of the target failed");
+		return;
+	}
+	for (nth = 1; nth <= MAX_FAULT_POINTS; nth++) {
+		if (pool_info(target->fd, &before)) {
+			sweep_err(sweep, "POOL_INFO failed");
+			return;
+		}
+		memset(&free_request, 0, sizeof(free_request));
+		free_request.size = sizeof(free_request);
+		if (call == CALL_FREE) {
+			memset(&attach, 0, sizeof(attach));
+			attach.size = sizeof(attach);
+			memcpy(attach.name, target->name, CMAMEM_NAME_SIZE);
+			if (cmamem_call(target->fd, CMAMEM_IOCTL_ATTACH,
+					&attach)) {
+				sweep_err(sweep, "ATTACH outside the sweep failed");
+				return;
+			}
+			free_request.handle = attach.handle;
+		} else if (call == CALL_FREE_LAST) {
+			unique_name(self, name, "last");
+			if (alloc_block(target->fd, name, self->page,
+					target->block.mode, 0, &extra)) {
+				sweep_err(sweep, "ALLOC outside the sweep failed");
+				return;
+			}
+			free_request.handle = extra.handle;
+		}
+		memset(&sync, 0, sizeof(sync));
+		sync.size = sizeof(sync);
+		sync.flags = call == CALL_SYNC_CPU ? CMAMEM_SYNC_FOR_CPU :
+						     CMAMEM_SYNC_FOR_DEVICE;
+		sync.handle = target->block.handle;
+		sync.length = target->block.length;
+		memset(&info_reply, 0, sizeof(info_reply));
+		info_reply.size = sizeof(info_reply);
+		info_reply.handle = target->block.handle;
+		memset(&pool_reply, 0, sizeof(pool_reply));
+		pool_reply.size = sizeof(pool_reply);
+
+		arm(self, nth);
+		switch (call) {
+		case CALL_FREE:
+		case CALL_FREE_LAST:
+			result = cmamem_call(target->fd, CMAMEM_IOCTL_FREE,
+					     &free_request);
+			break;
+		case CALL_SYNC_DEVICE:
+		case CALL_SYNC_CPU:
+			result = cmamem_call(target->fd, CMAMEM_IOCTL_SYNC,
+					     &sync);
+			break;
+		case CALL_BLOCK_INFO:
+			result = cmamem_call(target->fd,
+					     CMAMEM_IOCTL_BLOCK_INFO,
+					     &info_reply);
+			break;
+		case CALL_POOL_INFO:
+			result = cmamem_call(target->fd,
+					     CMAMEM_IOCTL_POOL_INFO,
+					     &pool_reply);
+			break;
+		}
+		injected = disarm(self);
+		sweep_step(sweep, nth, result, injected, false);
+
+		if (result && (call == CALL_FREE || call == CALL_FREE_LAST))
+			free_handle(target->fd, free_request.handle);
+		if (!result && call == CALL_BLOCK_INFO &&
+		    (info_reply.length != target->block.length ||
+		     info_reply.handles != handles))
+			sweep_err(sweep, "N=%d: BLOCK_INFO reply is wrong", nth);
+		if (!result && call == CALL_POOL_INFO &&
+		    (pool_reply.blocks != before.blocks ||
+		     strncmp(pool_reply.name, pool->name, CMAMEM_NAME_SIZE)))
+			sweep_err(sweep, "N=%d: POOL_INFO reply is wrong", nth);
+		if (!target_counts(target, &handles_now, &mappings_now) ||
+		    handles_now != handles || mappings_now != mappings)
+			sweep_err(sweep, "N=%d: the target did not return to %u handles",
+				  nth, handles);
+		/* FREE_LAST's block came after @before and is gone again. */
+		if (!pool_unchanged(pool, &before))
+			sweep_err(sweep, "N=%d: the pool's counters changed", nth);
+		if (sweep->converged)
+			return;
+	}
+}
+
+static void sweep_mmap(FIXTURE_DATA(fault) *self, struct target *target,
+		       struct sweep *sweep)
+{
+	size_t length = (size_t)target->block.length;
+	__u32 handles, mappings, handles_now, mappings_now;
+	int nth, result;
+	bool injected;
+	void *address;
+
+	if (!target_counts(target, &handles, &mappings)) {
+		sweep_err(sweep, "BLOCK_INFO of the target failed");
+		return;
+	}
+	for (nth = 1; nth <= MAX_FAULT_POINTS; nth++) {
+		arm(self, nth);
+		address = mmap(NULL, length, PROT_READ | PROT_WRITE,
+			       MAP_SHARED, target->fd,
+			       (off_t)target->block.mmap_offset);
+		result = address == MAP_FAILED ? -errno : 0;
+		injected = disarm(self);
+		sweep_step(sweep, nth, result, injected, true);
+
+		if (!target_counts(target, &handles_now, &mappings_now)) {
+			sweep_err(sweep, "N=%d: BLOCK_INFO failed", nth);
+		} else if (mappings_now != mappings + !result ||
+			   handles_now != handles) {
+			sweep_err(sweep, "N=%d: after mmap %s: mappings %u -> %u",
+				  nth, result ? "failed" : "worked", mappings,
+				  mappings_now);
+		}
+		if (!result) {
+			if (!touch(address, length))
+				sweep_err(sweep, "N=%d: the mapping does not read back",
+					  nth);
+			munmap(address, length);
+		}
+		if (!target_counts(target, &handles_now, &mappings_now) ||
+		    mappings_now != mappings)
+			sweep_err(sweep, "N=%d: munmap did not drop the mapping",
+				  nth);
+		if (sweep->converged)
+			return;
+	}
+}
+
+/*
+ * munmap() of the middle page of a mapping (which splits the VMA and so
+ * allocates), or of the last mapping of a block whose handle is gone
+ * (which frees the block).
+ */
+static void sweep_munmap(FIXTURE_DATA(fault) *self,
+			 const struct pool_description *pool,
+			 struct target *target, bool last_reference,
+			 struct sweep *sweep)
+{
+	size_t page = self->page, length = BLOCK_PAGES * page;
+	__u32 handles, mappings, handles_now, mappings_now;
+	struct cmamem_pool_info before;
+	struct cmamem_alloc extra;
+	char name[CMAMEM_NAME_SIZE];
+	unsigned char *address;
+	int nth, result;
+	bool injected;
+
+	if (!target_counts(target, &handles, &mappings)) {
+		sweep_err(sweep, "BLOCK_INFO of the target failed");
+		return;
+	}
+	for (nth = 1; nth <= MAX_FAULT_POINTS; nth++) {
+		if (pool_info(target->fd, &before)) {
+			sweep_err(sweep, "POOL_INFO failed");
+			return;
+		}
+		if (last_reference) {
+			unique_name(self, name, "unmap");
+			if (alloc_block(target->fd, name, length,
+					target->block.mode, CMAMEM_MAP,
+					&extra) ||
+			    free_handle(target->fd, extra.handle)) {
+				sweep_err(sweep, "ALLOC outside the sweep failed");
+				return;
+			}
+			address = (unsigned char *)(uintptr_t)
+				  extra.user_address;
+		} else {
+			address = mmap(NULL, length, PROT_READ | PROT_WRITE,
+				       MAP_SHARED, target->fd,
+				       (off_t)target->block.mmap_offset);
+			if (address == MAP_FAILED) {
+				sweep_err(sweep, "mmap outside the sweep failed");
+				return;
+			}
+		}
+
+		arm(self, nth);
+		if (last_reference)
+			result = munmap(address, length) ? -errno : 0;
+		else
+			result = munmap(address + page, page) ? -errno : 0;
+		injected = disarm(self);
+		sweep_step(sweep, nth, result, injected, true);
+
+		if (last_reference) {
+			if (result)
+				munmap(address, length);
+			/* Either way the block is gone now. */
+			if (!pool_unchanged(pool, &before))
+				sweep_err(sweep,
+					  "N=%d: the block was not freed with its last mapping",
+					  nth);
+		} else {
+			/*
+			 * Success leaves two VMAs. A failure may come after
+			 * the VMA was split at one or both ends, which is
+			 * allowed, but then every page is still mapped.
+			 */
+			if (!target_counts(target, &handles_now,
+					   &mappings_now) ||
+			    (!result && mappings_now != mappings + 2) ||
+			    (result && (mappings_now < mappings + 1 ||
+					mappings_now > mappings + 3)))
+				sweep_err(sweep, "N=%d: munmap of the middle %s: mappings %u -> %u",
+					  nth, result ? "failed" : "worked",
+					  mappings, mappings_now);
+			if (result && !touch(address + page, page))
+				sweep_err(sweep, "N=%d: a failed munmap unmapped the page",
+					  nth);
+			if (!touch(address, page) ||
+			    !touch(address + 2 * page, page))
+				sweep_err(sweep,
+					  "N=%d: what is left of the mapping does not read back",
+					  nth);
+			munmap(address, length);
+			if (!target_counts(target, &handles_now,
+					   &mappings_now) ||
+			    mappings_now != mappings)
+				sweep_err(sweep, "N=%d: mappings did not return to %u",
+					  nth, mappings);
+		}
+		if (sweep->converged)
+			return;
+	}
+}
+
+static void sweep_open(FIXTURE_DATA(fault) *self,
+		       const struct pool_description *pool,
+		       struct sweep *sweep)
+{
+	struct cmamem_pool_info before, reply;
+	int nth, fd, result;
+	bool injected;
+
+	for (nth = 1; nth <= MAX_FAULT_POINTS; nth++) {
+		if (pool_info_path(pool->path, &before)) {
+			sweep_err(sweep, "POOL_INFO failed");
+			return;
+		}
+		arm(self, nth);
+		fd = open(pool->path, O_RDWR | O_CLOEXEC);
+		result = fd < 0 ? -errno : 0;
+		injected = disarm(self);
+		sweep_step(sweep, nth, result, injected, true);
+		if (fd >= 0) {
+			if (pool_info(fd, &reply) || !holds_no_handle(fd))
+				sweep_err(sweep, "N=%d: the opened file does not work",
+					  nth);
+			close(fd);
+		}
+		if (!pool_unchanged(pool, &before))
+			sweep_err(sweep, "N=%d: the pool's counters changed", nth);
+		if (sweep->converged)
+			return;
+	}
+}
+
+/* close() of a file that holds a block: its release frees the block. */
+static void sweep_close(FIXTURE_DATA(fault) *self,
+			const struct pool_description *pool, __u32 mode,
+			struct sweep *sweep)
+{
+	struct cmamem_pool_info before;
+	struct cmamem_alloc block;
+	char name[CMAMEM_NAME_SIZE];
+	int nth, fd, result;
+	bool injected;
+
+	for (nth = 1; nth <= MAX_FAULT_POINTS; nth++) {
+		if (pool_info_path(pool->path, &before)) {
+			sweep_err(sweep, "POOL_INFO failed");
+			return;
+		}
+		fd = open(pool->path, O_RDWR | O_CLOEXEC);
+		unique_name(self, name, "close");
+		if (fd < 0 || alloc_block(fd, name, BLOCK_PAGES * self->page,
+					  mode, 0, &block)) {
+			sweep_err(sweep, "open or ALLOC outside the sweep failed");
+			if (fd >= 0)
+				close(fd);
+			return;
+		}
+		arm(self, nth);
+		result = close(fd) ? -errno : 0;
+		injected = disarm(self);
+		sweep_step(sweep, nth, result, injected, false);
+		if (!pool_unchanged(pool, &before))
+			sweep_err(sweep, "N=%d: close did not free the file's block",
+				  nth);
+		/* The name is free again. */
+		fd = open(pool->path, O_RDWR | O_CLOEXEC);
+		if (fd < 0 || alloc_block(fd, name, self->page, mode, 0,
+					  &block))
+			sweep_err(sweep, "N=%d: the name of a closed file's block is still taken",
+				  nth);
+		if (fd >= 0)
+			close(fd);
+		if (sweep->converged)
+			return;
+	}
+}
+
+/* ---- fixture and tests ---------------------------------------------- */
+
+static int compare_pools(const void *left, const void *right)
+{
+	return strcmp(((const struct pool_description *)left)->path,
+		      ((const struct pool_description *)right)->path);
+}
+
+static void discover_pools(FIXTURE_DATA(fault) *self)
+{
+	struct dirent *dirent;
+	DIR *directory;
+	int index;
+
+	self->pool_count = 0;
+	snprintf(self->pools[self->pool_count++].path, 64, "/dev/cmamem");
+	directory = opendir("/dev");
+	while (directory && (dirent = readdir(directory)) &&
+	       self->pool_count < MAX_POOLS)
+		if (!strncmp(dirent->d_name, "cmamem-", 7))
+			snprintf(self->pools[self->pool_count++].path, 64,
+				 "/dev/%.40s", dirent->d_name);
+	if (directory)
+		closedir(directory);
+	qsort(self->pools + 1, self->pool_count - 1, sizeof(self->pools[0]),
+	      compare_pools);
+	for (index = 0; index < self->pool_count; index++) {
+		struct pool_description *pool = &self->pools[index];
+		struct cmamem_pool_info info;
+
+		if (pool_info_path(pool->path, &info)) {
+			pool->path[0] = '\0';
+			continue;
+		}
+		memcpy(pool->name, info.name, CMAMEM_NAME_SIZE);
+		pool->name[CMAMEM_NAME_SIZE - 1] = '\0';
+		pool->pool_flags = info.pool_flags;
+		pool->blocks = info.blocks;
+		pool->used_bytes = info.used_bytes;
+	}
+}
+
+FIXTURE_SETUP(fault)
+{
+	struct stat status;
+
+	self->saved_count = 0;
+	self->fail_nth = -1;
+	self->page = (size_t)sysconf(_SC_PAGESIZE);
+	if (geteuid() != 0)
+		SKIP(return, "fault injection needs root");
+	if (access("/dev/cmamem", F_OK))
+		SKIP(return, "/dev/cmamem is missing (is cmamem loaded?)");
+	if (stat(FAILSLAB, &status) || stat(FAIL_PAGE_ALLOC, &status))
+		SKIP(return,
+		     "no %s and %s: the kernel lacks CONFIG_FAULT_INJECTION_DEBUG_FS with CONFIG_FAILSLAB and CONFIG_FAIL_PAGE_ALLOC (the arm64-debug kernel has them)",
+		     FAILSLAB, FAIL_PAGE_ALLOC);
+	if (access(FAIL_NTH, R_OK | W_OK))
+		SKIP(return, "no %s (CONFIG_FAULT_INJECTION)", FAIL_NTH);
+
+	/* Quiet, filtered to the task, and let GFP_KERNEL be failed. */
+	ASSERT_EQ(0, set_knob(self, FAILSLAB, "verbose", "0"));
+	ASSERT_EQ(0, set_knob(self, FAILSLAB, "probability", "0"));
+	ASSERT_EQ(0, set_knob(self, FAILSLAB, "task-filter", "Y"));
+	ASSERT_EQ(0, set_knob(self, FAILSLAB, "ignore-gfp-wait", "N"));
+	ASSERT_EQ(0, set_knob(self, FAIL_PAGE_ALLOC, "verbose", "0"));
+	ASSERT_EQ(0, set_knob(self, FAIL_PAGE_ALLOC, "probability", "0"));
+	ASSERT_EQ(0, set_knob(self, FAIL_PAGE_ALLOC, "task-filter", "Y"));
+	ASSERT_EQ(0, set_knob(self, FAIL_PAGE_ALLOC, "ignore-gfp-wait", "N"));
+	ASSERT_EQ(0, set_knob(self, FAIL_PAGE_ALLOC, "ignore-gfp-highmem",
+			      "N"));
+	ASSERT_EQ(0, set_knob(self, FAIL_PAGE_ALLOC, "min-order", "0"));
+	ASSERT_EQ(0, write_text(MAKE_IT_FAIL, "1"));
+
+	self->fail_nth = open(FAIL_NTH, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fail_nth);
+	/* The mechanism itself must work, or every sweep means nothing. */
+	arm(self, 1);
+	{
+		void *probe = mmap(NULL, self->page, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
+				   -1, 0);
+		bool injected = disarm(self);
+
+		if (probe != MAP_FAILED)
+			munmap(probe, self->page);
+		ASSERT_TRUE(injected)
+			TH_LOG("fail-nth did not fail mmap(MAP_POPULATE) at its first point");
+	}
+	discover_pools(self);
+	ASSERT_LT(0, self->pool_count);
+	self->dma_debug_was_on = dma_debug_on();
+}
+
+FIXTURE_TEARDOWN_PARENT(fault)
+{
+	int index;
+
+	/*
+	 * DMA-API debugging turns itself off for good when its own
+	 * bookkeeping cannot allocate, which an injected failure can cause.
+	 * That is the kernel's choice, not the driver's fault, but the tests
+	 * that run after this one no longer get its checks: say so.
+	 */
+	if (self->dma_debug_was_on && !dma_debug_on()) {
+		TH_LOG("note: DMA-API debugging switched itself off (cacheline tracking ENOMEM)");
+		TH_LOG("note: later tests of this boot run without it");
+	}
+
+	/* Put every knob back, whatever happened in the test. */
+	for (index = self->saved_count - 1; index >= 0; index--)
+		if (write_text(self->saved[index].path, self->saved[index].value))
+			TH_LOG("could not restore %s to %s",
+			       self->saved[index].path,
+			       self->saved[index].value);
+}
+
+/* Every pool's counters must be where they were when the test started. */
+static void check_pools_restored(struct __test_metadata *_metadata,
+				 FIXTURE_DATA(fault) *self)
+{
+	int index;
+
+	for (index = 0; index < self->pool_count; index++) {
+		const struct pool_description *pool = &self->pools[index];
+		struct cmamem_pool_info info;
+
+		if (!pool->path[0])
+			continue;
+		ASSERT_EQ(0, pool_info_path(pool->path, &info));
+		EXPECT_EQ(pool->blocks, info.blocks)
+			TH_LOG("pool %s", pool->name);
+		EXPECT_EQ(pool->used_bytes, info.used_bytes)
+			TH_LOG("pool %s", pool->name);
+	}
+	write_text(MAKE_IT_FAIL, "0");
+}
+
+static __u32 pool_modes(const struct pool_description *pool, __u32 *modes)
+{
+	__u32 count = 0;
+
+	modes[count++] = CMAMEM_MODE_COHERENT;
+	modes[count++] = CMAMEM_MODE_WRITECOMBINE;
+	if (pool->pool_flags & CMAMEM_POOL_CACHED)
+		modes[count++] = CMAMEM_MODE_CACHED;
+	return count;
+}
+
+TEST_F_TIMEOUT(fault, alloc, FAULT_TIMEOUT)
+{
+	struct sweep sweep;
+	__u32 modes[3], count, mode;
+	int index, map;
+
+	for (index = 0; index < self->pool_count; index++) {
+		const struct pool_description *pool = &self->pools[index];
+
+		if (!pool->path[0])
+			continue;
+		count = pool_modes(pool, modes);
+		for (mode = 0; mode < count; mode++) {
+			for (map = 0; map < 2; map++) {
+				char detail[48];
+
+				snprintf(detail, sizeof(detail), "%s%s",
+					 mode_name(modes[mode]),
+					 map ? " CMAMEM_MAP" : "");
+				sweep_begin(&sweep, "ALLOC", pool, detail);
+				sweep_alloc(self, pool, modes[mode],
+					    map ? CMAMEM_MAP : 0, &sweep);
+				sweep_report(_metadata, &sweep);
+			}
+		}
+	}
+	check_pools_restored(_metadata, self);
+}
+
+TEST_F_TIMEOUT(fault, attach, FAULT_TIMEOUT)
+{
+	struct target target;
+	struct sweep sweep;
+	int index, map;
+
+	for (index = 0; index < self->pool_count; index++) {
+		const struct pool_description *pool = &self->pools[index];
+
+		if (!pool->path[0])
+			continue;
+		ASSERT_EQ(0, target_make(self, pool, CMAMEM_MODE_COHERENT,
+					 &target));
+		for (map = 0; map < 2; map++) {
+			sweep_begin(&sweep, "ATTACH", pool,
+				    map ? "CMAMEM_MAP" : "");
+			sweep_attach(self, pool, &target,
+				     map ? CMAMEM_MAP : 0, &sweep);
+			sweep_report(_metadata, &sweep);
+		}
+		target_drop(&target);
+	}
+	check_pools_restored(_metadata, self);
+}
+
+TEST_F_TIMEOUT(fault, free_sync_and_info, FAULT_TIMEOUT)
+{
+	static const struct {
+		enum simple_call call;
+		const char *name;
+	} calls[] = {
+		{ CALL_FREE, "FREE" },
+		{ CALL_FREE_LAST, "FREE last handle" },
+		{ CALL_SYNC_DEVICE, "SYNC for device" },
+		{ CALL_SYNC_CPU, "SYNC for cpu" },
+		{ CALL_BLOCK_INFO, "BLOCK_INFO" },
+		{ CALL_POOL_INFO, "POOL_INFO" },
+	};
+	__u32 modes[3], count, mode;
+	struct target target;
+	struct sweep sweep;
+	unsigned int call;
+	int index;
+
+	for (index = 0; index < self->pool_count; index++) {
+		const struct pool_description *pool = &self->pools[index];
+
+		if (!pool->path[0])
+			continue;
+		count = pool_modes(pool, modes);
+		for (mode = 0; mode < count; mode++) {
+			ASSERT_EQ(0, target_make(self, pool, modes[mode],
+						 &target));
+			for (call = 0; call < ARRAY_SIZE(calls); call++) {
+				sweep_begin(&sweep, calls[call].name, pool,
+					    mode_name(modes[mode]));
+				sweep_simple(self, &target, pool,
+					     calls[call].call, &sweep);
+				sweep_report(_metadata, &sweep);
+			}
+			target_drop(&target);
+		}
+	}
+	check_pools_restored(_metadata, self);
+}
+
+TEST_F_TIMEOUT(fault, mmap_and_munmap, FAULT_TIMEOUT)
+{
+	__u32 modes[3], count, mode;
+	struct target target;
+	struct sweep sweep;
+	int index;
+
+	for (index = 0; index < self->pool_count; index++) {
+		const struct pool_description *pool = &self->pools[index];
+
+		if (!pool->path[0])
+			continue;
+		count = pool_modes(pool, modes);
+		for (mode = 0; mode < count; mode++) {
+			ASSERT_EQ(0, target_make(self, pool, modes[mode],
+						 &target));
+			sweep_begin(&sweep, "mmap", pool,
+				    mode_name(modes[mode]));
+			sweep_mmap(self, &target, &sweep);
+			sweep_report(_metadata, &sweep);
+			sweep_begin(&sweep, "munmap split", pool,
+				    mode_name(modes[mode]));
+			sweep_munmap(self, pool, &target, false, &sweep);
+			sweep_report(_metadata, &sweep);
+			sweep_begin(&sweep, "munmap last ref", pool,
+				    mode_name(modes[mode]));
+			sweep_munmap(self, pool, &target, true, &sweep);
+			sweep_report(_metadata, &sweep);
+			target_drop(&target);
+		}
+	}
+	check_pools_restored(_metadata, self);
+}
+
+TEST_F_TIMEOUT(fault, open_and_close, FAULT_TIMEOUT)
+{
+	__u32 modes[3], count, mode;
+	struct sweep sweep;
+	int index;
+
+	for (index = 0; index < self->pool_count; index++) {
+		const struct pool_description *pool = &self->pools[index];
+
+		if (!pool->path[0])
+			continue;
+		sweep_begin(&sweep, "open", pool, "");
+		sweep_open(self, pool, &sweep);
+		sweep_report(_metadata, &sweep);
+		count = pool_modes(pool, modes);
+		for (mode = 0; mode < count; mode++) {
+			sweep_begin(&sweep, "close", pool,
+				    mode_name(modes[mode]));
+			sweep_close(self, pool, modes[mode], &sweep);
+			sweep_report(_metadata, &sweep);
+		}
+	}
+	check_pools_restored(_metadata, self);
+}
+
+TEST_HARNESS_MAIN

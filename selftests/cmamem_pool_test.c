@@ -1,0 +1,859 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cmamem pool tests: the module's limits (max_block_size, fd_quota_bytes,
+ * fd_max_blocks), the device-tree pools (a CMA area and a no-map
+ * carveout: exhaustion, recovery, blocks inside the region, modes), the
+ * sysfs and debugfs views of a pool, and many blocks at once.
+ *
+ * The device-tree tests find their pools by POOL_INFO flags, not by name,
+ * and skip where there is no device tree (the PC kernel).
+ */
+#include "kselftest_harness.h"
+
+#include <sys/mount.h>
+
+#include "cmamem_util.h"
+
+#define MAX_POOL_BLOCKS		4096
+#define DT_RESERVED_MEMORY	"/proc/device-tree/reserved-memory"
+
+/* --- module parameters --- */
+
+FIXTURE(limits) {
+	size_t page_size;
+	struct cmamem_saved_params saved;
+	struct cmamem_tracker tracker;
+};
+
+FIXTURE_SETUP(limits)
+{
+	cmamem_tracker_init(&self->tracker);
+	self->page_size = cmamem_page_size();
+	if (!cmamem_path_exists(CMAMEM_DEFAULT_POOL_PATH))
+		SKIP(return, "%s is missing", CMAMEM_DEFAULT_POOL_PATH);
+	if (!cmamem_is_root())
+		SKIP(return, "needs root to set module parameters");
+	ASSERT_EQ(0, cmamem_params_save(&self->saved, "max_block_size"));
+	ASSERT_EQ(0, cmamem_params_save(&self->saved, "fd_quota_bytes"));
+	ASSERT_EQ(0, cmamem_params_save(&self->saved, "fd_max_blocks"));
+	/* Start from "no limit" so one limit is tested at a time. */
+	ASSERT_EQ(0, cmamem_param_write("max_block_size", "0"));
+	ASSERT_EQ(0, cmamem_param_write("fd_quota_bytes", "0"));
+	ASSERT_EQ(0, cmamem_param_write("fd_max_blocks", "16384"));
+}
+
+FIXTURE_TEARDOWN(limits)
+{
+	cmamem_tracker_release(&self->tracker);
+	EXPECT_EQ(0, cmamem_params_restore(&self->saved));
+}
+
+/* Opens the default pool after the limits are set, for teardown to close. */
+static int open_pool(FIXTURE_DATA(limits) *self)
+{
+	return cmamem_track_fd(&self->tracker,
+			       open(CMAMEM_DEFAULT_POOL_PATH, O_RDWR));
+}
+
+static int alloc_pages(int fd, size_t pages, size_t page_size,
+		       struct cmamem_alloc *alloc)
+{
+	return cmamem_alloc_block(fd, "limit", pages * page_size,
+				  CMAMEM_MODE_COHERENT, alloc);
+}
+
+TEST_F(limits, max_block_size_efbig)
+{
+	struct cmamem_pool_info before, after;
+	struct cmamem_alloc alloc;
+	int fd;
+
+	ASSERT_EQ(0, cmamem_param_write_u64("max_block_size",
+					    2 * self->page_size));
+	fd = open_pool(self);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, cmamem_pool_info(fd, &before));
+	ASSERT_EQ(2 * self->page_size, before.max_block_bytes);
+	ASSERT_EQ(-EFBIG, alloc_pages(fd, 3, self->page_size, &alloc));
+	/* One byte over, before rounding, is over too. */
+	ASSERT_EQ(-EFBIG, cmamem_alloc_block(fd, "limit",
+					     2 * self->page_size + 1,
+					     CMAMEM_MODE_CACHED, &alloc));
+	ASSERT_EQ(0, cmamem_pool_info(fd, &after));
+	ASSERT_EQ(before.used_bytes, after.used_bytes);
+	ASSERT_EQ(before.blocks, after.blocks);
+	ASSERT_EQ(0, alloc_pages(fd, 2, self->page_size, &alloc));
+	ASSERT_EQ(0, cmamem_free(fd, alloc.handle));
+
+	/* No limit again: the same file may allocate the bigger block. */
+	ASSERT_EQ(0, cmamem_param_write("max_block_size", "0"));
+	ASSERT_EQ(0, alloc_pages(fd, 3, self->page_size, &alloc));
+	ASSERT_EQ(0, cmamem_free(fd, alloc.handle));
+}
+
+TEST_F(limits, fd_quota_bytes_edquot)
+{
+	struct cmamem_alloc big, small, more;
+	struct cmamem_attach attach;
+	int fd, other_fd;
+
+	ASSERT_EQ(0, cmamem_param_write_u64("fd_quota_bytes",
+					    4 * self->page_size));
+	fd = open_pool(self);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, alloc_pages(fd, 3, self->page_size, &big));
+	ASSERT_EQ(-EDQUOT, alloc_pages(fd, 2, self->page_size, &more));
+	ASSERT_EQ(0, alloc_pages(fd, 1, self->page_size, &small));
+	ASSERT_EQ(-EDQUOT, alloc_pages(fd, 1, self->page_size, &more));
+	/* Freeing gives the quota back. */
+	ASSERT_EQ(0, cmamem_free(fd, small.handle));
+	ASSERT_EQ(0, alloc_pages(fd, 1, self->page_size, &small));
+
+	/* An attached block counts against the attaching file. */
+	other_fd = open_pool(self);
+	ASSERT_LE(0, other_fd);
+	ASSERT_EQ(0, cmamem_attach(other_fd, big.name, 0, &attach));
+	ASSERT_EQ(-EDQUOT, alloc_pages(other_fd, 2, self->page_size, &more));
+	ASSERT_EQ(0, cmamem_attach(other_fd, small.name, 0, &attach));
+	ASSERT_EQ(-EDQUOT, alloc_pages(other_fd, 1, self->page_size, &more));
+
+	/* No limit again: a new file may take more than the old quota. */
+	ASSERT_EQ(0, cmamem_param_write("fd_quota_bytes", "0"));
+	ASSERT_EQ(0, cmamem_close(&self->tracker, other_fd));
+	ASSERT_EQ(0, cmamem_close(&self->tracker, fd));
+	fd = open_pool(self);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, alloc_pages(fd, 5, self->page_size, &more));
+	ASSERT_EQ(0, cmamem_free(fd, more.handle));
+}
+
+TEST_F(limits, fd_max_blocks_emfile)
+{
+	struct cmamem_alloc first, second, more;
+	struct cmamem_attach attach;
+	int fd, count;
+
+	ASSERT_EQ(0, cmamem_param_write("fd_max_blocks", "3"));
+	fd = open_pool(self);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, alloc_pages(fd, 1, self->page_size, &first));
+	ASSERT_EQ(0, alloc_pages(fd, 1, self->page_size, &second));
+	ASSERT_EQ(0, cmamem_attach(fd, first.name, 0, &attach));
+	ASSERT_EQ(-EMFILE, alloc_pages(fd, 1, self->page_size, &more));
+	ASSERT_EQ(-EMFILE, cmamem_attach(fd, second.name, 0, &attach));
+	ASSERT_EQ(0, cmamem_free(fd, second.handle));
+	ASSERT_EQ(0, alloc_pages(fd, 1, self->page_size, &more));
+
+	ASSERT_EQ(0, cmamem_param_write("fd_max_blocks", "16384"));
+	ASSERT_EQ(0, cmamem_close(&self->tracker, fd));
+	fd = open_pool(self);
+	ASSERT_LE(0, fd);
+	for (count = 0; count < 5; count++)
+		ASSERT_EQ(0, alloc_pages(fd, 1, self->page_size, &more));
+}
+
+/* --- device-tree pools --- */
+
+static __u64 read_be_cells(const __u8 *bytes, __u32 cells)
+{
+	__u64 value = 0;
+	__u32 index;
+
+	for (index = 0; index < cells * 4; index++)
+		value = (value << 8) | bytes[index];
+	return value;
+}
+
+static __u32 read_cell_count(const char *path, __u32 fallback)
+{
+	__u8 bytes[4];
+	int fd = open(path, O_RDONLY);
+	ssize_t length;
+
+	if (fd < 0)
+		return fallback;
+	length = read(fd, bytes, sizeof(bytes));
+	close(fd);
+	return length == 4 ? (__u32)read_be_cells(bytes, 1) : fallback;
+}
+
+/*
+ * Finds the /reserved-memory region of @size bytes that holds [@address,
+ * @address + @length) in the live device tree. Returns 1 if one does, 0 if
+ * none does, -1 if the device tree cannot be read.
+ */
+static int reserved_region_holds(__u64 size, __u64 address,
+				 __u64 length)
+{
+	__u32 address_cells, size_cells, entry_bytes;
+	struct dirent *entry;
+	int found = 0;
+	DIR *directory;
+
+	directory = opendir(DT_RESERVED_MEMORY);
+	if (!directory)
+		return -1;
+	address_cells = read_cell_count(DT_RESERVED_MEMORY "/#address-cells",
+					2);
+	size_cells = read_cell_count(DT_RESERVED_MEMORY "/#size-cells", 2);
+	entry_bytes = 4 * (address_cells + size_cells);
+	while (!found && (entry = readdir(directory))) {
+		__u8 reg[256];
+		char path[512];
+		ssize_t reg_length, offset;
+		int fd;
+
+		if (entry->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/reg", DT_RESERVED_MEMORY,
+			 entry->d_name);
+		fd = open(path, O_RDONLY);
+		if (fd < 0)
+			continue;
+		reg_length = read(fd, reg, sizeof(reg));
+		close(fd);
+		for (offset = 0; offset + (ssize_t)entry_bytes <= reg_length;
+		     offset += entry_bytes) {
+			__u64 base = read_be_cells(reg + offset,
+						      address_cells);
+			__u64 region = read_be_cells(reg + offset +
+							4 * address_cells,
+							size_cells);
+
+			if (region == size && address >= base &&
+			    address + length <= base + region)
+				found = 1;
+		}
+	}
+	closedir(directory);
+	return found;
+}
+
+FIXTURE(dt_pool) {
+	int fd;
+	size_t page_size;
+	char path[256];
+	struct cmamem_pool_info info;
+	struct cmamem_tracker tracker;
+	__u32 handles[MAX_POOL_BLOCKS];
+	struct cmamem_alloc last;
+	int kmsg_fd;
+};
+
+FIXTURE_VARIANT(dt_pool) {
+	__u32 wanted_flags;
+	const char *missing;
+};
+
+FIXTURE_VARIANT_ADD(dt_pool, cma) {
+	.wanted_flags = CMAMEM_POOL_CMA | CMAMEM_POOL_TOTAL_KNOWN,
+	.missing = "no device-tree CMA pool (no CMA or no device tree here)",
+};
+
+FIXTURE_VARIANT_ADD(dt_pool, carveout) {
+	.wanted_flags = CMAMEM_POOL_CARVEOUT | CMAMEM_POOL_TOTAL_KNOWN,
+	.missing = "no device-tree carveout pool (no device tree here)",
+};
+
+FIXTURE_SETUP(dt_pool)
+{
+	cmamem_tracker_init(&self->tracker);
+	self->kmsg_fd = -1;
+	self->page_size = cmamem_page_size();
+	if (cmamem_find_pool(variant->wanted_flags, CMAMEM_POOL_DEFAULT,
+			     self->path, sizeof(self->path), &self->info))
+		SKIP(return, "%s", variant->missing);
+	self->fd = cmamem_track_fd(&self->tracker, open(self->path, O_RDWR));
+	ASSERT_LE(0, self->fd);
+	ASSERT_NE(0, self->info.total_bytes);
+	self->kmsg_fd = cmamem_track_fd(&self->tracker, cmamem_kmsg_open());
+}
+
+FIXTURE_TEARDOWN(dt_pool)
+{
+	cmamem_tracker_release(&self->tracker);
+}
+
+/* The pool's name is the label after "/dev/cmamem-". */
+TEST_F(dt_pool, pool_info_reply)
+{
+	const char *label = strrchr(self->path, '/') + strlen("/cmamem-");
+	struct cmamem_pool_info *info = &self->info;
+
+	ASSERT_STREQ(label, info->name);
+	ASSERT_EQ(self->page_size, info->page_size);
+	ASSERT_FALSE(info->pool_flags & CMAMEM_POOL_DEFAULT);
+	if (info->pool_flags & CMAMEM_POOL_CARVEOUT) {
+		ASSERT_FALSE(info->pool_flags & CMAMEM_POOL_CMA);
+		ASSERT_FALSE(info->pool_flags & CMAMEM_POOL_CACHED);
+	} else {
+		ASSERT_TRUE(info->pool_flags & CMAMEM_POOL_CACHED);
+	}
+	ASSERT_EQ(info->total_bytes, info->used_bytes + info->free_bytes);
+	ASSERT_NE(0, info->max_block_bytes);
+	ASSERT_LE(info->max_block_bytes, info->total_bytes);
+}
+
+TEST_F(dt_pool, block_larger_than_pool_efbig)
+{
+	struct cmamem_pool_info after;
+	struct cmamem_alloc alloc;
+
+	ASSERT_EQ(-EFBIG, cmamem_alloc_block(self->fd, "toobig",
+					     self->info.total_bytes +
+					     self->page_size,
+					     CMAMEM_MODE_COHERENT, &alloc));
+	ASSERT_EQ(0, cmamem_pool_info(self->fd, &after));
+	ASSERT_EQ(self->info.used_bytes, after.used_bytes);
+	ASSERT_EQ(self->info.blocks, after.blocks);
+}
+
+/* Coherent and write-combine blocks work in every pool. */
+static void check_mode_works(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(dt_pool) *self, __u32 mode)
+{
+	struct cmamem_alloc alloc;
+	size_t length = 4 * self->page_size;
+	__u8 *address;
+
+	ASSERT_EQ(0, cmamem_alloc_block(self->fd, "dtmode", length, mode,
+					&alloc));
+	address = cmamem_track_map(&self->tracker,
+				   cmamem_map(self->fd, alloc.mmap_offset,
+					      length, PROT_READ | PROT_WRITE),
+				   length);
+	ASSERT_NE(MAP_FAILED, address);
+	cmamem_fill(address, length, 0xd7 + mode);
+	ASSERT_EQ(0, cmamem_sync(self->fd, alloc.handle,
+				 CMAMEM_SYNC_FOR_DEVICE, 0, length));
+	ASSERT_EQ(-1, cmamem_check(address, length, 0xd7 + mode));
+	/* Without root there is no address to check. */
+	if (!(alloc.out_flags & CMAMEM_ADDRESS_WITHHELD)) {
+		ASSERT_EQ(1, reserved_region_holds(self->info.total_bytes,
+						   alloc.physical_address,
+						   length))
+			TH_LOG("block at 0x%llx is not inside the pool's region",
+			       alloc.physical_address);
+	}
+	ASSERT_EQ(0, cmamem_unmap(&self->tracker, address));
+	ASSERT_EQ(0, cmamem_free(self->fd, alloc.handle));
+}
+
+TEST_F(dt_pool, coherent_block_works)
+{
+	check_mode_works(_metadata, self, CMAMEM_MODE_COHERENT);
+}
+
+TEST_F(dt_pool, writecombine_block_works)
+{
+	check_mode_works(_metadata, self, CMAMEM_MODE_WRITECOMBINE);
+}
+
+/* Cached blocks need struct pages: a CMA pool has them, a carveout not. */
+TEST_F(dt_pool, cached_block)
+{
+	struct cmamem_pool_info after;
+	struct cmamem_alloc alloc;
+
+	if (self->info.pool_flags & CMAMEM_POOL_CACHED) {
+		check_mode_works(_metadata, self, CMAMEM_MODE_CACHED);
+		return;
+	}
+	ASSERT_EQ(-EOPNOTSUPP, cmamem_alloc_block(self->fd, "cached",
+						  self->page_size,
+						  CMAMEM_MODE_CACHED, &alloc));
+	ASSERT_EQ(0, cmamem_pool_info(self->fd, &after));
+	ASSERT_EQ(self->info.used_bytes, after.used_bytes);
+	ASSERT_EQ(self->info.blocks, after.blocks);
+}
+
+/* A name is unique per pool: the default pool may hold it too. */
+TEST_F(dt_pool, same_name_in_two_pools)
+{
+	struct cmamem_attach in_default, in_dt;
+	struct cmamem_alloc first, second;
+	char name[CMAMEM_NAME_SIZE];
+	int default_fd;
+
+	default_fd = cmamem_track_fd(&self->tracker,
+				     open(CMAMEM_DEFAULT_POOL_PATH, O_RDWR));
+	ASSERT_LE(0, default_fd);
+	cmamem_unique_name(name, "twopools");
+	ASSERT_EQ(0, cmamem_alloc_named(default_fd, name, self->page_size,
+					CMAMEM_MODE_COHERENT, 0, 0, &first));
+	ASSERT_EQ(0, cmamem_alloc_named(self->fd, name, 2 * self->page_size,
+					CMAMEM_MODE_COHERENT, 0, 0, &second));
+	ASSERT_EQ(0, cmamem_attach(default_fd, name, 0, &in_default));
+	ASSERT_EQ(0, cmamem_attach(self->fd, name, 0, &in_dt));
+	ASSERT_EQ(self->page_size, in_default.length);
+	ASSERT_EQ(2 * self->page_size, in_dt.length);
+}
+
+/*
+ * Fill the pool with blocks of @block_bytes until it says ENOMEM. It must
+ * say so no later than its size allows (never serve blocks from outside),
+ * every block must lie in the pool's region, and the failure is counted.
+ * Returns the number of blocks allocated (their handles in self->handles).
+ */
+static int fill_pool(struct __test_metadata *_metadata,
+		     FIXTURE_DATA(dt_pool) *self, __u64 block_bytes)
+{
+	struct cmamem_pool_info before, after;
+	__u64 limit = self->info.total_bytes / block_bytes;
+	struct cmamem_alloc alloc;
+	int count = 0, result;
+
+	ASSERT_LT(limit, MAX_POOL_BLOCKS);
+	ASSERT_EQ(0, cmamem_pool_info(self->fd, &before));
+	for (;;) {
+		result = cmamem_alloc_block(self->fd, "fill", block_bytes,
+					    CMAMEM_MODE_COHERENT, &alloc);
+		if (result)
+			break;
+		self->handles[count++] = alloc.handle;
+		ASSERT_LE(count, limit)
+			TH_LOG("pool of %llu bytes served more than its size",
+			       self->info.total_bytes);
+		if (alloc.out_flags & CMAMEM_ADDRESS_WITHHELD)
+			continue;	/* not root: no address to check */
+		ASSERT_EQ(1, reserved_region_holds(self->info.total_bytes,
+						   alloc.physical_address,
+						   block_bytes))
+			TH_LOG("block %d at 0x%llx is outside the pool", count,
+			       alloc.physical_address);
+	}
+	ASSERT_EQ(-ENOMEM, result);
+	ASSERT_EQ(0, cmamem_pool_info(self->fd, &after));
+	ASSERT_EQ(before.used_bytes + count * block_bytes, after.used_bytes);
+	ASSERT_EQ(before.blocks + count, after.blocks);
+	ASSERT_EQ(before.allocations + count, after.allocations);
+	ASSERT_EQ(before.failures + 1, after.failures);
+	ASSERT_GE(after.peak_bytes, after.used_bytes);
+	/* Nearly all of a fresh pool must be usable. */
+	ASSERT_GE(count * 4, limit * 3)
+		TH_LOG("only %d blocks of %llu bytes in a %llu byte pool",
+		       count, block_bytes,
+		       self->info.total_bytes);
+	return count;
+}
+
+static void free_handles(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(dt_pool) *self, int count)
+{
+	int index;
+
+	for (index = 0; index < count; index++)
+		ASSERT_EQ(0, cmamem_free(self->fd, self->handles[index]));
+}
+
+TEST_F_TIMEOUT(dt_pool, exhaustion_and_recovery, 120)
+{
+	__u64 block_bytes = CMAMEM_MIB;
+	struct cmamem_pool_info after;
+	struct cmamem_alloc alloc;
+	char record[1024];
+	int count, again;
+
+	if (block_bytes * 4 > self->info.total_bytes)
+		block_bytes = self->info.total_bytes / 16;
+	count = fill_pool(_metadata, self, block_bytes);
+	free_handles(_metadata, self, count);
+	ASSERT_EQ(0, cmamem_pool_info(self->fd, &after));
+	ASSERT_EQ(self->info.used_bytes, after.used_bytes);
+	ASSERT_EQ(self->info.blocks, after.blocks);
+
+	/* Everything came back: the same number of blocks fits again. */
+	for (again = 0; again < count; again++) {
+		ASSERT_EQ(0, cmamem_alloc_block(self->fd, "again", block_bytes,
+						CMAMEM_MODE_COHERENT, &alloc))
+			TH_LOG("block %d of %d after recovery", again, count);
+		self->handles[again] = alloc.handle;
+	}
+	free_handles(_metadata, self, count);
+	ASSERT_FALSE(cmamem_kmsg_has_splat(self->kmsg_fd, record,
+					   sizeof(record)))
+		TH_LOG("kernel log: %s", record);
+}
+
+/* --- sysfs and debugfs views --- */
+
+struct pool_file {
+	int fd;
+	char device[64];	/* e.g. "cmamem-camera" */
+	struct cmamem_pool_info info;
+};
+
+FIXTURE(views) {
+	size_t page_size;
+	struct pool_file pools[8];
+	int pool_count;
+	struct cmamem_tracker tracker;
+};
+
+FIXTURE_SETUP(views)
+{
+	struct dirent **entries;
+	int count, index;
+
+	cmamem_tracker_init(&self->tracker);
+	self->page_size = cmamem_page_size();
+	count = scandir("/dev", &entries, NULL, alphasort);
+	ASSERT_LE(0, count);
+	for (index = 0; index < count; index++) {
+		const char *name = entries[index]->d_name;
+		struct pool_file *pool = &self->pools[self->pool_count];
+		char path[300];
+
+		if ((!strcmp(name, "cmamem") || !strncmp(name, "cmamem-", 7)) &&
+		    strlen(name) < sizeof(pool->device) &&
+		    self->pool_count < 8) {
+			snprintf(path, sizeof(path), "/dev/%s", name);
+			pool->fd = cmamem_track_fd(&self->tracker,
+						   open(path, O_RDWR));
+			if (pool->fd >= 0) {
+				snprintf(pool->device, sizeof(pool->device),
+					 "%.63s", name);
+				self->pool_count++;
+			}
+		}
+		free(entries[index]);
+	}
+	free(entries);
+	if (!self->pool_count)
+		SKIP(return, "no cmamem pool device");
+}
+
+FIXTURE_TEARDOWN(views)
+{
+	cmamem_tracker_release(&self->tracker);
+}
+
+/* Every pool's sysfs attributes say what POOL_INFO says. */
+TEST_F(views, sysfs_matches_pool_info)
+{
+	static const char * const names[] = {
+		"total_bytes", "used_bytes", "peak_bytes", "allocations",
+		"failures", "blocks",
+	};
+	int pool_index, index;
+
+	for (pool_index = 0; pool_index < self->pool_count; pool_index++) {
+		struct pool_file *pool = &self->pools[pool_index];
+		struct cmamem_alloc alloc;
+		__u64 values[6], sysfs;
+
+		ASSERT_EQ(0, cmamem_alloc_block(pool->fd, "sysfs",
+						2 * self->page_size,
+						CMAMEM_MODE_COHERENT, &alloc));
+		ASSERT_EQ(0, cmamem_pool_info(pool->fd, &pool->info));
+		values[0] = pool->info.total_bytes;
+		values[1] = pool->info.used_bytes;
+		values[2] = pool->info.peak_bytes;
+		values[3] = pool->info.allocations;
+		values[4] = pool->info.failures;
+		values[5] = pool->info.blocks;
+		for (index = 0; index < 6; index++) {
+			char path[256];
+			struct stat status;
+
+			snprintf(path, sizeof(path), "/sys/class/misc/%s/%s",
+				 pool->device, names[index]);
+			ASSERT_EQ(0, cmamem_read_u64(path, &sysfs))
+				TH_LOG("%s unreadable", path);
+			ASSERT_EQ(values[index], sysfs)
+				TH_LOG("%s", path);
+			ASSERT_EQ(0, stat(path, &status));
+			ASSERT_EQ(0, status.st_mode & 0222)
+				TH_LOG("%s is writable", path);
+		}
+		ASSERT_EQ(0, cmamem_free(pool->fd, alloc.handle));
+	}
+}
+
+/* Mounts debugfs if needed; false if it is not available. */
+static bool debugfs_ready(void)
+{
+	if (cmamem_path_exists(CMAMEM_DEBUGFS_DIR))
+		return true;
+	if (mount("none", "/sys/kernel/debug", "debugfs", 0, NULL))
+		return false;
+	return cmamem_path_exists(CMAMEM_DEBUGFS_DIR);
+}
+
+struct table_row {
+	char name[CMAMEM_NAME_SIZE];
+	unsigned long long length;
+	char mode[16];
+	unsigned int handles, mappings, dma_bufs, uid;
+	int pid;
+	char comm[32];
+	char dma_address[32];
+};
+
+/*
+ * Reads the debugfs blocks table of @pool and finds the row whose name is
+ * @name, or (with @name NULL) whose dma_address is @dma_address. Returns
+ * 1 if found, 0 if not, negative on a malformed table.
+ */
+static int find_table_row(const char *pool, const char *name,
+			  const char *dma_address, struct table_row *row)
+{
+	char path[256], line[512];
+	int found = 0, line_number = 0;
+	FILE *table;
+
+	snprintf(path, sizeof(path), "%s/%s/blocks", CMAMEM_DEBUGFS_DIR, pool);
+	table = fopen(path, "r");
+	if (!table)
+		return -errno;
+	while (fgets(line, sizeof(line), table)) {
+		struct table_row parsed;
+		char extra[2];
+
+		if (line_number++ == 0)
+			continue;	/* the header */
+		if (sscanf(line, "%31s %llu %15s %u %u %u %u %d %31s %31s %1s",
+			   parsed.name, &parsed.length, parsed.mode,
+			   &parsed.handles, &parsed.mappings, &parsed.dma_bufs,
+			   &parsed.uid, &parsed.pid, parsed.comm,
+			   parsed.dma_address, extra) != 10) {
+			found = -EINVAL;
+			break;
+		}
+		if (name ? !strcmp(parsed.name, name) :
+			   !strcmp(parsed.dma_address, dma_address)) {
+			*row = parsed;
+			found = 1;
+			break;
+		}
+	}
+	fclose(table);
+	return found;
+}
+
+static void own_comm(char *comm, size_t size)
+{
+	char *character;
+
+	if (cmamem_read_text("/proc/self/comm", comm, size))
+		comm[0] = '\0';
+	for (character = comm; *character; character++)
+		if (*character == ' ')
+			*character = '_';
+}
+
+TEST_F(views, debugfs_blocks_table)
+{
+	struct cmamem_attach attach;
+	struct cmamem_alloc alloc;
+	struct table_row row;
+	char comm[32], dma_address[32];
+	__u8 *address;
+	int fd = self->pools[0].fd;
+
+	if (!cmamem_is_root())
+		SKIP(return, "debugfs is for root");
+	if (!debugfs_ready())
+		SKIP(return, "debugfs is not available");
+	ASSERT_STREQ("cmamem", self->pools[0].device);
+
+	ASSERT_EQ(0, cmamem_alloc_block(fd, "debugfs", 3 * self->page_size,
+					CMAMEM_MODE_WRITECOMBINE, &alloc));
+	ASSERT_EQ(0, cmamem_attach(fd, alloc.name, 0, &attach));
+	address = cmamem_track_map(&self->tracker,
+				   cmamem_map(fd, alloc.mmap_offset,
+					      alloc.length, PROT_READ),
+				   alloc.length);
+	ASSERT_NE(MAP_FAILED, address);
+	snprintf(dma_address, sizeof(dma_address), "0x%llx",
+		 alloc.dma_address);
+	own_comm(comm, sizeof(comm));
+
+	ASSERT_EQ(1, find_table_row(CMAMEM_DEFAULT_POOL_NAME, alloc.name, NULL,
+				    &row));
+	ASSERT_EQ(alloc.length, row.length);
+	ASSERT_STREQ("writecombine", row.mode);
+	ASSERT_EQ(2, row.handles);
+	ASSERT_EQ(1, row.mappings);
+	ASSERT_EQ(0, row.dma_bufs);
+	ASSERT_EQ(geteuid(), row.uid);
+	ASSERT_EQ(getpid(), row.pid);
+	ASSERT_STREQ(comm, row.comm);
+	ASSERT_STREQ(dma_address, row.dma_address);
+
+	/* Without handles the name is unpublished: the row shows "-". */
+	ASSERT_EQ(0, cmamem_free(fd, alloc.handle));
+	ASSERT_EQ(0, cmamem_free(fd, attach.handle));
+	ASSERT_EQ(0, find_table_row(CMAMEM_DEFAULT_POOL_NAME, alloc.name, NULL,
+				    &row));
+	ASSERT_EQ(1, find_table_row(CMAMEM_DEFAULT_POOL_NAME, NULL,
+				    dma_address, &row));
+	ASSERT_STREQ("-", row.name);
+	ASSERT_EQ(0, row.handles);
+	ASSERT_EQ(1, row.mappings);
+
+	ASSERT_EQ(0, cmamem_unmap(&self->tracker, address));
+	ASSERT_EQ(0, find_table_row(CMAMEM_DEFAULT_POOL_NAME, NULL,
+				    dma_address, &row));
+}
+
+TEST_F(views, debugfs_summary_matches_pool_info)
+{
+	static const char * const keys[] = {
+		"total_bytes", "used_bytes", "peak_bytes", "free_bytes",
+		"blocks", "allocations", "failures",
+	};
+	int pool_index, index;
+
+	if (!cmamem_is_root())
+		SKIP(return, "debugfs is for root");
+	if (!debugfs_ready())
+		SKIP(return, "debugfs is not available");
+	for (pool_index = 0; pool_index < self->pool_count; pool_index++) {
+		struct pool_file *pool = &self->pools[pool_index];
+		__u64 expected[7], value;
+		bool seen[7] = { false };
+		char path[256], line[256], key[64];
+		FILE *summary;
+
+		ASSERT_EQ(0, cmamem_pool_info(pool->fd, &pool->info));
+		expected[0] = pool->info.total_bytes;
+		expected[1] = pool->info.used_bytes;
+		expected[2] = pool->info.peak_bytes;
+		expected[3] = pool->info.free_bytes;
+		expected[4] = pool->info.blocks;
+		expected[5] = pool->info.allocations;
+		expected[6] = pool->info.failures;
+		snprintf(path, sizeof(path), "%s/%s/summary",
+			 CMAMEM_DEBUGFS_DIR, pool->info.name);
+		summary = fopen(path, "r");
+		ASSERT_NE(NULL, summary) TH_LOG("%s: %s", path,
+						strerror(errno));
+		while (fgets(line, sizeof(line), summary)) {
+			unsigned long long number;
+
+			if (sscanf(line, "%63[^:]: %llu", key, &number) != 2)
+				continue;
+			value = number;
+			for (index = 0; index < 7; index++) {
+				if (strcmp(key, keys[index]))
+					continue;
+				seen[index] = true;
+				/*
+				 * free_bytes of the default pool is the
+				 * system's CmaFree, which moves on its own.
+				 */
+				if (index == 3 && !(pool->info.pool_flags &
+						    CMAMEM_POOL_TOTAL_KNOWN))
+					continue;
+				EXPECT_EQ(expected[index], value)
+					TH_LOG("%s: %s", path, key);
+			}
+		}
+		fclose(summary);
+		for (index = 0; index < 7; index++) {
+			if (!seen[index])
+				TH_LOG("%s has no line for %s", path,
+				       keys[index]);
+			EXPECT_TRUE(seen[index]);
+		}
+	}
+}
+
+/* --- many blocks --- */
+
+#define MANY_BLOCKS 10000
+
+FIXTURE(many) {
+	int fd;
+	int attach_fd;
+	size_t page_size;
+	__u32 *handles;
+	struct cmamem_tracker tracker;
+};
+
+FIXTURE_SETUP(many)
+{
+	unsigned long long available_kib = 0, max_blocks = MANY_BLOCKS;
+	char line[128];
+	FILE *meminfo;
+
+	cmamem_tracker_init(&self->tracker);
+	self->page_size = cmamem_page_size();
+	self->fd = cmamem_track_fd(&self->tracker,
+				   open(CMAMEM_DEFAULT_POOL_PATH, O_RDWR));
+	if (self->fd < 0)
+		SKIP(return, "%s: %s", CMAMEM_DEFAULT_POOL_PATH,
+		     strerror(errno));
+	if (!cmamem_param_read("fd_max_blocks", line, sizeof(line)))
+		max_blocks = strtoull(line, NULL, 0);
+	if (max_blocks < MANY_BLOCKS)
+		SKIP(return, "fd_max_blocks is %llu", max_blocks);
+	meminfo = fopen("/proc/meminfo", "r");
+	ASSERT_NE(NULL, meminfo);
+	while (fgets(line, sizeof(line), meminfo))
+		if (sscanf(line, "MemAvailable: %llu", &available_kib) == 1)
+			break;
+	fclose(meminfo);
+	if (available_kib * 1024 < 4ULL * MANY_BLOCKS * self->page_size)
+		SKIP(return, "only %llu KiB available", available_kib);
+	self->attach_fd = cmamem_track_fd(&self->tracker,
+					  open(CMAMEM_DEFAULT_POOL_PATH,
+					       O_RDWR));
+	ASSERT_LE(0, self->attach_fd);
+	self->handles = calloc(MANY_BLOCKS, sizeof(*self->handles));
+	ASSERT_NE(NULL, self->handles);
+}
+
+FIXTURE_TEARDOWN(many)
+{
+	cmamem_tracker_release(&self->tracker);
+	free(self->handles);
+}
+
+TEST_F_TIMEOUT(many, ten_thousand_blocks, 400)
+{
+	struct cmamem_pool_info before, full, after;
+	struct cmamem_attach attach;
+	struct cmamem_alloc alloc;
+	char name[CMAMEM_NAME_SIZE];
+	int index, kmsg_fd;
+	char record[1024];
+
+	kmsg_fd = cmamem_track_fd(&self->tracker, cmamem_kmsg_open());
+	ASSERT_EQ(0, cmamem_pool_info(self->fd, &before));
+	for (index = 0; index < MANY_BLOCKS; index++) {
+		snprintf(name, sizeof(name), "many-%d-%d", (int)getpid(),
+			 index);
+		ASSERT_EQ(0, cmamem_alloc_named(self->fd, name,
+						self->page_size,
+						CMAMEM_MODE_CACHED, 0, 0,
+						&alloc))
+			TH_LOG("block %d", index);
+		self->handles[index] = alloc.handle;
+	}
+	ASSERT_EQ(0, cmamem_pool_info(self->fd, &full));
+	ASSERT_EQ(before.blocks + MANY_BLOCKS, full.blocks);
+	ASSERT_EQ(before.used_bytes + (__u64)MANY_BLOCKS * self->page_size,
+		  full.used_bytes);
+
+	/* Lookups by name among them, in another order than allocated. */
+	for (index = MANY_BLOCKS - 1; index >= 0; index--) {
+		snprintf(name, sizeof(name), "many-%d-%d", (int)getpid(),
+			 index);
+		ASSERT_EQ(0, cmamem_attach(self->attach_fd, name, 0, &attach))
+			TH_LOG("attach %s", name);
+		ASSERT_EQ(self->page_size, attach.length);
+	}
+	ASSERT_EQ(0, cmamem_close(&self->tracker, self->attach_fd));
+
+	for (index = 0; index < MANY_BLOCKS; index++)
+		ASSERT_EQ(0, cmamem_free(self->fd, self->handles[index]));
+	ASSERT_EQ(0, cmamem_pool_info(self->fd, &after));
+	ASSERT_EQ(before.blocks, after.blocks);
+	ASSERT_EQ(before.used_bytes, after.used_bytes);
+	ASSERT_FALSE(cmamem_kmsg_has_splat(kmsg_fd, record, sizeof(record)))
+		TH_LOG("kernel log: %s", record);
+}
+
+TEST_HARNESS_MAIN

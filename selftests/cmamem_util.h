@@ -1,0 +1,668 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the cmamem selftests: thin ioctl wrappers that return
+ * 0 or -errno, pool discovery, module parameter access, unique block names,
+ * data patterns and a way to run a check as an unprivileged user.
+ *
+ * Everything here is static inline so each test program only carries what
+ * it uses and -Wunused-function stays quiet.
+ */
+#ifndef CMAMEM_UTIL_H
+#define CMAMEM_UTIL_H
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/cmamem.h>
+
+/* 32-bit builds must pass 64-bit mmap offsets (see the Makefile). */
+_Static_assert(sizeof(off_t) == 8, "build with -D_FILE_OFFSET_BITS=64");
+
+#define CMAMEM_DEFAULT_POOL_PATH	"/dev/cmamem"
+#define CMAMEM_DEFAULT_POOL_NAME	"default"
+#define CMAMEM_PARAM_DIR		"/sys/module/cmamem/parameters"
+#define CMAMEM_DEBUGFS_DIR		"/sys/kernel/debug/cmamem"
+#define CMAMEM_NOBODY_ID		65534
+#define CMAMEM_MIB			(1024ULL * 1024ULL)
+
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(array) (sizeof(array) / sizeof((array)[0]))
+#endif
+
+/*
+ * Struct sizes of the first release of the uapi. They are spelled out as
+ * numbers on purpose: a program built against the first header keeps
+ * passing exactly these sizes after the structs grow, and the kernel must
+ * keep accepting them.
+ */
+#define CMAMEM_ALLOC_SIZE_V1		104
+#define CMAMEM_ATTACH_SIZE_V1		96
+#define CMAMEM_FREE_SIZE_V1		16
+#define CMAMEM_SYNC_SIZE_V1		32
+#define CMAMEM_BLOCK_INFO_SIZE_V1	144
+#define CMAMEM_POOL_INFO_SIZE_V1	112
+
+#define cmamem_offsetofend(type, member) \
+	(offsetof(type, member) + sizeof(((type *)0)->member))
+
+/* The first-release sizes end exactly at the last first-release field. */
+_Static_assert(cmamem_offsetofend(struct cmamem_alloc, name) ==
+	       CMAMEM_ALLOC_SIZE_V1, "cmamem_alloc first-release size");
+_Static_assert(cmamem_offsetofend(struct cmamem_attach, __reserved) ==
+	       CMAMEM_ATTACH_SIZE_V1, "cmamem_attach first-release size");
+_Static_assert(cmamem_offsetofend(struct cmamem_free, __reserved) ==
+	       CMAMEM_FREE_SIZE_V1, "cmamem_free first-release size");
+_Static_assert(cmamem_offsetofend(struct cmamem_sync, length) ==
+	       CMAMEM_SYNC_SIZE_V1, "cmamem_sync first-release size");
+_Static_assert(cmamem_offsetofend(struct cmamem_block_info, pool) ==
+	       CMAMEM_BLOCK_INFO_SIZE_V1, "cmamem_block_info first-release size");
+_Static_assert(cmamem_offsetofend(struct cmamem_pool_info, name) ==
+	       CMAMEM_POOL_INFO_SIZE_V1, "cmamem_pool_info first-release size");
+
+static inline size_t cmamem_page_size(void)
+{
+	return (size_t)sysconf(_SC_PAGESIZE);
+}
+
+static inline void *cmamem_ptr(__u64 user_address)
+{
+	return (void *)(uintptr_t)user_address;
+}
+
+static inline int cmamem_ioctl(int fd, unsigned long command, void *argument)
+{
+	return ioctl(fd, command, argument) ? -errno : 0;
+}
+
+/* Copies @text into a name field, zero-filling the rest of the field. */
+static inline void cmamem_set_name(char *field, const char *text)
+{
+	size_t length = strlen(text);
+
+	if (length > CMAMEM_NAME_SIZE)
+		length = CMAMEM_NAME_SIZE;
+	memset(field, 0, CMAMEM_NAME_SIZE);
+	memcpy(field, text, length);
+}
+
+/*
+ * A block name no other test (or earlier run) uses: the pid tells tests
+ * apart because the harness runs every test in its own process, the serial
+ * tells blocks of one test apart.
+ */
+static inline void cmamem_unique_name(char *name, const char *tag)
+{
+	static unsigned int serial;
+
+	snprintf(name, CMAMEM_NAME_SIZE, "st-%d-%.12s-%u", (int)getpid(), tag,
+		 serial++);
+}
+
+static inline int cmamem_alloc_named(int fd, const char *name, __u64 length,
+				     __u32 mode, __u32 flags,
+				     __u64 alignment,
+				     struct cmamem_alloc *alloc)
+{
+	memset(alloc, 0, sizeof(*alloc));
+	alloc->size = sizeof(*alloc);
+	alloc->flags = flags;
+	alloc->length = length;
+	alloc->alignment = alignment;
+	alloc->mode = mode;
+	cmamem_set_name(alloc->name, name);
+	return cmamem_ioctl(fd, CMAMEM_IOCTL_ALLOC, alloc);
+}
+
+/* Allocates a block under a fresh unique name built from @tag. */
+static inline int cmamem_alloc_block(int fd, const char *tag, __u64 length,
+				     __u32 mode, struct cmamem_alloc *alloc)
+{
+	char name[CMAMEM_NAME_SIZE];
+
+	cmamem_unique_name(name, tag);
+	return cmamem_alloc_named(fd, name, length, mode, 0, 0, alloc);
+}
+
+static inline int cmamem_attach(int fd, const char *name, __u32 flags,
+				struct cmamem_attach *attach)
+{
+	memset(attach, 0, sizeof(*attach));
+	attach->size = sizeof(*attach);
+	attach->flags = flags;
+	cmamem_set_name(attach->name, name);
+	return cmamem_ioctl(fd, CMAMEM_IOCTL_ATTACH, attach);
+}
+
+static inline int cmamem_free(int fd, __u32 handle)
+{
+	struct cmamem_free request = {
+		.size = sizeof(request),
+		.handle = handle,
+	};
+
+	return cmamem_ioctl(fd, CMAMEM_IOCTL_FREE, &request);
+}
+
+static inline int cmamem_sync(int fd, __u32 handle, __u32 flags,
+			      __u64 offset, __u64 length)
+{
+	struct cmamem_sync request = {
+		.size = sizeof(request),
+		.flags = flags,
+		.handle = handle,
+		.offset = offset,
+		.length = length,
+	};
+
+	return cmamem_ioctl(fd, CMAMEM_IOCTL_SYNC, &request);
+}
+
+static inline int cmamem_block_info(int fd, __u32 handle,
+				    struct cmamem_block_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->size = sizeof(*info);
+	info->handle = handle;
+	return cmamem_ioctl(fd, CMAMEM_IOCTL_BLOCK_INFO, info);
+}
+
+static inline int cmamem_pool_info(int fd, struct cmamem_pool_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->size = sizeof(*info);
+	return cmamem_ioctl(fd, CMAMEM_IOCTL_POOL_INFO, info);
+}
+
+/* Maps @length bytes of a block at @offset; MAP_FAILED on error. */
+static inline void *cmamem_map(int fd, __u64 offset, size_t length,
+			       int protection)
+{
+	return mmap(NULL, length, protection, MAP_SHARED, fd, (off_t)offset);
+}
+
+static inline bool cmamem_is_root(void)
+{
+	return geteuid() == 0;
+}
+
+static inline bool cmamem_path_exists(const char *path)
+{
+	return access(path, F_OK) == 0;
+}
+
+/* Whether the pool at @path has the flags asked for; fills @info. */
+static inline bool cmamem_pool_matches(const char *path, __u32 wanted,
+				       __u32 unwanted,
+				       struct cmamem_pool_info *info)
+{
+	bool matches;
+	int fd;
+
+	fd = open(path, O_RDWR);
+	if (fd < 0)
+		return false;
+	matches = !cmamem_pool_info(fd, info) &&
+		  (info->pool_flags & wanted) == wanted &&
+		  !(info->pool_flags & unwanted);
+	close(fd);
+	return matches;
+}
+
+/*
+ * Finds a pool device whose POOL_INFO pool_flags contain all of @wanted
+ * and none of @unwanted. /dev/cmamem is looked at first, then every
+ * /dev/cmamem-* in name order. Fills @path and @info; -ENOENT when no pool
+ * matches.
+ */
+static inline int cmamem_find_pool(__u32 wanted, __u32 unwanted,
+				   char *path, size_t path_size,
+				   struct cmamem_pool_info *info)
+{
+	struct dirent **entries;
+	int count, index, result = -ENOENT;
+
+	snprintf(path, path_size, "%s", CMAMEM_DEFAULT_POOL_PATH);
+	if (cmamem_pool_matches(path, wanted, unwanted, info))
+		return 0;
+
+	count = scandir("/dev", &entries, NULL, alphasort);
+	if (count < 0)
+		return -errno;
+	for (index = 0; index < count; index++) {
+		const char *name = entries[index]->d_name;
+
+		/* The first match wins; later entries are only freed. */
+		if (result && !strncmp(name, "cmamem-", 7) &&
+		    (size_t)snprintf(path, path_size, "/dev/%s", name) <
+		    path_size &&
+		    cmamem_pool_matches(path, wanted, unwanted, info))
+			result = 0;
+		free(entries[index]);
+	}
+	free(entries);
+	return result;
+}
+
+/* Reads a whole small text file into @buffer, without the final newline. */
+static inline int cmamem_read_text(const char *path, char *buffer, size_t size)
+{
+	ssize_t length;
+	int fd;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	length = read(fd, buffer, size - 1);
+	if (length < 0) {
+		int error = -errno;
+
+		close(fd);
+		return error;
+	}
+	close(fd);
+	buffer[length] = '\0';
+	while (length > 0 && buffer[length - 1] == '\n')
+		buffer[--length] = '\0';
+	return 0;
+}
+
+static inline int cmamem_write_text(const char *path, const char *text)
+{
+	ssize_t length = strlen(text);
+	int fd, result = 0;
+
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, length) != length)
+		result = -errno;
+	close(fd);
+	return result;
+}
+
+static inline int cmamem_read_u64(const char *path, __u64 *value)
+{
+	char text[64], *end;
+	int result;
+
+	result = cmamem_read_text(path, text, sizeof(text));
+	if (result)
+		return result;
+	errno = 0;
+	*value = strtoull(text, &end, 0);
+	if (errno || end == text || *end)
+		return -EINVAL;
+	return 0;
+}
+
+static inline int cmamem_param_read(const char *parameter, char *value,
+				    size_t size)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/%s", CMAMEM_PARAM_DIR, parameter);
+	return cmamem_read_text(path, value, size);
+}
+
+static inline int cmamem_param_write(const char *parameter, const char *value)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/%s", CMAMEM_PARAM_DIR, parameter);
+	return cmamem_write_text(path, value);
+}
+
+static inline int cmamem_param_write_u64(const char *parameter, __u64 value)
+{
+	char text[32];
+
+	snprintf(text, sizeof(text), "%llu", value);
+	return cmamem_param_write(parameter, text);
+}
+
+/* A position-dependent pattern, so shifted or swapped pages are caught. */
+static inline __u32 cmamem_pattern_word(__u32 seed, size_t index)
+{
+	__u32 value = seed ^ (__u32)(index * 2654435761u);
+
+	return value ^ (value >> 15);
+}
+
+static inline void cmamem_fill(void *buffer, size_t length, __u32 seed)
+{
+	__u32 *words = buffer;
+	size_t index;
+
+	for (index = 0; index < length / sizeof(*words); index++)
+		words[index] = cmamem_pattern_word(seed, index);
+}
+
+/* Returns the byte offset of the first mismatch, or -1 if all match. */
+static inline long cmamem_check(const void *buffer, size_t length,
+				__u32 seed)
+{
+	const __u32 *words = buffer;
+	size_t index;
+
+	for (index = 0; index < length / sizeof(*words); index++)
+		if (words[index] != cmamem_pattern_word(seed, index))
+			return (long)(index * sizeof(*words));
+	return -1;
+}
+
+/*
+ * Runs @check(@fd, @argument) in a child that has become uid and gid
+ * 65534 with no supplementary groups, which also drops every capability.
+ * @fd is opened by the caller beforehand, because the device node may not
+ * be accessible to nobody. Returns the child's exit status (0 = the check
+ * passed), 200 + signal number if it was killed, or 255 if the privilege
+ * drop itself failed.
+ */
+static inline int cmamem_run_as_nobody(int fd,
+				       int (*check)(int fd, void *argument),
+				       void *argument)
+{
+	int status;
+	pid_t child;
+
+	fflush(stdout);
+	fflush(stderr);
+	child = fork();
+	if (child < 0)
+		return 254;
+	if (child == 0) {
+		if (setgroups(0, NULL) ||
+		    setresgid(CMAMEM_NOBODY_ID, CMAMEM_NOBODY_ID,
+			      CMAMEM_NOBODY_ID) ||
+		    setresuid(CMAMEM_NOBODY_ID, CMAMEM_NOBODY_ID,
+			      CMAMEM_NOBODY_ID))
+			_exit(255);
+		_exit(check(fd, argument));
+	}
+	if (waitpid(child, &status, 0) != child)
+		return 254;
+	if (WIFSIGNALED(status))
+		return 200 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+/*
+ * Touches one byte at @address in a child process (so a fault cannot kill
+ * the test) and returns the signal that killed the child, or 0 if the
+ * access worked.
+ */
+static inline int cmamem_access_signal(__u8 *address, bool write)
+{
+	int status;
+	pid_t child;
+
+	fflush(stdout);
+	fflush(stderr);
+	child = fork();
+	if (child < 0)
+		return -1;
+	if (child == 0) {
+		struct rlimit no_core = { 0, 0 };
+
+		/* The crash is expected: no core file, default action. */
+		setrlimit(RLIMIT_CORE, &no_core);
+		signal(SIGSEGV, SIG_DFL);
+		signal(SIGBUS, SIG_DFL);
+		/* volatile: the access itself is the point. */
+		if (write)
+			*(volatile __u8 *)address = 0x5a;
+		else
+			(void)*(volatile __u8 *)address;
+		_exit(0);
+	}
+	if (waitpid(child, &status, 0) != child)
+		return -1;
+	if (WIFSIGNALED(status))
+		return WTERMSIG(status);
+	return 0;
+}
+
+/*
+ * Mappings and files a test made, so its fixture teardown can undo them
+ * even when an assertion stopped the test half way. Closing a pool file
+ * also drops every handle it holds.
+ */
+#define CMAMEM_TRACK_MAX 16
+
+struct cmamem_tracker {
+	void *maps[CMAMEM_TRACK_MAX];
+	size_t map_lengths[CMAMEM_TRACK_MAX];
+	int fds[CMAMEM_TRACK_MAX];
+};
+
+static inline void cmamem_tracker_init(struct cmamem_tracker *tracker)
+{
+	int index;
+
+	for (index = 0; index < CMAMEM_TRACK_MAX; index++) {
+		tracker->maps[index] = MAP_FAILED;
+		tracker->fds[index] = -1;
+	}
+}
+
+/* Remembers a mapping (MAP_FAILED and NULL are ignored); returns it. */
+static inline void *cmamem_track_map(struct cmamem_tracker *tracker,
+				     void *address, size_t length)
+{
+	int index;
+
+	if (address == MAP_FAILED || !address)
+		return address;
+	for (index = 0; index < CMAMEM_TRACK_MAX; index++) {
+		if (tracker->maps[index] == MAP_FAILED) {
+			tracker->maps[index] = address;
+			tracker->map_lengths[index] = length;
+			break;
+		}
+	}
+	return address;
+}
+
+/* Unmaps a tracked mapping now; 0 or -errno from munmap(). */
+static inline int cmamem_unmap(struct cmamem_tracker *tracker, void *address)
+{
+	int index;
+
+	for (index = 0; index < CMAMEM_TRACK_MAX; index++) {
+		if (tracker->maps[index] == address) {
+			tracker->maps[index] = MAP_FAILED;
+			return munmap(address, tracker->map_lengths[index]) ?
+			       -errno : 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/* Forgets a mapping that was moved or unmapped by other means. */
+static inline void cmamem_forget_map(struct cmamem_tracker *tracker,
+				     void *address)
+{
+	int index;
+
+	for (index = 0; index < CMAMEM_TRACK_MAX; index++)
+		if (tracker->maps[index] == address)
+			tracker->maps[index] = MAP_FAILED;
+}
+
+/* Remembers a file descriptor (negative ones are ignored); returns it. */
+static inline int cmamem_track_fd(struct cmamem_tracker *tracker, int fd)
+{
+	int index;
+
+	if (fd < 0)
+		return fd;
+	for (index = 0; index < CMAMEM_TRACK_MAX; index++) {
+		if (tracker->fds[index] < 0) {
+			tracker->fds[index] = fd;
+			break;
+		}
+	}
+	return fd;
+}
+
+/* Closes a tracked file descriptor now; 0 or -errno from close(). */
+static inline int cmamem_close(struct cmamem_tracker *tracker, int fd)
+{
+	int index;
+
+	for (index = 0; index < CMAMEM_TRACK_MAX; index++)
+		if (tracker->fds[index] == fd)
+			tracker->fds[index] = -1;
+	return close(fd) ? -errno : 0;
+}
+
+static inline void cmamem_tracker_release(struct cmamem_tracker *tracker)
+{
+	int index;
+
+	for (index = 0; index < CMAMEM_TRACK_MAX; index++) {
+		if (tracker->maps[index] != MAP_FAILED)
+			munmap(tracker->maps[index],
+			       tracker->map_lengths[index]);
+		tracker->maps[index] = MAP_FAILED;
+	}
+	for (index = 0; index < CMAMEM_TRACK_MAX; index++) {
+		if (tracker->fds[index] >= 0)
+			close(tracker->fds[index]);
+		tracker->fds[index] = -1;
+	}
+}
+
+/* Runs @body(@argument) in a child; returns its exit status as above. */
+static inline int cmamem_run_child(int (*body)(void *argument),
+				   void *argument)
+{
+	int status;
+	pid_t child;
+
+	fflush(stdout);
+	fflush(stderr);
+	child = fork();
+	if (child < 0)
+		return 254;
+	if (child == 0)
+		_exit(body(argument));
+	if (waitpid(child, &status, 0) != child)
+		return 254;
+	if (WIFSIGNALED(status))
+		return 200 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+/*
+ * Saves the module parameters a test changes, to put them back in the
+ * fixture teardown whatever happened in between.
+ */
+#define CMAMEM_PARAM_MAX 4
+
+struct cmamem_saved_params {
+	char names[CMAMEM_PARAM_MAX][32];
+	char values[CMAMEM_PARAM_MAX][64];
+	int count;
+};
+
+static inline int cmamem_params_save(struct cmamem_saved_params *saved,
+				     const char *parameter)
+{
+	int result;
+
+	if (saved->count >= CMAMEM_PARAM_MAX)
+		return -ENOSPC;
+	result = cmamem_param_read(parameter, saved->values[saved->count],
+				   sizeof(saved->values[0]));
+	if (result)
+		return result;
+	snprintf(saved->names[saved->count], sizeof(saved->names[0]), "%s",
+		 parameter);
+	saved->count++;
+	return 0;
+}
+
+/* Writes every saved value back; the first error, or 0. */
+static inline int cmamem_params_restore(struct cmamem_saved_params *saved)
+{
+	int index, result, first_error = 0;
+
+	for (index = 0; index < saved->count; index++) {
+		result = cmamem_param_write(saved->names[index],
+					    saved->values[index]);
+		if (result && !first_error)
+			first_error = result;
+	}
+	return first_error;
+}
+
+/*
+ * Opens /dev/kmsg positioned after the records already logged, so that
+ * cmamem_kmsg_has_splat() sees only what a test provoked. -1 if the kernel
+ * log cannot be read.
+ */
+static inline int cmamem_kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+
+	if (fd >= 0)
+		lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
+/*
+ * Reads the kernel log records logged since cmamem_kmsg_open() and tells
+ * whether one looks like a kernel warning, bug or oops. A matching record
+ * is copied to @record for the test to print.
+ */
+static inline bool cmamem_kmsg_has_splat(int fd, char *record, size_t size)
+{
+	static const char * const markers[] = {
+		"WARNING:", "BUG:", "Oops", "Call trace:", "Call Trace:",
+		"UBSAN:", "KASAN:", "kernel BUG", "refcount_t:",
+		"list_add corruption", "list_del corruption",
+	};
+	char buffer[1024];
+	bool found = false;
+	ssize_t length;
+	size_t index;
+
+	if (fd < 0)
+		return false;
+	for (;;) {
+		length = read(fd, buffer, sizeof(buffer) - 1);
+		if (length < 0 && errno == EPIPE)
+			continue;	/* records were overwritten; go on */
+		if (length <= 0)
+			break;
+		buffer[length] = '\0';
+		for (index = 0; index < ARRAY_SIZE(markers); index++) {
+			if (!found && strstr(buffer, markers[index])) {
+				snprintf(record, size, "%s", buffer);
+				found = true;
+			}
+		}
+	}
+	return found;
+}
+
+#endif /* CMAMEM_UTIL_H */
