@@ -37,6 +37,8 @@
 
 #include <cmamem/libcmamem.h>
 
+#include "bench.h"
+
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE 2
 
@@ -1579,6 +1581,8 @@ static const struct command commands[] = {
 	{ "free", command_free, "drop a handle on a block", usage_free },
 	{ "fill", command_fill, "write a byte pattern into a block", usage_fill },
 	{ "dump", command_dump, "hex dump a block", usage_dump },
+	{ "bench", bench_command, "measure cmamem against dma-heap and malloc",
+	  bench_usage },
 };
 
 static void print_usage(FILE *stream)

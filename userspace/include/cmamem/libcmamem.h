@@ -13,6 +13,13 @@
  * dma-buf still uses it). Close the fd, or cmamem_free() the handle, to let
  * it go.
  *
+ * Linking: pkg-config --cflags --libs cmamem (add --static for
+ * libcmamem.a). The shared library's SONAME is libcmamem.so.1 and its
+ * functions carry the symbol version CMAMEM_1.0; functions added later get
+ * a version node of their own (see lib/libcmamem.map in the sources), so a
+ * program built against a newer library refuses to load with an older one.
+ * The manual is libcmamem(3); the ioctls themselves are in cmamem(4).
+ *
  * Typical use:
  *
  *	struct cmamem_alloc block;

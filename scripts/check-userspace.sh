@@ -1,0 +1,520 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Host-side checks of cmamem's user space and packaging (no VM, no driver):
+#
+#   build    libcmamem (shared + static) and the command with -Werror for
+#            gcc, aarch64 and armhf; SONAME, links, exported symbols; a
+#            program linked against the shared library runs
+#   cli      the command's argument errors: usage errors exit 2 with a
+#            message, --help of every subcommand exits 0, a missing pool 1
+#   python   the Python binding's uapi against the C compilers' layout and
+#            ioctl numbers; the binding's driverless test
+#   install  make install DESTDIR=<tmp> (as nobody when run as root) with
+#            the arm64-6.1 headers, the exact listing of what it installed,
+#            then make uninstall
+#   dkms     Debian's dkms: add/build/install/remove in temporary trees
+#            against the amd64-6.1 headers, and a cross build for arm64-6.1
+#   man      scripts/check-manpages.sh
+#
+# Usage: check-userspace.sh [SECTION...]   (default: all, in that order)
+# Prints "ok - ..." / "not ok - ..." per check and "N passed, N failed";
+# exits non-zero if anything failed. Fetches the two kernels' headers with
+# scripts/fetch-kernel.sh (cached) and needs the packages of scripts/deps.sh.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+ALL_SECTIONS="build cli python install dkms man"
+sections=${*:-$ALL_SECTIONS}
+for section in $sections; do
+	case " $ALL_SECTIONS " in
+	*" $section "*) ;;
+	*) echo "usage: $0 [SECTION...]; sections: $ALL_SECTIONS" >&2; exit 2 ;;
+	esac
+done
+
+"$ROOT/scripts/deps.sh" || exit 1
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/cmamem-userspace.XXXXXX")
+chmod 755 "$work"
+trap 'rm -rf "$work"' EXIT
+
+passed=0
+failed=0
+check() { # description command...: one check, its output shown on failure
+	local description=$1 output status
+	shift
+	output=$("$@" 2>&1)
+	status=$?
+	if [ $status = 0 ]; then
+		passed=$((passed + 1))
+		echo "ok - $description"
+	else
+		failed=$((failed + 1))
+		echo "not ok - $description"
+		[ -n "$output" ] && echo "$output" | tail -n 40 | sed 's/^/#   /'
+	fi
+	return $status
+}
+
+# Expect COMMAND to exit with STATUS and print something matching REGEX
+# (extended, on stdout+stderr).
+expect() { # status regex command...
+	local want=$1 regex=$2 output status
+	shift 2
+	output=$("$@" 2>&1)
+	status=$?
+	if [ "$status" != "$want" ]; then
+		echo "exit status $status, expected $want; output:"
+		echo "$output"
+		return 1
+	fi
+	if ! echo "$output" | grep -Eq -- "$regex"; then
+		echo "output does not match /$regex/:"
+		echo "$output"
+		return 1
+	fi
+}
+
+COMPILERS="gcc aarch64-linux-gnu-gcc arm-linux-gnueabihf-gcc"
+# Debian's python3, which has python3-numpy (the binding imports numpy).
+PYTHON=python3
+[ -x /usr/bin/python3 ] && PYTHON=/usr/bin/python3
+# No __pycache__ directories in the source tree.
+export PYTHONDONTWRITEBYTECODE=1
+host_build=$work/build/gcc
+
+build_userspace() { # compiler
+	make -s -C "$ROOT/userspace" CC="$1" OUTPUT="$work/build/$1" all
+}
+
+# ---- build -------------------------------------------------------------
+section_build() {
+	local cc out machine
+	for cc in $COMPILERS; do
+		out=$work/build/$cc
+		check "build: libcmamem and cmamem with $cc, -Werror" build_userspace "$cc" || continue
+		case $cc in
+		gcc) machine="X86-64" ;;
+		aarch64-*) machine="AArch64" ;;
+		arm-*) machine="ARM" ;;
+		esac
+		check "build ($cc): libcmamem.so.1.0.0 is a $machine shared object with SONAME libcmamem.so.1" \
+			bash -c "readelf -h '$out/libcmamem.so.1.0.0' | grep -q 'Machine:.*$machine' &&
+				 readelf -d '$out/libcmamem.so.1.0.0' | grep -q 'SONAME.*\[libcmamem.so.1\]'"
+		check "build ($cc): libcmamem.so.1 -> libcmamem.so.1.0.0, libcmamem.so -> libcmamem.so.1" \
+			bash -c "[ \"\$(readlink '$out/libcmamem.so.1')\" = libcmamem.so.1.0.0 ] &&
+				 [ \"\$(readlink '$out/libcmamem.so')\" = libcmamem.so.1 ]"
+		check "build ($cc): the shared library exports exactly the header's functions, as CMAMEM_1.0" \
+			exported_symbols_match "$out/libcmamem.so.1.0.0"
+		check "build ($cc): libcmamem.a holds the library" \
+			bash -c "${cc%gcc}nm --defined-only '$out/libcmamem.a' | grep -q ' T cmamem_alloc$'"
+		check "build ($cc): cmamem is a static $machine program" \
+			bash -c "readelf -h '$out/cmamem' | grep -q 'Machine:.*$machine' &&
+				 ! readelf -l '$out/cmamem' | grep -q INTERP"
+	done
+	check "build: a program linked against libcmamem.so runs its checks" library_program
+}
+
+header_functions() {
+	sed -e 's|/\*.*\*/||' "$ROOT/userspace/include/cmamem/libcmamem.h" |
+		grep -oE '^[a-z][a-z _*]*\bcmamem_[a-z_]+\(' | grep -oE 'cmamem_[a-z_]+' | sort
+}
+
+exported_symbols_match() { # library
+	local exported wanted
+	exported=$(nm -D --defined-only "$1" | awk '$2 == "T" { print $3 }' | sort)
+	wanted=$(header_functions | sed 's/$/@@CMAMEM_1.0/')
+	if [ "$exported" != "$wanted" ]; then
+		diff <(echo "$wanted") <(echo "$exported")
+		return 1
+	fi
+}
+
+library_program() {
+	cat >"$work/library-test.c" <<'EOF'
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <cmamem/libcmamem.h>
+
+static int failures;
+
+#define CHECK(condition)						\
+	do {								\
+		if (!(condition)) {					\
+			fprintf(stderr, "line %d: %s\n", __LINE__,	\
+				#condition);				\
+			failures++;					\
+		}							\
+	} while (0)
+
+int main(void)
+{
+	static const char long_name[] = "0123456789abcdef0123456789abcdef";
+	char path[CMAMEM_PATH_SIZE], small[8];
+	struct cmamem_alloc block;
+	void *address;
+	int fd;
+
+	CHECK(cmamem_pool_path(NULL, path, sizeof(path)) == 0 &&
+	      !strcmp(path, "/dev/cmamem"));
+	CHECK(cmamem_pool_path("default", path, sizeof(path)) == 0 &&
+	      !strcmp(path, "/dev/cmamem"));
+	CHECK(cmamem_pool_path("camera", path, sizeof(path)) == 0 &&
+	      !strcmp(path, "/dev/cmamem-camera"));
+	CHECK(cmamem_pool_path("/dev/other", path, sizeof(path)) == 0 &&
+	      !strcmp(path, "/dev/other"));
+	CHECK(cmamem_pool_path("a/b", path, sizeof(path)) == -EINVAL);
+	CHECK(cmamem_pool_path("", path, sizeof(path)) == -EINVAL);
+	CHECK(cmamem_pool_path(long_name, path, sizeof(path)) == -EINVAL);
+	CHECK(cmamem_pool_path("camera", small, sizeof(small)) == -ENAMETOOLONG);
+
+	CHECK(cmamem_check_name("frame0") == 0);
+	CHECK(cmamem_check_name(long_name + 1) == 0);
+	CHECK(cmamem_check_name(long_name) == -EINVAL);
+	CHECK(cmamem_check_name("") == -EINVAL);
+	CHECK(cmamem_check_name("two words") == -EINVAL);
+	CHECK(cmamem_check_name("del\x7f") == -EINVAL);
+
+	CHECK(cmamem_parse_mode("coherent") == CMAMEM_MODE_COHERENT);
+	CHECK(cmamem_parse_mode("wc") == CMAMEM_MODE_WRITECOMBINE);
+	CHECK(cmamem_parse_mode("writecombine") == CMAMEM_MODE_WRITECOMBINE);
+	CHECK(cmamem_parse_mode("cached") == CMAMEM_MODE_CACHED);
+	CHECK(cmamem_parse_mode("uncached") == -EINVAL);
+	CHECK(!strcmp(cmamem_mode_name(CMAMEM_MODE_CACHED), "cached"));
+	CHECK(!strcmp(cmamem_mode_name(0), "unknown"));
+
+	CHECK(strstr(cmamem_strerror(-EFBIG), "max_block_size") != NULL);
+	CHECK(cmamem_strerror(EFBIG) == cmamem_strerror(-EFBIG));
+	CHECK(strstr(cmamem_strerror(-EEXIST), "already exists") != NULL);
+	CHECK(cmamem_strerror(-EHWPOISON) != NULL);
+	CHECK(cmamem_strerror(-100000) != NULL);
+
+	CHECK(cmamem_open("no-such-pool-here", O_RDWR) == -ENOENT);
+	CHECK(cmamem_open("a/b", O_RDWR) == -EINVAL);
+	CHECK(cmamem_pool_list(NULL, 0) >= 0);
+
+	/* Refused before any ioctl, or by the kernel for a non-cmamem fd. */
+	CHECK(cmamem_alloc(-1, long_name, 4096, CMAMEM_MODE_COHERENT, 0, 0,
+			   &block) == -EINVAL);
+	CHECK(cmamem_alloc(-1, "x", 4096, CMAMEM_MODE_COHERENT, 0, 0,
+			   &block) == -EBADF);
+	CHECK(cmamem_free(-1, 1) == -EBADF);
+	fd = open("/dev/null", O_RDWR);
+	CHECK(fd >= 0 && cmamem_sync(fd, 1, CMAMEM_SYNC_FOR_CPU, 0, 1) == -ENOTTY);
+	CHECK(cmamem_map(fd, 0, 1, 4096, PROT_READ, &address) == -EINVAL);
+	CHECK(cmamem_map(fd, 0, 0, 0, PROT_READ, &address) == -EINVAL);
+	close(fd);
+
+	if (failures)
+		fprintf(stderr, "%d checks failed\n", failures);
+	return failures ? 1 : 0;
+}
+EOF
+	gcc -Wall -Wextra -Werror -I"$ROOT/userspace/include" -I"$ROOT/uapi" \
+		-o "$work/library-test" "$work/library-test.c" \
+		-L"$host_build" -lcmamem -Wl,-rpath,"$host_build" || return 1
+	readelf -d "$work/library-test" | grep -q 'NEEDED.*\[libcmamem.so.1\]' || {
+		echo "the program does not need libcmamem.so.1"
+		return 1
+	}
+	"$work/library-test"
+}
+
+# ---- cli ---------------------------------------------------------------
+section_cli() {
+	local command=$host_build/cmamem subcommand subcommands
+	[ -x "$command" ] || check "cli: build the host command" build_userspace gcc || return
+	check "cli: no arguments: usage on stderr, exit 2" \
+		expect 2 '^usage: cmamem COMMAND' "$command"
+	check "cli: an unknown command exits 2 and names it" \
+		expect 2 "unknown command 'frobnicate'" "$command" frobnicate
+	check "cli: --help exits 0 and lists the commands" \
+		expect 0 'Commands:' "$command" --help
+	check "cli: help COMMAND prints its usage" \
+		expect 0 '^usage: cmamem alloc' "$command" help alloc
+	subcommands=$("$command" --help | sed -n '/^Commands:/,/^$/s/^  \([a-z]*\) .*/\1/p')
+	check "cli: --help lists subcommands ($(echo $subcommands))" test -n "$subcommands"
+	for subcommand in $subcommands; do
+		check "cli: $subcommand --help exits 0 with its usage" \
+			expect 0 "^usage: cmamem $subcommand" "$command" "$subcommand" --help
+		check "cli: $subcommand -h exits 0" \
+			expect 0 "^usage: cmamem $subcommand" "$command" "$subcommand" -h
+		check "cli: $subcommand with an unknown option exits 2" \
+			expect 2 "unrecognized option|--help" "$command" "$subcommand" --no-such-option
+	done
+	check "cli: alloc without SIZE exits 2" \
+		expect 2 'needs NAME and SIZE' "$command" alloc frame0
+	check "cli: alloc SIZE 0 exits 2" \
+		expect 2 "bad SIZE '0'" "$command" alloc frame0 0
+	check "cli: alloc SIZE 12Q exits 2" \
+		expect 2 "bad SIZE '12Q'" "$command" alloc frame0 12Q
+	check "cli: alloc SIZE -4K exits 2" \
+		expect 2 "bad SIZE '-4K'" "$command" alloc frame0 -- -4K
+	check "cli: alloc SIZE that overflows exits 2" \
+		expect 2 "bad SIZE" "$command" alloc frame0 99999999999T
+	check "cli: alloc with an unknown mode exits 2" \
+		expect 2 "unknown mode 'uncached'" "$command" alloc frame0 4K --mode uncached
+	check "cli: alloc with a non-power-of-two alignment exits 2" \
+		expect 2 "alignment '3000' is not a power of two" "$command" alloc frame0 4K --align 3000
+	check "cli: alloc with a name with a space exits 2" \
+		expect 2 "bad block name 'two words'" "$command" alloc 'two words' 4K
+	check "cli: alloc with a 32-character name exits 2" \
+		expect 2 "bad block name" "$command" alloc 0123456789abcdef0123456789abcdef 4K
+	check "cli: alloc with a pool name holding '/' exits 2" \
+		expect 2 "bad pool name 'a/b'" "$command" alloc frame0 4K --pool a/b
+	check "cli: alloc in a pool that does not exist exits 1 and says why" \
+		expect 1 'no pool "no-such-pool".*does not exist' "$command" alloc frame0 4K --pool no-such-pool
+	check "cli: attach needs exactly one NAME" \
+		expect 2 'needs exactly one NAME' "$command" attach
+	check "cli: info with two names exits 2" \
+		expect 2 'needs exactly one NAME' "$command" info a b
+	check "cli: free with a bad name exits 2" \
+		expect 2 "bad block name" "$command" free 'x y'
+	check "cli: fill with a bad pattern exits 2" \
+		expect 2 "bad PATTERN 'zz'" "$command" fill frame0 zz
+	check "cli: fill without a pattern exits 2" \
+		expect 2 'needs NAME and PATTERN' "$command" fill frame0
+	check "cli: dump with a bad offset exits 2" \
+		expect 2 "bad offset 'abc'" "$command" dump frame0 --offset abc
+	check "cli: dump with a zero length exits 2" \
+		expect 2 "bad length '0'" "$command" dump frame0 --length 0
+	check "cli: pools with an extra argument exits 2" \
+		expect 2 "unexpected argument 'extra'" "$command" pools extra
+	check "cli: list with a bad pool name exits 2" \
+		expect 2 "bad pool name" "$command" list --pool a/b
+}
+
+# ---- python ------------------------------------------------------------
+python_layout_asserts() { # file: C static assertions from cmamem.uapi
+	PYTHONPATH="$ROOT/userspace/python" "$PYTHON" - >"$1" <<'EOF'
+import ctypes
+from cmamem import uapi
+
+print("#include <stddef.h>\n#include <linux/cmamem.h>\n")
+for name, fields in uapi.FIELDS.items():
+    size = ctypes.sizeof(uapi.STRUCTURES[name])
+    print('_Static_assert(sizeof(struct %s) == %d, "sizeof(struct %s)");' % (name, size, name))
+    for field, ctype, offset in fields:
+        print('_Static_assert(offsetof(struct %s, %s) == %d, "offset of %s.%s");'
+              % (name, field, offset, name, field))
+        print('_Static_assert(sizeof(((struct %s *)0)->%s) == %d, "size of %s.%s");'
+              % (name, field, ctypes.sizeof(ctype), name, field))
+for name in sorted(dir(uapi)):
+    if name.startswith("CMAMEM_"):
+        print('_Static_assert(%s == %d, "%s");' % (name, getattr(uapi, name), name))
+EOF
+}
+
+section_python() {
+	local cc
+	check "python: cmamem.uapi imports and describes every struct" \
+		python_layout_asserts "$work/layout.c"
+	for cc in $COMPILERS; do
+		check "python: $cc agrees with cmamem.uapi on every size, offset, constant and ioctl number" \
+			"$cc" -std=c11 -Wall -Werror -I"$ROOT/uapi" -c -o "$work/layout-$cc.o" "$work/layout.c"
+	done
+	check "python: test_uapi.py (the binding against the header text)" \
+		"$PYTHON" "$ROOT/userspace/python/tests/test_uapi.py"
+	check "python: every module of the binding and its tests compiles" \
+		"$PYTHON" -c "
+import pathlib
+for path in pathlib.Path('$ROOT/userspace/python').rglob('*.py'):
+    compile(path.read_text(), str(path), 'exec')
+"
+}
+
+# ---- install -----------------------------------------------------------
+as_builder() { # run as nobody when we are root, to prove no root is needed
+	if [ "$(id -u)" = 0 ]; then
+		setpriv --reuid=65534 --regid=65534 --clear-groups \
+			env HOME="$work" PATH="$PATH" "$@"
+	else
+		"$@"
+	fi
+}
+
+expected_listing() { # release python-version: what make install must leave
+	local release=$1 python=$2 function
+	cat <<EOF
+lib/modules/$release/updates/cmamem.ko
+lib/udev/rules.d/60-cmamem.rules
+usr/lib/sysusers.d/cmamem.conf
+usr/local/bin/cmamem
+usr/local/include/cmamem/libcmamem.h
+usr/local/include/linux/cmamem.h
+usr/local/lib/libcmamem.a
+usr/local/lib/libcmamem.so -> libcmamem.so.1
+usr/local/lib/libcmamem.so.1 -> libcmamem.so.1.0.0
+usr/local/lib/libcmamem.so.1.0.0
+usr/local/lib/pkgconfig/cmamem.pc
+usr/local/lib/python$python/dist-packages/cmamem/__init__.py
+usr/local/lib/python$python/dist-packages/cmamem/_errors.py
+usr/local/lib/python$python/dist-packages/cmamem/_mapping.py
+usr/local/lib/python$python/dist-packages/cmamem/buffer.py
+usr/local/lib/python$python/dist-packages/cmamem/pool.py
+usr/local/lib/python$python/dist-packages/cmamem/uapi.py
+usr/local/share/doc/cmamem/README.md
+usr/local/share/doc/cmamem/devicetree.md
+usr/local/share/doc/cmamem/examples/devicetree/cmamem,pool.yaml
+usr/local/share/doc/cmamem/examples/devicetree/qemu-virt-cmamem.dtso
+usr/local/share/doc/cmamem/examples/modprobe.d/cmamem.conf
+usr/local/share/doc/cmamem/userspace.md
+usr/local/share/man/man1/cmamem.1
+usr/local/share/man/man3/libcmamem.3
+usr/local/share/man/man4/cmamem.4
+EOF
+	for function in $(header_functions); do
+		echo "usr/local/share/man/man3/$function.3"
+	done
+}
+
+installed_listing() { # root: files and links, links with their targets
+	(cd "$1" && find . \( -type f -printf '%P\n' \) -o \( -type l -printf '%P -> %l\n' \) |
+		sort)
+}
+
+uninstall_leaves_nothing() { # tree root
+	local left
+	as_builder make -C "$1" uninstall DESTDIR="$2" KDIR="$KDIR" ARCH=arm64 \
+		CROSS_COMPILE=aarch64-linux-gnu- PYTHON="$PYTHON" || return 1
+	left=$(find "$2" -type f -o -type l)
+	[ -z "$left" ] || { echo "left behind:"; echo "$left"; return 1; }
+}
+
+section_install() {
+	local tree=$work/install-tree root=$work/install-root python
+	"$ROOT/scripts/fetch-kernel.sh" arm64-6.1 >&2 || { check "install: fetch the arm64-6.1 headers" false; return; }
+	# shellcheck disable=SC1091
+	. "$(kernel_dir arm64-6.1)/env"
+	mkdir -p "$tree"
+	# A copy without build outputs, so the module builds outside src/.
+	tar -C "$ROOT" --exclude=./build --exclude=./.git -cf - . | tar -C "$tree" -xf -
+	chown -R 65534:65534 "$tree" 2>/dev/null
+	mkdir -p "$root" && chown 65534:65534 "$root" 2>/dev/null
+	python=$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+	check "install: make install DESTDIR=... KDIR=<arm64-6.1 headers> ARCH=arm64, without root" \
+		as_builder make -C "$tree" install DESTDIR="$root" KDIR="$KDIR" ARCH=arm64 \
+			CROSS_COMPILE=aarch64-linux-gnu- PYTHON="$PYTHON" || return
+	check "install: installed exactly the expected files" \
+		diff -u <(expected_listing "$RELEASE" "$python" | sort) <(installed_listing "$root")
+	check "install: the module is for arm64 and kernel $RELEASE" \
+		bash -c "readelf -h '$root/lib/modules/$RELEASE/updates/cmamem.ko' | grep -q 'Machine:.*AArch64' &&
+			 modinfo -F vermagic '$root/lib/modules/$RELEASE/updates/cmamem.ko' | grep -q '^$RELEASE '"
+	check "install: the command and the library are arm64 builds" \
+		bash -c "readelf -h '$root/usr/local/bin/cmamem' | grep -q 'Machine:.*AArch64' &&
+			 readelf -h '$root/usr/local/lib/libcmamem.so.1.0.0' | grep -q 'Machine:.*AArch64' &&
+			 readelf -d '$root/usr/local/lib/libcmamem.so.1.0.0' | grep -q 'SONAME.*libcmamem.so.1'"
+	check "install: the uapi header is the tree's" \
+		cmp "$ROOT/uapi/linux/cmamem.h" "$root/usr/local/include/linux/cmamem.h"
+	check "install: cmamem.pc names /usr/local" \
+		bash -c "grep -qx 'prefix=/usr/local' '$root/usr/local/lib/pkgconfig/cmamem.pc' &&
+			 PKG_CONFIG_PATH='$root/usr/local/lib/pkgconfig' pkg-config --variable=libdir cmamem | grep -qx /usr/local/lib &&
+			 PKG_CONFIG_PATH='$root/usr/local/lib/pkgconfig' pkg-config --modversion cmamem | grep -qx 1.0.0"
+	check "install: a program builds against the staged tree with pkg-config and needs libcmamem.so.1" \
+		pkgconfig_program "$root"
+	check "install: man3 links include libcmamem.3" \
+		grep -qx '.so man3/libcmamem.3' "$root/usr/local/share/man/man3/cmamem_alloc.3"
+	check "install: the installed Python package imports" \
+		env PYTHONPATH="$root/usr/local/lib/python$python/dist-packages" \
+			"$PYTHON" -c 'import cmamem; assert cmamem.uapi.CMAMEM_IOCTL_ALLOC; assert cmamem.__file__.startswith("'"$root"'")'
+	check "install: the udev rule gives every cmamem node to group cmamem, mode 0660" \
+		bash -c "for node in cmamem 'cmamem-\\*' cma_mem; do
+				grep -q \"KERNEL==\\\"\$node\\\", GROUP=\\\"cmamem\\\", MODE=\\\"0660\\\"\" '$root/lib/udev/rules.d/60-cmamem.rules' || exit 1
+			 done"
+	check "install: make uninstall removes every file" uninstall_leaves_nothing "$tree" "$root"
+}
+
+pkgconfig_program() { # staged root
+	local root=$1 flags
+	cat >"$work/pc-test.c" <<'EOF'
+#include <errno.h>
+#include <stdio.h>
+#include <cmamem/libcmamem.h>
+
+int main(void)
+{
+	puts(cmamem_strerror(-EFBIG));
+	return cmamem_parse_mode("cached") == CMAMEM_MODE_CACHED ? 0 : 1;
+}
+EOF
+	flags=$(PKG_CONFIG_PATH="$root/usr/local/lib/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$root" \
+		pkg-config --cflags --libs cmamem) || return 1
+	echo "pkg-config: $flags"
+	aarch64-linux-gnu-gcc -Wall -Werror -o "$work/pc-test" "$work/pc-test.c" $flags || return 1
+	readelf -d "$work/pc-test" | grep -q 'NEEDED.*\[libcmamem.so.1\]'
+}
+
+# ---- dkms --------------------------------------------------------------
+dkms_trees() { # directory: DKMS's source, dkms and install trees there
+	mkdir -p "$1/source" "$1/dkms" "$1/install" || return 1
+	"$ROOT/packaging/dkms-source.sh" "$1/source" >/dev/null
+}
+
+section_dkms() {
+	local native=$work/dkms-amd64 cross=$work/dkms-arm64 version module
+	command -v dkms >/dev/null || { check "dkms: dkms is installed (scripts/deps.sh)" false; return; }
+	version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$ROOT/dkms.conf")
+	# No signing: DKMS would otherwise make a MOK key in /var/lib/dkms.
+	export sign_file=/nonexistent
+
+	"$ROOT/scripts/fetch-kernel.sh" amd64-6.1 >&2 || { check "dkms: fetch the amd64-6.1 headers" false; return; }
+	. "$(kernel_dir amd64-6.1)/env"
+	DKMS_TREES="--sourcetree $native/source --dkmstree $native/dkms --installtree $native/install"
+	check "dkms: a source tree from packaging/dkms-source.sh" dkms_trees "$native" &&
+	{
+		mkdir -p "$native/install/$RELEASE"
+		module=$native/install/$RELEASE/updates/dkms/cmamem.ko
+		check "dkms: add cmamem/$version (temporary trees)" \
+			dkms add -m cmamem -v "$version" $DKMS_TREES
+		check "dkms: build against the amd64-6.1 headers ($RELEASE)" \
+			dkms build -m cmamem -v "$version" -k "$RELEASE" --kernelsourcedir "$KDIR" $DKMS_TREES
+		check "dkms: install into <installtree>/$RELEASE/updates/dkms" \
+			dkms install -m cmamem -v "$version" -k "$RELEASE" --kernelsourcedir "$KDIR" \
+				$DKMS_TREES --no-depmod
+		check "dkms: the installed module is for $RELEASE, x86-64" \
+			bash -c "modinfo -F vermagic '$module' | grep -q '^$RELEASE ' &&
+				 readelf -h '$module' | grep -q 'Machine:.*X86-64'"
+		check "dkms: status says installed" \
+			bash -c "dkms status -m cmamem $DKMS_TREES | grep -q 'cmamem/$version, $RELEASE, x86_64: installed'"
+		check "dkms: remove --all takes it out again" \
+			bash -c "dkms remove -m cmamem -v '$version' --all $DKMS_TREES --no-depmod >/dev/null &&
+				 [ ! -e '$module' ]"
+	}
+
+	"$ROOT/scripts/fetch-kernel.sh" arm64-6.1 >&2 || { check "dkms: fetch the arm64-6.1 headers" false; return; }
+	. "$(kernel_dir arm64-6.1)/env"
+	DKMS_TREES="--sourcetree $cross/source --dkmstree $cross/dkms --installtree $cross/install"
+	check "dkms: a second source tree for the cross build" dkms_trees "$cross" &&
+	{
+		# DKMS strips with plain strip: the cross one for an arm64 module.
+		mkdir -p "$cross/bin"
+		ln -s "$(command -v aarch64-linux-gnu-strip)" "$cross/bin/strip"
+		module=$cross/dkms/cmamem/$version/$RELEASE/aarch64/module/cmamem.ko
+		check "dkms: cross build for arm64-6.1 ($RELEASE, ARCH=arm64 -a aarch64)" \
+			env PATH="$cross/bin:$PATH" ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- \
+				dkms build -m cmamem -v "$version" -k "$RELEASE" -a aarch64 \
+				--kernelsourcedir "$KDIR" $DKMS_TREES
+		check "dkms: the cross-built module is for $RELEASE, AArch64, stripped of debug info" \
+			bash -c "modinfo -F vermagic '$module' | grep -q '^$RELEASE ' &&
+				 readelf -h '$module' | grep -q 'Machine:.*AArch64' &&
+				 ! readelf -S '$module' | grep -q '\.debug_info'"
+	}
+}
+
+# ---- man ---------------------------------------------------------------
+section_man() {
+	[ -x "$host_build/cmamem" ] || check "man: build the host command" build_userspace gcc || return
+	check "man: scripts/check-manpages.sh" \
+		env CMAMEM_COMMAND="$host_build/cmamem" "$ROOT/scripts/check-manpages.sh"
+}
+
+for section in $sections; do
+	echo "# $section"
+	"section_$section"
+done
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

@@ -1,0 +1,126 @@
+# SPDX-License-Identifier: GPL-2.0
+"""cmamem: physically contiguous memory for devices, as numpy arrays.
+
+    import numpy, cmamem
+
+    with cmamem.allocate((480, 640), numpy.uint8, mode="cached") as frame:
+        frame[:] = 0x80                 # the CPU fills it
+        frame.flush()                   # caches written back
+        engine.start(frame.dma_address) # the device reads it
+        ...
+        frame.invalidate()              # before the CPU reads its output
+
+allocate() and attach() return a Buffer, a numpy.ndarray subclass whose
+memory is the block (see cmamem.buffer.Buffer). Blocks come from pools:
+"default" is /dev/cmamem, NAME is /dev/cmamem-NAME (from the device tree).
+
+Errors the kernel reports raise OSError with its errno and a message that
+says what it means for cmamem (EFBIG: larger than the pool or the module's
+max_block_size, and so on); Python picks the usual subclass
+(FileExistsError for a name in use, PermissionError, FileNotFoundError).
+Arguments the kernel never sees (an unknown mode, a shape larger than an
+attached block) raise ValueError or TypeError.
+
+Addresses: reading physical_address or dma_address of a buffer raises
+PermissionError (EPERM) when the kernel withholds addresses from the
+process (it lacks CAP_SYS_RAWIO and is not in the module's
+address_group); buffer.address_withheld tells beforehand, and the info
+records (BlockInfo) show None.
+
+Open files: the module-level functions use one shared Pool per pool name
+and process (a forked child opens its own on first use). A Pool object is
+an open file of its own, and Pool(fd=FD) adopts one that is already open,
+for a process that may no longer open the device itself.
+"""
+
+import os
+import threading
+
+import numpy
+
+from . import uapi
+from .buffer import Buffer
+from .pool import (DEFAULT_POOL, BlockInfo, Pool, PoolInfo, mode_number,
+                   pool_names, pool_path)
+
+__all__ = [
+    "allocate", "attach", "pools", "pool_names", "pool_path", "Pool",
+    "PoolInfo", "BlockInfo", "Buffer", "DEFAULT_POOL", "uapi",
+]
+
+__version__ = "1.0.0"
+
+_shared_pools = {}
+_shared_pools_lock = threading.Lock()
+
+
+def _forget_shared_pools():
+    # The child of a fork shares the parent's open files: blocks it
+    # allocated there would outlive the child. It opens its own instead.
+    global _shared_pools_lock
+    _shared_pools.clear()
+    _shared_pools_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_shared_pools)
+
+
+def _pool(pool):
+    """@pool as a Pool: a Pool is used as it is, a name through the
+    process's shared Pool of that name."""
+    if isinstance(pool, Pool):
+        return pool
+    path = pool_path(pool)
+    with _shared_pools_lock:
+        shared = _shared_pools.get(path)
+        if shared is None or shared.closed:
+            shared = Pool(pool)
+            _shared_pools[path] = shared
+        return shared
+
+
+def allocate(shape, dtype=numpy.uint8, mode="coherent", pool=DEFAULT_POOL,
+             name=None, align=None):
+    """Allocate a physically contiguous block as a numpy array.
+
+    @shape and @dtype as for numpy.ndarray; the block is rounded up to
+    whole pages. @mode: "coherent" (the default: no cache maintenance
+    needed, uncached CPU view where DMA is not coherent), "wc"
+    (write-combined, for buffers the CPU fills) or "cached" (fast CPU
+    access, needs flush() and invalidate(); not on carveout pools).
+    @pool: a pool name ("default" is /dev/cmamem) or a Pool. @name: the
+    block's name in the pool, for other processes to attach() to (1 to 31
+    printable ASCII characters, no spaces); None makes one up. @align:
+    alignment of the DMA address in bytes, a power of two of at least the
+    page size (None: one page).
+
+    Returns a Buffer. Raises OSError for what the kernel refuses: EINVAL
+    (bad name or alignment, zero size), EEXIST (name in use), EFBIG (larger
+    than the pool or max_block_size), ENOMEM (no contiguous run that
+    large), EDQUOT/EMFILE (the open file's limits), EOPNOTSUPP (cached on a
+    carveout); ValueError for an unknown mode.
+    """
+    # Arguments first: a bad mode must not cost an open().
+    mode_number(mode)
+    return _pool(pool).allocate(shape, dtype, mode=mode, name=name, align=align)
+
+
+def attach(name, shape=None, dtype=numpy.uint8, pool=DEFAULT_POOL):
+    """A new handle on block @name, as a numpy array.
+
+    The block was allocated by this or another process of the same user
+    (or any user's, with CAP_SYS_ADMIN). @shape and @dtype describe the
+    array: by default the whole block as 1-D @dtype; a shape larger than
+    the block raises ValueError. Raises FileNotFoundError (ENOENT) when
+    there is no such block, PermissionError (EPERM) for another user's.
+    """
+    return _pool(pool).attach(name, shape, dtype)
+
+
+def pools():
+    """PoolInfo of every pool on this system, "default" first."""
+    result = []
+    for name in pool_names():
+        with Pool(name, writable=False) as pool:
+            result.append(pool.info())
+    return result

@@ -1,0 +1,292 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Buffer: a numpy array over a cmamem block, PYNQ style.
+
+A Buffer is an ordinary numpy ndarray whose memory is the CPU mapping of a
+physically contiguous block, with what a program needs to hand it to a
+device: physical_address and dma_address, flush() and invalidate() for
+the caches, freebuffer() and the with statement to let it go.
+
+Slices and other views of a Buffer are Buffers of the same block (their
+addresses are their own first byte's). Results of arithmetic are new
+memory, hence plain numpy arrays.
+"""
+
+import errno
+import operator
+import os
+import threading
+import weakref
+
+import numpy
+
+from . import _errors
+from . import uapi
+
+try:
+    _byte_bounds = numpy.lib.array_utils.byte_bounds
+except AttributeError:
+    _byte_bounds = numpy.byte_bounds
+
+
+def normalize_shape(shape):
+    """@shape as a tuple of non-negative ints (an int is a 1-D shape)."""
+    try:
+        dimensions = (operator.index(shape),)
+    except TypeError:
+        dimensions = tuple(operator.index(dimension) for dimension in shape)
+    for dimension in dimensions:
+        if dimension < 0:
+            raise ValueError("negative dimension in shape %s" % (dimensions,))
+    return dimensions
+
+
+def byte_count(shape, dtype):
+    """Bytes an array of @shape and @dtype takes (without overflow)."""
+    count = dtype.itemsize
+    for dimension in shape:
+        count *= dimension
+    return count
+
+
+def _free_quietly(pool, handle, pid):
+    """Finalizer of a block nobody freed: drop its handle.
+
+    Only in the process that took the handle: a forked child shares the
+    parent's open file, and freeing there would free the parent's handle.
+    """
+    if os.getpid() != pid:
+        return
+    try:
+        pool.free(handle)
+    except OSError:
+        pass
+
+
+class _Block:
+    """One handle on a block, and the block's mapping in this process."""
+
+    def __init__(self, pool, name, reply):
+        self.pool = pool
+        self.name = name
+        self.handle = reply.handle
+        self.mode = reply.mode
+        self.length = reply.length
+        self.mmap_offset = reply.mmap_offset
+        self.withheld = bool(reply.out_flags & uapi.CMAMEM_ADDRESS_WITHHELD)
+        self.dma_address = reply.dma_address
+        self.physical_address = reply.physical_address
+        self.freed = False
+        self.lock = threading.Lock()
+        self.mapping = None
+        self.finalizer = weakref.finalize(self, _free_quietly, pool, self.handle,
+                                          os.getpid())
+
+    def offset_of(self, array):
+        """(offset, length) of @array's memory in the block.
+
+        Raises ValueError if @array does not lie inside the block's mapping.
+        """
+        low, high = _byte_bounds(array)
+        if not self.mapping.contains(low, high):
+            raise ValueError("this array is not a view of cmamem block %r"
+                             % self.name)
+        return low - self.mapping.address, high - low
+
+    def check_live(self, what):
+        if self.freed:
+            raise _errors.error(errno.ENOENT, "%s of block %r" % (what, self.name),
+                                "the buffer was freed")
+
+    def free(self):
+        """Unmap the block from this process and drop the handle."""
+        with self.lock:
+            if self.freed:
+                raise _errors.error(errno.ENOENT, "freeing block %r" % self.name,
+                                    "the buffer was already freed")
+            self.freed = True
+        self.finalizer.detach()
+        try:
+            self.mapping.release()
+        finally:
+            # A closed pool already dropped the handle with its file.
+            if not self.pool.closed:
+                self.pool.free(self.handle)
+
+
+def _block_of(array):
+    """The _Block an array is a view of, or None."""
+    block = getattr(array, "_block", None)
+    if block is None or block.mapping is None:
+        return None
+    low, high = _byte_bounds(array)
+    return block if block.mapping.contains(low, high) else None
+
+
+class Buffer(numpy.ndarray):
+    """A numpy array over a cmamem block (see cmamem.allocate()).
+
+    Attributes and methods beyond numpy's:
+
+    physical_address, dma_address (alias device_address)
+        The address of this array's first byte for the CPU's physical
+        address space and for devices. When the kernel withholds addresses
+        from this process (no CAP_SYS_RAWIO, not in the module's
+        address_group) reading them raises PermissionError (EPERM);
+        address_withheld says so beforehand.
+    flush(), invalidate()
+        Cache maintenance for this array's bytes: after the CPU wrote and
+        before a device reads (flush), and after a device wrote and before
+        the CPU reads (invalidate). Needed for mode "cached"; harmless and
+        validated on the other modes. Alias: sync_to_device(),
+        sync_from_device().
+    freebuffer() (alias close())
+        Unmap the block and drop this handle; the block's memory returns to
+        the pool when no other handle or mapping holds it. Every view of
+        the block then reads zeros. Freeing twice raises FileNotFoundError
+        (ENOENT).
+    with statement
+        ``with cmamem.allocate(...) as buffer:`` frees at the end.
+    """
+
+    def __array_finalize__(self, obj):
+        # Views keep the block; new memory (copies, results) does not.
+        self._block = getattr(obj, "_block", None)
+        if self._block is not None and _block_of(self) is None:
+            self._block = None
+
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        if isinstance(array, Buffer) and array._block is not None:
+            return array            # written in place into a block
+        result = array.view(numpy.ndarray)
+        # Reductions (sum(), max()) give numbers, as on plain arrays.
+        return result[()] if result.ndim == 0 else result
+
+    def __reduce__(self):
+        # A pickle holds the values, not the block.
+        return numpy.asarray(self).copy().__reduce__()
+
+    @classmethod
+    def _over_block(cls, pool, name, reply, shape, dtype):
+        """A Buffer over the block of ALLOC or ATTACH reply @reply."""
+        block = _Block(pool, name, reply)
+        try:
+            block.mapping = pool.map(reply.mmap_offset, reply.length)
+        except BaseException:
+            block.finalizer.detach()
+            pool.free(reply.handle)
+            raise
+        raw = numpy.asarray(block.mapping)
+        array = numpy.ndarray.__new__(cls, shape, dtype=dtype, buffer=raw)
+        array._block = block
+        return array
+
+    def _live_block(self, what):
+        block = getattr(self, "_block", None)
+        if block is None:
+            raise ValueError("%s: this array is not a view of a cmamem block"
+                             % what)
+        block.check_live(what)
+        return block
+
+    def _address(self, what, base_attribute):
+        block = self._live_block(what)
+        if block.withheld:
+            raise _errors.error(errno.EPERM, "%s of block %r" % (what, block.name),
+                                "the kernel withholds addresses from this process "
+                                "(it needs CAP_SYS_RAWIO or the cmamem module's "
+                                "address_group)")
+        offset, _ = block.offset_of(self)
+        return getattr(block, base_attribute) + offset
+
+    @property
+    def physical_address(self):
+        """The CPU physical address of this array's first byte."""
+        return self._address("physical address", "physical_address")
+
+    @property
+    def dma_address(self):
+        """The address devices use for this array's first byte."""
+        return self._address("DMA address", "dma_address")
+
+    device_address = dma_address
+
+    @property
+    def address_withheld(self):
+        """True when the kernel withholds addresses from this process."""
+        return self._live_block("address_withheld").withheld
+
+    @property
+    def name(self):
+        """The block's name in its pool."""
+        return self._live_block("name").name
+
+    @property
+    def mode(self):
+        """"coherent", "wc" or "cached"."""
+        from .pool import mode_name
+        return mode_name(self._live_block("mode").mode)
+
+    @property
+    def cacheable(self):
+        """True for mode "cached" (flush() and invalidate() needed)."""
+        return self._live_block("cacheable").mode == uapi.CMAMEM_MODE_CACHED
+
+    @property
+    def pool(self):
+        """The Pool (open file) that holds this buffer's handle."""
+        return self._live_block("pool").pool
+
+    @property
+    def handle(self):
+        """The handle on the block, valid on pool's open file."""
+        return self._live_block("handle").handle
+
+    @property
+    def block_length(self):
+        """Bytes in the whole block (whole pages)."""
+        return self._live_block("block_length").length
+
+    @property
+    def freed(self):
+        """True once freebuffer() ran on this buffer or any view of it."""
+        block = getattr(self, "_block", None)
+        return block is not None and block.freed
+
+    def _sync(self, direction, what):
+        block = self._live_block(what)
+        offset, length = block.offset_of(self)
+        if length:
+            block.pool.sync(block.handle, direction, offset, length)
+
+    def flush(self):
+        """Make the CPU's writes to this array visible to devices."""
+        self._sync(uapi.CMAMEM_SYNC_FOR_DEVICE, "flush")
+
+    def invalidate(self):
+        """Make what devices wrote into this array visible to the CPU."""
+        self._sync(uapi.CMAMEM_SYNC_FOR_CPU, "invalidate")
+
+    sync_to_device = flush
+    sync_from_device = invalidate
+
+    def info(self):
+        """The block's BLOCK_INFO through this buffer's handle."""
+        block = self._live_block("info")
+        return block.pool.block_info(block.handle)
+
+    def freebuffer(self):
+        """Unmap the block and drop this buffer's handle on it."""
+        block = getattr(self, "_block", None)
+        if block is None:
+            raise ValueError("freebuffer: this array is not a view of a cmamem block")
+        block.free()
+
+    close = freebuffer
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exception_info):
+        block = getattr(self, "_block", None)
+        if block is not None and not block.freed:
+            block.free()

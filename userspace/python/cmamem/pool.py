@@ -1,0 +1,478 @@
+# SPDX-License-Identifier: GPL-2.0
+"""cmamem pools: the open device file, its ioctls, and what they report.
+
+A Pool is one open file of /dev/cmamem (pool "default") or
+/dev/cmamem-NAME. Handles, and so blocks, belong to the open file: closing
+the pool drops every handle it holds (the kernel frees a block when its
+last handle and its last mapping are gone). Pool methods may be called from
+several threads at once; close() waits for ioctls in flight.
+"""
+
+import contextlib
+import dataclasses
+import errno
+import fcntl
+import itertools
+import os
+import stat
+import threading
+import weakref
+
+import numpy
+
+from . import _errors
+from . import _mapping
+from . import uapi
+
+DEFAULT_POOL = "default"
+DEVICE_DIRECTORY = "/dev"
+DEVICE_BASE = "cmamem"
+
+_MODES = {
+    "coherent": uapi.CMAMEM_MODE_COHERENT,
+    "wc": uapi.CMAMEM_MODE_WRITECOMBINE,
+    "writecombine": uapi.CMAMEM_MODE_WRITECOMBINE,
+    "cached": uapi.CMAMEM_MODE_CACHED,
+}
+_MODE_NAMES = {
+    uapi.CMAMEM_MODE_COHERENT: "coherent",
+    uapi.CMAMEM_MODE_WRITECOMBINE: "wc",
+    uapi.CMAMEM_MODE_CACHED: "cached",
+}
+
+# Names for blocks allocated without one: unique in this process, and the
+# pid keeps them apart from other processes'.
+_block_numbers = itertools.count(1)
+
+
+def mode_number(mode):
+    """The enum cmamem_mode of a mode name ("coherent", "wc" or "cached")."""
+    try:
+        return _MODES[mode]
+    except (KeyError, TypeError):
+        raise ValueError("unknown cmamem mode %r: use 'coherent', 'wc' or 'cached'"
+                         % (mode,)) from None
+
+
+def mode_name(number):
+    """The name of an enum cmamem_mode value ("unknown" for others)."""
+    return _MODE_NAMES.get(number, "unknown")
+
+
+def pool_path(name=DEFAULT_POOL):
+    """The device node of pool @name: /dev/cmamem or /dev/cmamem-NAME.
+
+    An absolute path is returned as it is.
+    """
+    if name is None or name == DEFAULT_POOL:
+        return os.path.join(DEVICE_DIRECTORY, DEVICE_BASE)
+    if not isinstance(name, str):
+        raise TypeError("pool name must be a str, not %s" % type(name).__name__)
+    if name.startswith("/"):
+        return name
+    if not name or "/" in name or len(name) >= uapi.CMAMEM_NAME_SIZE:
+        raise ValueError("bad pool name %r: 1 to %d characters without '/'"
+                         % (name, uapi.CMAMEM_NAME_SIZE - 1))
+    return os.path.join(DEVICE_DIRECTORY, "%s-%s" % (DEVICE_BASE, name))
+
+
+def pool_names():
+    """Names of the pools on this system, "default" first.
+
+    Looks for /dev/cmamem and /dev/cmamem-* character devices without
+    opening them.
+    """
+    names = []
+    for entry in os.listdir(DEVICE_DIRECTORY):
+        if entry == DEVICE_BASE:
+            name = DEFAULT_POOL
+        elif entry.startswith(DEVICE_BASE + "-") and len(entry) > len(DEVICE_BASE) + 1:
+            name = entry[len(DEVICE_BASE) + 1:]
+        else:
+            continue
+        try:
+            if not stat.S_ISCHR(os.stat(os.path.join(DEVICE_DIRECTORY, entry)).st_mode):
+                continue
+        except OSError:
+            continue
+        names.append(name)
+    return sorted(names, key=lambda name: (name != DEFAULT_POOL, name))
+
+
+def _text(field):
+    return field.decode("ascii", "replace")
+
+
+def _encode_name(name, what):
+    """@name as the bytes of a name field, or OSError(EINVAL).
+
+    Only what the 32-byte field cannot hold is refused here; the kernel
+    checks the characters (and answers EINVAL the same way).
+    """
+    if isinstance(name, str):
+        try:
+            encoded = name.encode("ascii")
+        except UnicodeEncodeError:
+            raise _errors.error(errno.EINVAL, what,
+                                "a block name is 1 to 31 printable ASCII characters") from None
+    elif isinstance(name, bytes):
+        encoded = name
+    else:
+        raise TypeError("block name must be a str, not %s" % type(name).__name__)
+    if not encoded or len(encoded) >= uapi.CMAMEM_NAME_SIZE or b"\0" in encoded:
+        raise _errors.error(errno.EINVAL, what,
+                            "a block name is 1 to 31 printable ASCII characters")
+    return encoded
+
+
+@dataclasses.dataclass(frozen=True)
+class PoolInfo:
+    """What CMAMEM_IOCTL_POOL_INFO says about a pool.
+
+    total_bytes is None when the kernel does not tell modules the pool's
+    size (the default pool); free_bytes is then the free CMA memory of the
+    whole system, or None on a kernel without CMA. max_block_bytes is None
+    when nothing limits a block's size.
+    """
+
+    name: str
+    device: str
+    kind: str
+    flags: int
+    total_bytes: object
+    used_bytes: int
+    peak_bytes: int
+    free_bytes: object
+    blocks: int
+    allocations: int
+    failures: int
+    max_block_bytes: object
+    page_size: int
+    cached_allowed: bool
+
+    @classmethod
+    def _from_reply(cls, reply, device):
+        flags = reply.pool_flags
+        if flags & uapi.CMAMEM_POOL_CARVEOUT:
+            kind = "carveout"
+        elif flags & uapi.CMAMEM_POOL_DEFAULT:
+            kind = "default-cma" if flags & uapi.CMAMEM_POOL_CMA else "default-buddy"
+        elif flags & uapi.CMAMEM_POOL_CMA:
+            kind = "cma"
+        else:
+            kind = "unknown"
+        total_known = bool(flags & uapi.CMAMEM_POOL_TOTAL_KNOWN)
+        free_known = bool(flags & (uapi.CMAMEM_POOL_TOTAL_KNOWN | uapi.CMAMEM_POOL_CMA))
+        return cls(name=_text(reply.name), device=device, kind=kind, flags=flags,
+                   total_bytes=reply.total_bytes if total_known else None,
+                   used_bytes=reply.used_bytes, peak_bytes=reply.peak_bytes,
+                   free_bytes=reply.free_bytes if free_known else None,
+                   blocks=reply.blocks, allocations=reply.allocations,
+                   failures=reply.failures,
+                   max_block_bytes=reply.max_block_bytes or None,
+                   page_size=reply.page_size,
+                   cached_allowed=bool(flags & uapi.CMAMEM_POOL_CACHED))
+
+
+@dataclasses.dataclass(frozen=True)
+class BlockInfo:
+    """What CMAMEM_IOCTL_BLOCK_INFO says about a block, through one handle.
+
+    dma_address and physical_address are None when the kernel withholds
+    them (address_withheld: the caller lacks CAP_SYS_RAWIO and is not in
+    the module's address_group).
+    """
+
+    name: str
+    pool: str
+    handle: int
+    mode: str
+    length: int
+    alignment: int
+    mmap_offset: int
+    dma_address: object
+    physical_address: object
+    address_withheld: bool
+    handles: int
+    mappings: int
+    dma_bufs: int
+    owner_uid: int
+
+    @classmethod
+    def _from_reply(cls, reply):
+        withheld = bool(reply.out_flags & uapi.CMAMEM_ADDRESS_WITHHELD)
+        return cls(name=_text(reply.name), pool=_text(reply.pool),
+                   handle=reply.handle, mode=mode_name(reply.mode),
+                   length=reply.length, alignment=reply.alignment,
+                   mmap_offset=reply.mmap_offset,
+                   dma_address=None if withheld else reply.dma_address,
+                   physical_address=None if withheld else reply.physical_address,
+                   address_withheld=withheld, handles=reply.handles,
+                   mappings=reply.mappings, dma_bufs=reply.dma_bufs,
+                   owner_uid=reply.owner_uid)
+
+
+def _close_quietly(fd):
+    """Finalizer of a Pool nobody closed."""
+    try:
+        os.close(fd)
+    except OSError:
+        pass
+
+
+class Pool:
+    """One open file of a cmamem pool.
+
+    Pool(name) opens /dev/cmamem (name "default", the default) or
+    /dev/cmamem-NAME, or the absolute device path given, read-write unless
+    writable=False. Pool(fd=FD) uses an already-open pool file instead (it
+    keeps a duplicate of FD: the same open file, so the same handles),
+    which is how a process that can no longer open the device (it dropped
+    its privileges, or it runs in a sandbox) keeps using it.
+
+    Every Pool opened by name is a new open file: blocks allocated through
+    one are not handles of another (attach() by name reaches them).
+    """
+
+    def __init__(self, name=DEFAULT_POOL, *, fd=None, writable=True):
+        self._lock = threading.Condition()
+        self._users = 0
+        self._fd = -1
+        if fd is not None:
+            self.device = "fd %d" % fd
+            try:
+                access = fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE
+                own_fd = os.dup(fd)
+            except OSError as exception:
+                raise _errors.from_oserror(exception, "using %s as a cmamem pool"
+                                           % self.device) from None
+            self.writable = access == os.O_RDWR
+        else:
+            self.device = pool_path(name)
+            flags = (os.O_RDWR if writable else os.O_RDONLY) | os.O_CLOEXEC
+            try:
+                own_fd = os.open(self.device, flags)
+            except FileNotFoundError:
+                raise _errors.error(errno.ENOENT, "opening pool %r" % name,
+                                    "%s does not exist (is the cmamem module loaded%s?)"
+                                    % (self.device,
+                                       "" if self.device == pool_path() else
+                                       ", and does the device tree define this pool")) from None
+            except PermissionError as exception:
+                raise _errors.error(exception.errno, "opening %s" % self.device,
+                                    "only root and the group of the device (cmamem, with "
+                                    "the packaged udev rule) may use it") from None
+            except OSError as exception:
+                raise _errors.from_oserror(exception, "opening %s" % self.device) from None
+            self.writable = writable
+        self._fd = own_fd
+        self._finalizer = weakref.finalize(self, _close_quietly, own_fd)
+        try:
+            info = self.info()
+        except OSError:
+            self.close()
+            raise
+        self.name = info.name
+        self.page_size = info.page_size
+        if fd is not None:
+            self.device = pool_path(self.name)
+
+    @classmethod
+    def from_fd(cls, fd):
+        """Pool(fd=fd): use an already-open pool file."""
+        return cls(fd=fd)
+
+    def __repr__(self):
+        state = "closed" if self.closed else "fd %d" % self._fd
+        return "<cmamem.Pool %r (%s, %s)>" % (getattr(self, "name", "?"),
+                                              self.device, state)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exception_info):
+        self.close()
+
+    @property
+    def closed(self):
+        return self._fd < 0
+
+    def fileno(self):
+        """The pool's file descriptor (for inheriting, or select())."""
+        if self._fd < 0:
+            raise _errors.error(errno.EBADF, "pool %r" % getattr(self, "name", "?"))
+        return self._fd
+
+    def close(self):
+        """Close the pool file: every handle it holds is dropped.
+
+        Blocks still mapped stay readable and writable through their
+        arrays (the mapping keeps them alive) until they are freed or
+        garbage collected; their flush(), invalidate() and info() then fail
+        with EBADF. Waits for ioctls other threads have in flight.
+        """
+        with self._lock:
+            if self._fd < 0:
+                return
+            fd = self._fd
+            self._fd = -1
+            while self._users:
+                self._lock.wait()
+        self._finalizer.detach()
+        os.close(fd)
+
+    @contextlib.contextmanager
+    def _using_fd(self, what):
+        """The fd, kept open (and its number not reused) while in use."""
+        with self._lock:
+            if self._fd < 0:
+                raise _errors.error(errno.EBADF, what)
+            self._users += 1
+            fd = self._fd
+        try:
+            yield fd
+        finally:
+            with self._lock:
+                self._users -= 1
+                if not self._users:
+                    self._lock.notify_all()
+
+    def _ioctl(self, command, request, what):
+        with self._using_fd(what) as fd:
+            try:
+                fcntl.ioctl(fd, command, request, True)
+            except OSError as exception:
+                raise _errors.from_oserror(exception, what) from None
+        return request
+
+    # The ioctls, one method each.
+
+    def info(self):
+        """CMAMEM_IOCTL_POOL_INFO: the pool's kind and usage (PoolInfo)."""
+        reply = self._ioctl(uapi.CMAMEM_IOCTL_POOL_INFO,
+                            uapi.new_request(uapi.CmamemPoolInfo),
+                            "POOL_INFO of %s" % self.device)
+        return PoolInfo._from_reply(reply, self.device)
+
+    def alloc(self, name, length, mode="coherent", alignment=0):
+        """CMAMEM_IOCTL_ALLOC: allocate block @name; the raw reply.
+
+        Most programs want allocate(), which also maps the block.
+        """
+        what = "allocating block %r (%d bytes, %s) in pool %r" % (
+            name, length, mode, getattr(self, "name", self.device))
+        request = uapi.new_request(uapi.CmamemAlloc)
+        request.name = _encode_name(name, what)
+        request.mode = mode_number(mode)
+        if not 0 <= length < 1 << 64:
+            raise _errors.error(errno.EFBIG, what, "larger than any pool can be")
+        request.length = length
+        request.alignment = alignment
+        return self._ioctl(uapi.CMAMEM_IOCTL_ALLOC, request, what)
+
+    def attach_handle(self, name):
+        """CMAMEM_IOCTL_ATTACH: a new handle on block @name; the raw reply.
+
+        Most programs want attach(), which also maps the block.
+        """
+        what = "attaching to block %r in pool %r" % (name, self.name)
+        request = uapi.new_request(uapi.CmamemAttach)
+        request.name = _encode_name(name, what)
+        return self._ioctl(uapi.CMAMEM_IOCTL_ATTACH, request, what)
+
+    def free(self, handle):
+        """CMAMEM_IOCTL_FREE: drop handle @handle of this pool file."""
+        request = uapi.new_request(uapi.CmamemFree)
+        request.handle = handle
+        self._ioctl(uapi.CMAMEM_IOCTL_FREE, request,
+                    "freeing handle %d of pool %r" % (handle, self.name))
+
+    def sync(self, handle, direction, offset, length):
+        """CMAMEM_IOCTL_SYNC: cache maintenance for a range of a block.
+
+        @direction is CMAMEM_SYNC_FOR_DEVICE (after the CPU wrote) or
+        CMAMEM_SYNC_FOR_CPU (before the CPU reads what a device wrote);
+        @offset and @length are bytes from the start of the block.
+        """
+        request = uapi.new_request(uapi.CmamemSync)
+        request.flags = direction
+        request.handle = handle
+        request.offset = offset
+        request.length = length
+        what = "syncing bytes %d+%d of handle %d for the %s" % (
+            offset, length, handle,
+            "device" if direction == uapi.CMAMEM_SYNC_FOR_DEVICE else "CPU")
+        self._ioctl(uapi.CMAMEM_IOCTL_SYNC, request, what)
+
+    def block_info(self, handle):
+        """CMAMEM_IOCTL_BLOCK_INFO of handle @handle (a BlockInfo)."""
+        request = uapi.new_request(uapi.CmamemBlockInfo)
+        request.handle = handle
+        reply = self._ioctl(uapi.CMAMEM_IOCTL_BLOCK_INFO, request,
+                            "BLOCK_INFO of handle %d of pool %r" % (handle, self.name))
+        return BlockInfo._from_reply(reply)
+
+    # Blocks as numpy arrays.
+
+    def allocate(self, shape, dtype=numpy.uint8, mode="coherent", name=None,
+                 align=None):
+        """Allocate a block and return a Buffer (numpy array) over it.
+
+        See cmamem.allocate().
+        """
+        from . import buffer
+
+        dtype = numpy.dtype(dtype)
+        shape = buffer.normalize_shape(shape)
+        length = buffer.byte_count(shape, dtype)
+        mode_number(mode)
+        alignment = 0 if align is None else align
+        if name is None:
+            # A generated name can only clash with a block of another
+            # process that reused our pid's names: take the next one.
+            for _ in range(64):
+                generated = "py%d-%d" % (os.getpid(), next(_block_numbers))
+                try:
+                    reply = self.alloc(generated, length, mode, alignment)
+                    break
+                except FileExistsError:
+                    continue
+            else:
+                raise _errors.error(errno.EEXIST, "allocating a block in pool %r"
+                                    % self.name, "no free generated name")
+            name = generated
+        else:
+            reply = self.alloc(name, length, mode, alignment)
+        return buffer.Buffer._over_block(self, name, reply, shape, dtype)
+
+    def attach(self, name, shape=None, dtype=numpy.uint8):
+        """Take a new handle on block @name and return a Buffer over it.
+
+        See cmamem.attach().
+        """
+        from . import buffer
+
+        dtype = numpy.dtype(dtype)
+        if shape is not None:
+            shape = buffer.normalize_shape(shape)
+        reply = self.attach_handle(name)
+        if isinstance(name, bytes):
+            name = name.decode("ascii")
+        try:
+            if shape is None:
+                shape = (reply.length // dtype.itemsize,)
+            needed = buffer.byte_count(shape, dtype)
+            if needed > reply.length:
+                raise ValueError("shape %s of %s needs %d bytes; block %r has %d"
+                                 % (shape, dtype, needed, name, reply.length))
+            return buffer.Buffer._over_block(self, name, reply, shape, dtype)
+        except BaseException:
+            self.free(reply.handle)
+            raise
+
+    def map(self, mmap_offset, length, writable=None):
+        """mmap() @length bytes of the pool file at @mmap_offset (internal)."""
+        if writable is None:
+            writable = self.writable
+        with self._using_fd("mapping a block of pool %r" % self.name) as fd:
+            return _mapping.Mapping(fd, mmap_offset, length, writable)

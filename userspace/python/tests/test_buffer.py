@@ -1,0 +1,280 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""cmamem.allocate(): numpy arrays over blocks, their addresses, cache
+maintenance, freeing, and the errors of bad requests. Runs as root with
+the module loaded (TAP output; see tap.py)."""
+
+import errno
+import gc
+import os
+import sys
+
+import numpy
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import cmamem  # noqa: E402
+from cmamem import uapi  # noqa: E402
+from tap import Skip, check, equal, expect_error, run, device_missing  # noqa: E402
+
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+
+
+def used_bytes():
+    """The default pool's used bytes, through a fresh open file."""
+    with cmamem.Pool(writable=False) as pool:
+        return pool.info().used_bytes
+
+
+def test_write_read_uint8():
+    with cmamem.allocate(10000, numpy.uint8, name="py-buffer-u8") as buffer:
+        check(isinstance(buffer, cmamem.Buffer), "allocate() returned %s"
+              % type(buffer).__name__)
+        check(isinstance(buffer, numpy.ndarray), "a Buffer is not an ndarray")
+        equal(buffer.shape, (10000,), "shape")
+        equal(buffer.dtype, numpy.dtype(numpy.uint8), "dtype")
+        check(buffer.flags.c_contiguous and buffer.flags.writeable,
+              "the array is not C-contiguous and writable: %s" % buffer.flags)
+        equal(buffer.block_length, -(-10000 // PAGE_SIZE) * PAGE_SIZE,
+              "block length (whole pages)")
+        equal(buffer.name, "py-buffer-u8", "name")
+        pattern = (numpy.arange(10000) * 7 % 251).astype(numpy.uint8)
+        buffer[:] = pattern
+        check(numpy.array_equal(buffer, pattern), "read back differs from what was written")
+        # The bytes are in the block: a second mapping of it sees them.
+        with cmamem.attach("py-buffer-u8", pool=cmamem.Pool()) as other:
+            check(numpy.array_equal(other[:10000], pattern),
+                  "a second mapping of the block reads other bytes")
+
+
+def test_image_uint8_2d():
+    height, width = 480, 640
+    with cmamem.allocate((height, width), numpy.uint8, mode="cached") as image:
+        equal(image.shape, (height, width), "shape")
+        equal(image.nbytes, height * width, "nbytes")
+        check(image.block_length >= height * width, "block shorter than the image")
+        rows = numpy.arange(height, dtype=numpy.uint32)[:, None]
+        columns = numpy.arange(width, dtype=numpy.uint32)[None, :]
+        image[:] = (rows + columns) % 256
+        image.flush()
+        image.invalidate()
+        equal(int(image[479, 639]), (479 + 639) % 256, "pixel (479, 639)")
+        equal(int(image[100, 3]), 103, "pixel (100, 3)")
+        row = image[10]
+        check(isinstance(row, cmamem.Buffer), "a row of the image is not a Buffer")
+        equal(row.physical_address - image.physical_address, 10 * width,
+              "physical address of row 10")
+
+
+def test_float32_arithmetic_and_views():
+    with cmamem.allocate(1000, numpy.float32) as values:
+        values[:] = numpy.arange(1000, dtype=numpy.float32) * 0.5
+        total = values.sum()
+        check(numpy.isscalar(total) or numpy.ndim(total) == 0,
+              "sum() is not a number: %r" % (total,))
+        equal(float(total), 0.5 * 999 * 1000 / 2, "sum")
+        result = values + 1
+        check(type(result) is numpy.ndarray,
+              "values + 1 is a %s, not new memory (numpy.ndarray)" % type(result).__name__)
+        check(not numpy.may_share_memory(result, values), "values + 1 shares the block")
+        view = values[10:20]
+        check(isinstance(view, cmamem.Buffer), "a slice is not a Buffer")
+        equal(view.dma_address - values.dma_address, 10 * 4, "DMA address of values[10:]")
+        numpy.multiply(values, 2, out=values)
+        equal(float(values[999]), 999.0, "in-place multiply")
+        copy = values.copy()
+        check(not numpy.may_share_memory(copy, values), "copy() shares the block")
+        # A copy is not in the block, so it has no address.
+        expect_error(ValueError, None, lambda: copy.physical_address)
+
+
+def test_uint16_3d():
+    with cmamem.allocate((4, 30, 50), numpy.uint16, mode="wc") as frames:
+        equal(frames.nbytes, 4 * 30 * 50 * 2, "nbytes")
+        frames[:] = numpy.arange(6000, dtype=numpy.uint16).reshape(4, 30, 50)
+        frames.flush()
+        equal(int(frames[3, 29, 49]), 5999, "last element")
+        equal(frames.mode, "wc", "mode")
+        equal(frames.info().mode, "wc", "BLOCK_INFO mode")
+
+
+def test_modes():
+    with cmamem.Pool() as pool:
+        cached_allowed = pool.info().cached_allowed
+    for mode in ("coherent", "wc", "cached"):
+        if mode == "cached" and not cached_allowed:
+            continue
+        with cmamem.allocate(3 * PAGE_SIZE, numpy.uint32, mode=mode) as buffer:
+            equal(buffer.mode, mode, "mode")
+            equal(buffer.cacheable, mode == "cached", "cacheable")
+            buffer[:] = 0xA5A5A5A5
+            buffer.flush()
+            buffer.invalidate()
+            check(bool((buffer == 0xA5A5A5A5).all()), "%s: pattern not read back" % mode)
+            buffer[PAGE_SIZE // 4:].flush()     # part of the block
+            buffer.sync_to_device()
+            buffer.sync_from_device()
+
+
+def test_sync_validation():
+    with cmamem.allocate(PAGE_SIZE) as buffer:
+        pool, handle, length = buffer.pool, buffer.handle, buffer.block_length
+        pool.sync(handle, uapi.CMAMEM_SYNC_FOR_DEVICE, 0, length)
+        expect_error(OSError, errno.EINVAL, pool.sync, handle,
+                     uapi.CMAMEM_SYNC_FOR_DEVICE, length, 1)
+        expect_error(OSError, errno.EINVAL, pool.sync, handle,
+                     uapi.CMAMEM_SYNC_FOR_DEVICE, 0, length + 1)
+        expect_error(OSError, errno.EINVAL, pool.sync, handle,
+                     uapi.CMAMEM_SYNC_FOR_DEVICE, 0, 0)
+        expect_error(OSError, errno.EINVAL, pool.sync, handle,
+                     uapi.CMAMEM_SYNC_FOR_DEVICE | uapi.CMAMEM_SYNC_FOR_CPU, 0, 1)
+        expect_error(OSError, errno.EINVAL, pool.sync, handle, 0, 0, 1)
+        expect_error(OSError, errno.ENOENT, pool.sync, handle + 1000,
+                     uapi.CMAMEM_SYNC_FOR_CPU, 0, 1)
+
+
+def test_addresses_and_info():
+    with cmamem.allocate(2 * PAGE_SIZE, numpy.uint8, name="py-addresses") as buffer:
+        check(not buffer.address_withheld, "root is refused addresses")
+        physical, dma = buffer.physical_address, buffer.dma_address
+        check(isinstance(physical, int) and physical > 0, "physical address %r" % physical)
+        check(dma > 0 and dma % PAGE_SIZE == 0, "DMA address 0x%x is not page aligned" % dma)
+        equal(buffer.device_address, dma, "device_address")
+        equal(buffer[PAGE_SIZE:].physical_address, physical + PAGE_SIZE,
+              "physical address of the second page")
+        info = buffer.info()
+        equal((info.name, info.pool, info.length, info.mode),
+              ("py-addresses", "default", 2 * PAGE_SIZE, "coherent"), "BLOCK_INFO")
+        equal((info.handles, info.mappings), (1, 1), "handles and mappings")
+        equal((info.dma_address, info.physical_address), (dma, physical),
+              "BLOCK_INFO addresses")
+        equal(info.owner_uid, 0, "owner")
+
+
+def test_alignment():
+    alignment = 1 << 20
+    with cmamem.allocate(PAGE_SIZE, align=alignment) as buffer:
+        equal(buffer.dma_address % alignment, 0, "DMA address modulo 1 MiB")
+        equal(buffer.info().alignment, alignment, "BLOCK_INFO alignment")
+
+
+def test_freebuffer():
+    before = used_bytes()
+    buffer = cmamem.allocate((64, 1024), numpy.uint8, name="py-freebuffer")
+    view = buffer[1:]
+    buffer[:] = 7
+    check(used_bytes() >= before + 64 * 1024, "used_bytes did not grow")
+    buffer.freebuffer()
+    equal(used_bytes(), before, "used_bytes after freebuffer()")
+    check(buffer.freed and view.freed, "freed is not set on the buffer and its view")
+    equal(int(view.max()), 0, "a stale view still shows the block's bytes")
+    error = expect_error(OSError, errno.ENOENT, buffer.freebuffer)
+    check("already freed" in str(error), "message of a second free: %s" % error)
+    expect_error(OSError, errno.ENOENT, view.freebuffer)
+    expect_error(OSError, errno.ENOENT, buffer.flush)
+    expect_error(OSError, errno.ENOENT, buffer.invalidate)
+    expect_error(OSError, errno.ENOENT, lambda: buffer.physical_address)
+    # The name is free again.
+    with cmamem.allocate(PAGE_SIZE, name="py-freebuffer"):
+        pass
+
+
+def test_context_manager():
+    before = used_bytes()
+    with cmamem.allocate(256 * 1024, numpy.uint8) as buffer:
+        buffer[:] = 1
+        check(used_bytes() >= before + 256 * 1024, "used_bytes did not grow")
+    equal(used_bytes(), before, "used_bytes after the with block")
+    check(buffer.freed, "the buffer is not marked freed")
+    # Freeing inside the block is fine too.
+    with cmamem.allocate(PAGE_SIZE) as buffer:
+        buffer.freebuffer()
+    equal(used_bytes(), before, "used_bytes after an explicit free in a with block")
+    # An exception in the block still frees.
+    try:
+        with cmamem.allocate(PAGE_SIZE):
+            raise RuntimeError("inside")
+    except RuntimeError:
+        pass
+    equal(used_bytes(), before, "used_bytes after an exception in a with block")
+
+
+def test_garbage_collected():
+    before = used_bytes()
+    buffer = cmamem.allocate(128 * 1024)
+    view = buffer[100:]
+    del buffer
+    gc.collect()
+    check(used_bytes() > before, "the block went while a view still used it")
+    view[:] = 3
+    del view
+    gc.collect()
+    equal(used_bytes(), before, "used_bytes once every array is gone")
+
+
+def test_pools():
+    pools = cmamem.pools()
+    check(pools, "pools() found nothing")
+    default = pools[0]
+    equal(default.name, "default", "first pool")
+    equal(default.device, "/dev/cmamem", "device of the default pool")
+    equal(default.page_size, PAGE_SIZE, "page size")
+    check(default.kind in ("default-cma", "default-buddy"), "kind %r" % default.kind)
+    check(default.flags & uapi.CMAMEM_POOL_DEFAULT, "the default pool lacks POOL_DEFAULT")
+    equal(default.total_bytes, None, "total_bytes of the default pool")
+    equal(cmamem.pool_names()[0], "default", "pool_names()")
+
+
+def test_bad_mode():
+    expect_error(ValueError, None, cmamem.allocate, 10, mode="uncached")
+    expect_error(ValueError, None, cmamem.allocate, 10, mode=None)
+
+
+def test_huge_size():
+    error = expect_error(OSError, {errno.EFBIG, errno.ENOMEM}, cmamem.allocate,
+                         1 << 60, numpy.uint8)
+    check("1152921504606846976 bytes" in str(error), "message lacks the size: %s" % error)
+    expect_error(OSError, errno.EFBIG, cmamem.allocate, (1 << 40, 1 << 30), numpy.uint64)
+
+
+def test_bad_names():
+    expect_error(OSError, errno.EINVAL, cmamem.allocate, 10, name="bad name")
+    expect_error(OSError, errno.EINVAL, cmamem.allocate, 10, name="x" * 32)
+    expect_error(OSError, errno.EINVAL, cmamem.allocate, 10, name="")
+    expect_error(OSError, errno.EINVAL, cmamem.allocate, 10, name="caf\u00e9")
+    expect_error(OSError, errno.EINVAL, cmamem.allocate, 10, name="tab\there")
+    expect_error(OSError, errno.EINVAL, cmamem.attach, "bad name")
+    with cmamem.allocate(10, name="x" * 31):
+        pass
+
+
+def test_duplicate_name_and_missing_block():
+    with cmamem.allocate(10, name="py-twice"):
+        expect_error(FileExistsError, errno.EEXIST, cmamem.allocate, 10, name="py-twice")
+    expect_error(FileNotFoundError, errno.ENOENT, cmamem.attach, "py-twice")
+
+
+def test_other_bad_arguments():
+    expect_error(OSError, errno.EINVAL, cmamem.allocate, 10, align=3000)
+    expect_error(OSError, errno.EINVAL, cmamem.allocate, 0)
+    expect_error(ValueError, None, cmamem.allocate, (-1, 4))
+    expect_error(TypeError, None, cmamem.allocate, 10.5)
+    with cmamem.allocate(PAGE_SIZE, name="py-small") as buffer:
+        expect_error(ValueError, None, cmamem.attach, "py-small", PAGE_SIZE + 1)
+        equal(buffer.info().handles, 1, "handles after a refused attach")
+
+
+def test_missing_pool():
+    error = expect_error(FileNotFoundError, errno.ENOENT, cmamem.allocate, 10,
+                         pool="no-such-pool")
+    check("/dev/cmamem-no-such-pool" in str(error), "message: %s" % error)
+    expect_error(ValueError, None, cmamem.allocate, 10, pool="a/b")
+
+
+if __name__ == "__main__":
+    run([test_write_read_uint8, test_image_uint8_2d, test_float32_arithmetic_and_views,
+         test_uint16_3d, test_modes, test_sync_validation, test_addresses_and_info,
+         test_alignment, test_freebuffer, test_context_manager, test_garbage_collected,
+         test_pools, test_bad_mode, test_huge_size, test_bad_names,
+         test_duplicate_name_and_missing_block, test_other_bad_arguments,
+         test_missing_pool],
+        skip_all=device_missing())
