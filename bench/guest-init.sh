@@ -1,0 +1,95 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# /bench/init of the benchmark's initramfs: scripts/bench.sh hands this
+# directory to "vm-run.sh arm64-bench bench", which boots with
+# rdinit=/bench/init. It describes the board, loads cmamem, runs
+# "cmamem bench" with the arguments in /bench/arguments, and prints:
+#
+#   CMAMEM-BENCH-BEGIN
+#   CMAMEM-BENCH-INFO: key: value        (kernel, command line, CMA, heaps)
+#   CMAMEM-BENCH-SMOKE-BEGIN ... END status=N seconds=N (the smoke test's TAP, when
+#                                        /bench/cmamem_bench_smoke_test exists)
+#   CMAMEM-BENCH-TABLES-BEGIN ... END    (the Markdown tables)
+#   CMAMEM-BENCH-JSON-BEGIN ... END      (every statistic)
+#   CMAMEM-BENCH-STDERR: ...             (cmamem bench's progress, errors)
+#   CMAMEM-BENCH-REPORT: ...             (kernel warnings, if any)
+#   CMAMEM-BENCH-END status=N
+#
+# The kernel passes unknown boot parameters to init's environment:
+# cmamem_params= (commas for spaces) are insmod parameters.
+
+/bin/busybox --install -s /bin
+export PATH=/bin:/usr/bin
+mkdir -p /proc /sys /dev /tmp
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs tmpfs /tmp
+mount -t debugfs debugfs /sys/kernel/debug
+# Kernel messages would interleave with the tables on the console; the
+# kernel log is checked at the end instead.
+dmesg -n 1
+
+params=$(echo "${cmamem_params:-}" | tr ',' ' ')
+arguments=$(cat /bench/arguments 2>/dev/null)
+
+info() { echo "CMAMEM-BENCH-INFO: $1: $2"; }
+
+# A line of its own: firmware may leave escape sequences on the console.
+echo
+echo "CMAMEM-BENCH-BEGIN"
+info kernel "$(uname -r) $(uname -v)"
+info cmdline "$(cat /proc/cmdline)"
+info cpus "$(grep -c ^processor /proc/cpuinfo)"
+info memory "$(sed -n 's/^MemTotal: *//p' /proc/meminfo)"
+info page_size "$(getconf PAGESIZE 2>/dev/null || echo unknown)"
+# Each CMA area: its name and size (debugfs counts pages).
+page_size=$(getconf PAGESIZE 2>/dev/null || echo 4096)
+for area in /sys/kernel/debug/cma/*; do
+	[ -f "$area/count" ] || continue
+	pages=$(cat "$area/count")
+	info cma_area "$(basename "$area") $((pages * page_size / 1048576)) MiB"
+done
+info dma_heaps "$(ls /dev/dma_heap 2>/dev/null | tr '\n' ' ')"
+info arguments "$arguments"
+
+status=0
+if ! insmod /cmamem/cmamem.ko $params; then
+	echo "CMAMEM-BENCH-REPORT: insmod cmamem.ko failed"
+	status=1
+else
+	if [ -x /bench/cmamem_bench_smoke_test ]; then
+		echo "CMAMEM-BENCH-SMOKE-BEGIN"
+		smoke_start=$(date +%s)
+		/bench/cmamem_bench_smoke_test
+		echo "CMAMEM-BENCH-SMOKE-END status=$? seconds=$(($(date +%s) - smoke_start))"
+	fi
+	start=$(date +%s)
+	echo "CMAMEM-BENCH-TABLES-BEGIN"
+	# The tables go to the console as they are; progress and error
+	# messages (stderr) get a prefix of their own.
+	exec 3>&1
+	{
+		# shellcheck disable=SC2086 # the arguments are words
+		cmamem bench --json-file /tmp/bench.json $arguments 2>&1 1>&3 3>&-
+		echo $? >/tmp/bench.status
+	} | sed 's/^/CMAMEM-BENCH-STDERR: /'
+	exec 3>&-
+	status=$(cat /tmp/bench.status)
+	echo "CMAMEM-BENCH-TABLES-END"
+	info seconds "$(($(date +%s) - start))"
+	echo "CMAMEM-BENCH-JSON-BEGIN"
+	cat /tmp/bench.json
+	echo "CMAMEM-BENCH-JSON-END"
+	for pool in /sys/class/misc/cmamem*; do
+		[ -f "$pool/used_bytes" ] || continue
+		[ "$(cat "$pool/used_bytes")" = 0 ] ||
+			echo "CMAMEM-BENCH-REPORT: $(basename "$pool") still has used bytes"
+	done
+	rmmod cmamem || echo "CMAMEM-BENCH-REPORT: rmmod failed"
+fi
+dmesg | grep -E 'WARNING:|BUG:|Oops|Unable to handle|KASAN|UBSAN|Call trace:|Bad page' |
+	sed 's/^/CMAMEM-BENCH-REPORT: /'
+echo "CMAMEM-BENCH-END status=$status"
+sync
+poweroff -f
