@@ -9,7 +9,8 @@ PACKAGES="make gcc libc6-dev qemu-system-arm qemu-system-x86 busybox-static
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 	gcc-arm-linux-gnueabihf libc6-dev-armhf-cross
 	device-tree-compiler dt-schema cpio sparse flex bison bc
-	libssl-dev libelf-dev xz-utils perl python3 python3-numpy gzip kmod dwarves"
+	libssl-dev libelf-dev xz-utils perl python3 python3-numpy gzip kmod dwarves
+	gnuplot-nox dkms groff-base man-db"
 
 missing=
 for p in $PACKAGES; do

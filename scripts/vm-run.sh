@@ -3,7 +3,7 @@
 # Boot one kernel of the matrix in QEMU (software emulation) with cmamem and
 # its selftests in a busybox initramfs.
 #
-# Usage: vm-run.sh TARGET check|demo|shell
+# Usage: vm-run.sh TARGET check|demo|shell|bench
 #
 # check: runs every selftest suite, unloads the module, checks CmaFree and
 #	the kernel log, and writes build/results/TARGET.result with the
@@ -11,15 +11,19 @@
 #	report, or the guest did not report back in time.
 # demo:  runs scripts/guest/demo.sh with the cmamem command.
 # shell: an interactive shell on the board.
+# bench: boots with CMAMEM_BENCH_DIR (made by scripts/bench.sh) as /bench
+#	and /bench/init as init, and prints what the guest printed between
+#	CMAMEM-BENCH-BEGIN and CMAMEM-BENCH-END.
 #
 # Environment: CMAMEM_VM_TIMEOUT (seconds, default 900), CMAMEM_PARAMS
 # (extra module parameters, space separated), CMAMEM_KERNEL_IMAGE,
-# CMAMEM_MODULE (override the kernel image / module, for custom kernels).
+# CMAMEM_MODULE (override the kernel image / module, for custom kernels),
+# CMAMEM_KERNEL_ARGS (more kernel command line).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-target=${1:?usage: vm-run.sh TARGET check|demo|shell}
-mode=${2:?usage: vm-run.sh TARGET check|demo|shell}
+target=${1:?usage: vm-run.sh TARGET check|demo|shell|bench}
+mode=${2:?usage: vm-run.sh TARGET check|demo|shell|bench}
 target_info "$target"
 "$ROOT/scripts/deps.sh"
 "$ROOT/scripts/fetch-tools.sh"
@@ -57,6 +61,9 @@ for suite in $suites; do
 		KSFT_INCLUDE="$BUILD/kernel-tools/include" UAPI_INCLUDE="$ROOT/uapi" all >&2
 	make -s -C "$ROOT/selftests" OUTPUT="$out" INSTALL_PATH="$vm/initramfs/selftests/$suite" \
 		KSFT_INCLUDE="$BUILD/kernel-tools/include" UAPI_INCLUDE="$ROOT/uapi" install >&2
+	# A one-trial run of every benchmark, so that make bench cannot rot.
+	make -s -C "$ROOT/bench" CC="$(selftest_cc "$suite")" OUTPUT="$out/bench" \
+		INSTALL_PATH="$vm/initramfs/selftests/$suite" install >&2
 done
 if [ -f "$ROOT/userspace/Makefile" ]; then
 	out=$vm/userspace-build/$tool_arch
@@ -64,8 +71,11 @@ if [ -f "$ROOT/userspace/Makefile" ]; then
 	cp "$out/cmamem" "$vm/initramfs/usr/bin/cmamem"
 fi
 ln -s busybox "$vm/initramfs/bin/sh"
+"$(selftest_cc "$tool_arch")" -Wall -Wextra -Werror -O2 -static -I"$ROOT/uapi" \
+	-o "$vm/initramfs/bin/cma-probe" "$ROOT/scripts/guest/cma-probe.c"
 cp "$ROOT/scripts/guest/init" "$vm/initramfs/init"
 cp "$ROOT/scripts/guest/demo.sh" "$vm/initramfs/demo.sh"
+[ "$mode" = bench ] && cp -r "${CMAMEM_BENCH_DIR:?bench mode needs CMAMEM_BENCH_DIR}" "$vm/initramfs/bench"
 chmod +x "$vm/initramfs/init"
 
 # Kernel modules from the Debian image, with their dependencies, loaded by
@@ -122,8 +132,13 @@ x86_64)
 esac
 
 params=$(echo "legacy=1 ${CMAMEM_PARAMS:-}" | xargs | tr ' ' ',')
-append="console=$CONSOLE panic_on_warn=1 oops=panic panic=-1 cmamem_harness=$mode cmamem_params=$params ${host_root:-}"
+# The debug kernel gets the long stress run (the stock kernels' default
+# is 10 s); init passes unknown name=value parameters on as environment.
+[ "$target" = arm64-debug ] && stress_seconds="CMAMEM_STRESS_SECONDS=${CMAMEM_STRESS_SECONDS:-60}"
+append="console=$CONSOLE panic_on_warn=1 oops=panic panic=-1 cmamem_harness=$mode cmamem_params=$params ${host_root:-} ${stress_seconds:-}"
 [ "$mode" = check ] || append="$append quiet"
+[ "$mode" = bench ] && append="$append rdinit=/bench/init"
+append="$append ${CMAMEM_KERNEL_ARGS:-}"
 qemu_args+=(-kernel "$IMAGE" -initrd "$vm/initramfs.cpio.gz" -append "$append")
 
 log=$vm/console.log
@@ -140,6 +155,11 @@ elapsed=$(( $(date +%s) - start ))
 tr -d '\r' <"$log" >"$kept_log.$$" && mv "$kept_log.$$" "$kept_log"
 log=$kept_log
 
+if [ "$mode" = bench ]; then
+	sed -n '/^CMAMEM-BENCH-BEGIN/,/^CMAMEM-BENCH-END/p' "$log"
+	grep -q '^CMAMEM-BENCH-END' "$log" || die "the benchmark did not finish (see ${log#$ROOT/})"
+	exit 0
+fi
 if [ "$mode" = demo ]; then
 	sed -n '/^CMAMEM-DEMO-BEGIN/,/^CMAMEM-DEMO-END/p' "$log" | grep -v '^CMAMEM-DEMO-'
 	grep -q '^CMAMEM-DEMO-END' "$log" || die "the demo did not finish (see ${log#$ROOT/})"
