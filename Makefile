@@ -6,6 +6,8 @@
 #   make check            lint gates + selftests on every kernel of the matrix
 #   make demo             the scripted scenario on the emulated arm64 board
 #   make shell            an interactive shell on that board (TARGET=...)
+#   make bench            benchmarks on the emulated board: docs/benchmarks.md
+#   make install          module, library, command, Python, man pages, udev
 #   make deps             install the host packages (Debian, as root)
 #   make clean            remove build outputs (keeps downloaded kernels)
 #   make distclean        remove build/ entirely
