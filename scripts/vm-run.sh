@@ -81,7 +81,7 @@ chmod +x "$vm/initramfs/init"
 # Kernel modules from the Debian image, with their dependencies, loaded by
 # /init in dependency order (modules.dep lists a module's dependencies,
 # nearest first; built-in ones are simply absent).
-want="virtio_mmio virtio_pci virtio_blk ${CMAMEM_EXTRA_MODULES:-}"
+want="virtio_mmio virtio_pci virtio_blk vgem ${CMAMEM_EXTRA_MODULES:-}"
 [ "$ARCH" = x86_64 ] && [ "$mode" = check ] && want="$want 9pnet_virtio 9p"
 : >"$vm/order"
 add_module() { # path relative to MODDIR

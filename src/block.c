@@ -3,7 +3,7 @@
  * cmamem blocks: allocation, names, handles and lifetime.
  *
  * A block is reference counted (&cmamem_block.ref): every handle, every VMA
- * and (later) every dma-buf holds one reference, and the memory goes back
+ * and every dma-buf holds one reference, and the memory goes back
  * to the pool when the last one is dropped. Independently, the block
  * counts its handles under the pool lock; when the last handle goes the
  * name is unpublished at once, so it can be reused while old mappings of
@@ -527,7 +527,8 @@ struct cmamem_block *cmamem_block_create(struct cmamem_pool *pool,
 	INIT_LIST_HEAD(&block->pool_node);
 	block->mode = mode;
 	block->length = length;
-	block->alignment = alignment;
+	/* What the block gets, and BLOCK_INFO reports: at least a page. */
+	block->alignment = max_t(u64, alignment, PAGE_SIZE);
 	block->owner = current_euid();
 	block->pid = task_tgid_nr(current);
 	cmamem_block_set_comm(block);

@@ -28,6 +28,7 @@
 #include <linux/xarray.h>
 
 struct dentry;
+struct dma_buf;
 struct file;
 struct vm_area_struct;
 
@@ -130,11 +131,11 @@ enum cmamem_backing {
  * @handles: handles on the block in every file (under &cmamem_pool.lock);
  *	the name is unpublished when it drops to zero
  * @mappings: VMAs that map the block
- * @dma_bufs: dma-bufs exported from the block (none yet: always 0)
+ * @dma_bufs: live dma-bufs exported from the block
  * @pool_node: link in &cmamem_pool.blocks while @ready
  * @mode: &enum cmamem_mode
  * @length: length in bytes, a multiple of PAGE_SIZE
- * @alignment: alignment of @dma_address asked for (0 = page)
+ * @alignment: alignment of @dma_address, at least PAGE_SIZE
  * @owner: effective uid of the allocator
  * @pid: thread-group id of the allocator
  * @comm: command name of the allocator
@@ -303,6 +304,12 @@ unsigned long cmamem_map_into_caller(struct cmamem_file *cfile,
 				     unsigned long pgoff, u64 length);
 void cmamem_unmap_from_caller(struct cmamem_block *block,
 			      unsigned long address, u64 length);
+int cmamem_block_mmap_vma(struct cmamem_block *block,
+			  struct vm_area_struct *vma, unsigned long first_page);
+
+/* dmabuf.c */
+struct dma_buf *cmamem_dmabuf_export(struct cmamem_block *block,
+				     u32 fd_flags);
 
 /* ioctl.c */
 long cmamem_ioctl(struct file *file, unsigned int command,

@@ -10,7 +10,10 @@
  * while user memory is touched or the caller's mappings change.
  */
 
+#include <linux/dma-buf.h>
 #include <linux/err.h>
+#include <linux/fcntl.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/minmax.h>
 #include <linux/uaccess.h>
@@ -324,6 +327,49 @@ static int cmamem_ioctl_pool_info(struct cmamem_ucmd *ucmd)
 	return cmamem_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
+static int cmamem_ioctl_export(struct cmamem_ucmd *ucmd)
+{
+	struct cmamem_export *cmd = ucmd->cmd;
+	struct cmamem_block *block;
+	struct dma_buf *dmabuf;
+	int fd, ret;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EINVAL;
+	if (cmd->fd_flags & ~(O_CLOEXEC | O_ACCMODE))
+		return -EINVAL;
+
+	block = cmamem_handle_lookup(ucmd->cfile, cmd->handle, NULL);
+	if (IS_ERR(block))
+		return PTR_ERR(block);
+	/* On success the dma-buf owns the lookup's reference. */
+	dmabuf = cmamem_dmabuf_export(block, cmd->fd_flags);
+	if (IS_ERR(dmabuf)) {
+		cmamem_block_put(block);
+		return PTR_ERR(dmabuf);
+	}
+
+	/* The fd is installed only once the reply is written. */
+	fd = get_unused_fd_flags(cmd->fd_flags);
+	if (fd < 0) {
+		ret = fd;
+		goto err_put_dmabuf;
+	}
+	cmd->fd = fd;
+	ret = cmamem_ucmd_respond(ucmd, sizeof(*cmd));
+	if (ret) {
+		put_unused_fd(fd);
+		goto err_put_dmabuf;
+	}
+	fd_install(fd, dmabuf->file);
+	return 0;
+
+err_put_dmabuf:
+	/* Releases the dma-buf, and with it the block reference. */
+	dma_buf_put(dmabuf);
+	return ret;
+}
+
 union cmamem_ucmd_buffer {
 	struct cmamem_alloc alloc;
 	struct cmamem_attach attach;
@@ -331,6 +377,7 @@ union cmamem_ucmd_buffer {
 	struct cmamem_sync sync;
 	struct cmamem_block_info block_info;
 	struct cmamem_pool_info pool_info;
+	struct cmamem_export export;
 };
 
 /**
@@ -370,6 +417,8 @@ static const struct cmamem_ioctl_op cmamem_ioctl_ops[] = {
 			struct cmamem_block_info, pool),
 	CMAMEM_IOCTL_OP(CMAMEM_CMD_POOL_INFO, cmamem_ioctl_pool_info,
 			struct cmamem_pool_info, name),
+	CMAMEM_IOCTL_OP(CMAMEM_CMD_EXPORT, cmamem_ioctl_export,
+			struct cmamem_export, __reserved),
 };
 
 /**

@@ -191,6 +191,38 @@ err_put_block:
 }
 
 /**
+ * cmamem_block_mmap_vma() - map a block for a file other than a pool file
+ * @block: the block, kept alive by the file the VMA maps (a dma-buf)
+ * @vma: the new mapping, within the block (checked by the caller)
+ * @first_page: the block's page the mapping starts at
+ *
+ * Applies the checks and flags of cmamem_mmap(). The VMA takes a reference
+ * on the block and counts in &cmamem_block.mappings like any other.
+ *
+ * Return: 0, -EINVAL for a private mapping, -EPERM for an executable one,
+ * or the error of the mapping itself.
+ */
+int cmamem_block_mmap_vma(struct cmamem_block *block,
+			  struct vm_area_struct *vma, unsigned long first_page)
+{
+	int ret;
+
+	if (!(vma->vm_flags & VM_MAYSHARE))
+		return -EINVAL;
+	if (vma->vm_flags & VM_EXEC)
+		return -EPERM;
+	cmamem_vma_flags_mod(vma, VM_DONTEXPAND | VM_DONTDUMP, VM_MAYEXEC);
+	ret = cmamem_block_mmap(block, vma, first_page);
+	if (ret)
+		return ret;
+	cmamem_block_get(block);
+	vma->vm_private_data = block;
+	vma->vm_ops = &cmamem_vm_ops;
+	atomic_inc(&block->mappings);
+	return 0;
+}
+
+/**
  * cmamem_map_into_caller() - map a whole block into the calling process
  * @cfile: the open file holding a handle on the block
  * @pgoff: the handle's first mmap page offset

@@ -271,7 +271,8 @@ struct cmamem_sync {
  * @handle: in: the block
  * @mode: out: its &enum cmamem_mode
  * @length: out: its length in bytes
- * @alignment: out: the alignment it was allocated with
+ * @alignment: out: the alignment its DMA address has: what ALLOC asked
+ *	for, or the page size when ALLOC asked for 0
  * @mmap_offset: out: this handle's mmap offset
  * @dma_address: out: as in &struct cmamem_alloc
  * @physical_address: out: as in &struct cmamem_alloc
@@ -370,6 +371,49 @@ struct cmamem_pool_info {
 	char name[CMAMEM_NAME_SIZE];
 };
 
+/**
+ * struct cmamem_export - ioctl(CMAMEM_IOCTL_EXPORT)
+ * @size: sizeof(struct cmamem_export)
+ * @flags: must be 0
+ * @handle: in: the block to export
+ * @fd_flags: in: flags of the new file descriptor, as dma-heaps take them:
+ *	O_CLOEXEC and the access mode (O_RDONLY, O_WRONLY or O_RDWR) only.
+ *	A dma-buf is mapped writable only when open for writing.
+ * @fd: out: the new dma-buf file descriptor (unsigned, as in
+ *	&struct dma_heap_allocation_data)
+ * @__reserved: must be 0
+ *
+ * Exports the whole block as a dma-buf that other drivers (V4L2, DRM, ...)
+ * import. The dma-buf holds a reference on the block: the block stays
+ * allocated after %CMAMEM_IOCTL_FREE and after the pool fd is closed, until
+ * the last reference to the dma-buf goes, and the module cannot be unloaded
+ * meanwhile. &struct cmamem_block_info.dma_bufs counts the live dma-bufs.
+ *
+ * The dma-buf can be mmap()ed (MAP_SHARED only, never PROT_EXEC, as a pool
+ * fd) and DMA_BUF_IOCTL_SYNC does the cache maintenance of a
+ * %CMAMEM_MODE_CACHED block even when no device is attached to it, so it
+ * may stand in for %CMAMEM_IOCTL_SYNC. Each importing device gets the block
+ * as one contiguous run mapped for it.
+ *
+ * Errors:
+ *
+ * - EINVAL: @fd_flags has a bit other than O_CLOEXEC and O_ACCMODE.
+ * - ENOENT: @handle is not a handle of this open file.
+ * - EOPNOTSUPP: the block is in a carveout pool (%CMAMEM_POOL_CARVEOUT),
+ *   whose memory has no struct pages for importers to map.
+ * - EMFILE: the process has no free file descriptor.
+ * - ENFILE: the system has no free file.
+ * - ENOMEM: no memory for the dma-buf.
+ */
+struct cmamem_export {
+	__u32 size;
+	__u32 flags;
+	__u32 handle;
+	__u32 fd_flags;
+	__u32 fd;
+	__u32 __reserved;
+};
+
 enum {
 	CMAMEM_CMD_BASE = 0x80,
 	CMAMEM_CMD_ALLOC = CMAMEM_CMD_BASE,
@@ -378,6 +422,7 @@ enum {
 	CMAMEM_CMD_SYNC,
 	CMAMEM_CMD_BLOCK_INFO,
 	CMAMEM_CMD_POOL_INFO,
+	CMAMEM_CMD_EXPORT,
 };
 
 #define CMAMEM_IOCTL_ALLOC	_IO(CMAMEM_TYPE, CMAMEM_CMD_ALLOC)
@@ -386,5 +431,6 @@ enum {
 #define CMAMEM_IOCTL_SYNC	_IO(CMAMEM_TYPE, CMAMEM_CMD_SYNC)
 #define CMAMEM_IOCTL_BLOCK_INFO	_IO(CMAMEM_TYPE, CMAMEM_CMD_BLOCK_INFO)
 #define CMAMEM_IOCTL_POOL_INFO	_IO(CMAMEM_TYPE, CMAMEM_CMD_POOL_INFO)
+#define CMAMEM_IOCTL_EXPORT	_IO(CMAMEM_TYPE, CMAMEM_CMD_EXPORT)
 
 #endif /* _UAPI_LINUX_CMAMEM_H */

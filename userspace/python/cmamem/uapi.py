@@ -47,6 +47,7 @@ CMAMEM_CMD_FREE = CMAMEM_CMD_BASE + 2
 CMAMEM_CMD_SYNC = CMAMEM_CMD_BASE + 3
 CMAMEM_CMD_BLOCK_INFO = CMAMEM_CMD_BASE + 4
 CMAMEM_CMD_POOL_INFO = CMAMEM_CMD_BASE + 5
+CMAMEM_CMD_EXPORT = CMAMEM_CMD_BASE + 6
 
 # _IO() of <asm-generic/ioctl.h>. The "no data" direction is 0 in the bits
 # above the size on most architectures, and 1 in the top three bits on
@@ -70,6 +71,7 @@ CMAMEM_IOCTL_FREE = _IO(CMAMEM_TYPE, CMAMEM_CMD_FREE)
 CMAMEM_IOCTL_SYNC = _IO(CMAMEM_TYPE, CMAMEM_CMD_SYNC)
 CMAMEM_IOCTL_BLOCK_INFO = _IO(CMAMEM_TYPE, CMAMEM_CMD_BLOCK_INFO)
 CMAMEM_IOCTL_POOL_INFO = _IO(CMAMEM_TYPE, CMAMEM_CMD_POOL_INFO)
+CMAMEM_IOCTL_EXPORT = _IO(CMAMEM_TYPE, CMAMEM_CMD_EXPORT)
 
 _u32 = ctypes.c_uint32
 _u64 = ctypes.c_uint64
@@ -158,6 +160,14 @@ FIELDS = {
         ("__reserved", _u32, 76),
         ("name", _name, 80),
     ],
+    "cmamem_export": [
+        ("size", _u32, 0),
+        ("flags", _u32, 4),
+        ("handle", _u32, 8),
+        ("fd_flags", _u32, 12),
+        ("fd", _u32, 16),
+        ("__reserved", _u32, 20),
+    ],
 }
 
 # sizeof() of each struct in the C header.
@@ -168,6 +178,7 @@ SIZES = {
     "cmamem_sync": 32,
     "cmamem_block_info": 144,
     "cmamem_pool_info": 112,
+    "cmamem_export": 24,
 }
 
 
@@ -195,6 +206,7 @@ CmamemFree = _structure("cmamem_free")
 CmamemSync = _structure("cmamem_sync")
 CmamemBlockInfo = _structure("cmamem_block_info")
 CmamemPoolInfo = _structure("cmamem_pool_info")
+CmamemExport = _structure("cmamem_export")
 
 STRUCTURES = {
     "cmamem_alloc": CmamemAlloc,
@@ -203,6 +215,7 @@ STRUCTURES = {
     "cmamem_sync": CmamemSync,
     "cmamem_block_info": CmamemBlockInfo,
     "cmamem_pool_info": CmamemPoolInfo,
+    "cmamem_export": CmamemExport,
 }
 
 # Which structure each ioctl takes.
@@ -213,6 +226,7 @@ IOCTLS = {
     "CMAMEM_IOCTL_SYNC": (CMAMEM_IOCTL_SYNC, CmamemSync),
     "CMAMEM_IOCTL_BLOCK_INFO": (CMAMEM_IOCTL_BLOCK_INFO, CmamemBlockInfo),
     "CMAMEM_IOCTL_POOL_INFO": (CMAMEM_IOCTL_POOL_INFO, CmamemPoolInfo),
+    "CMAMEM_IOCTL_EXPORT": (CMAMEM_IOCTL_EXPORT, CmamemExport),
 }
 
 

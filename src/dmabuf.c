@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cmamem dma-buf export: handing blocks to other drivers.
+ *
+ * A dma-buf exported from a block holds a reference on the block (and, as
+ * the dma-buf core takes one on exp_info.owner, on the module) until its
+ * release, so FREE and closing the pool file cannot free memory a device
+ * or another process still uses. The dma_buf_ops follow the CMA heap's
+ * (drivers/dma-buf/heaps/cma_heap.c), with one difference: CPU access of a
+ * cached block does cache maintenance on the block itself even when no
+ * device is attached, because its DMA address may have gone to an engine
+ * directly.
+ */
+
+#include <linux/dma-buf.h>
+#include <linux/dma-mapping.h>
+#include <linux/err.h>
+#include <linux/fcntl.h>
+#include <linux/file.h>
+#include <linux/iosys-map.h>
+#include <linux/list.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+
+#include <asm/barrier.h>
+
+#include "cmamem.h"
+
+MODULE_IMPORT_NS(DMA_BUF);
+
+/* The longest page-aligned run one scatterlist entry can describe. */
+#define CMAMEM_SG_CHUNK	((unsigned int)(UINT_MAX & PAGE_MASK))
+
+/**
+ * struct cmamem_dmabuf - the private data of an exported dma-buf
+ * @block: the block (a reference is held until the dma-buf is released)
+ * @lock: protects @attachments and every attachment's &mapped
+ * @attachments: the &struct cmamem_dmabuf_attachment of importers
+ */
+struct cmamem_dmabuf {
+	struct cmamem_block *block;
+	/* Taken inside the dma-buf's reservation lock; see @lock above. */
+	struct mutex lock;
+	struct list_head attachments;
+};
+
+/**
+ * struct cmamem_dmabuf_attachment - one importing device
+ * @dev: the importer's device
+ * @table: the block's memory; mapped for @dev while @mapped
+ * @node: in &cmamem_dmabuf.attachments
+ * @mapped: @table is mapped for @dev (under &cmamem_dmabuf.lock)
+ */
+struct cmamem_dmabuf_attachment {
+	struct device *dev;
+	struct sg_table table;
+	struct list_head node;
+	bool mapped;
+};
+
+/*
+ * The block's first page. Cached blocks keep their pages; coherent and
+ * write-combine blocks outside carveouts were allocated from CMA or the
+ * page allocator, so their physical address has a struct page.
+ */
+static struct page *cmamem_dmabuf_first_page(struct cmamem_block *block)
+{
+	if (block->pages)
+		return block->pages[0];
+	return pfn_to_page(PHYS_PFN(block->physical_address));
+}
+
+/* A table of the block's pages, in as few entries as the sizes allow. */
+static int cmamem_dmabuf_fill_table(struct cmamem_block *block,
+				    struct sg_table *table)
+{
+	struct page *page = cmamem_dmabuf_first_page(block);
+	unsigned int count = DIV_ROUND_UP_ULL(block->length, CMAMEM_SG_CHUNK);
+	struct scatterlist *entry;
+	u64 remaining = block->length;
+	unsigned long page_index = 0;
+	unsigned int index;
+	int ret;
+
+	ret = sg_alloc_table(table, count, GFP_KERNEL);
+	if (ret)
+		return ret;
+	for_each_sgtable_sg(table, entry, index) {
+		unsigned int length = min_t(u64, remaining, CMAMEM_SG_CHUNK);
+
+		sg_set_page(entry, nth_page(page, page_index), length, 0);
+		page_index += length >> PAGE_SHIFT;
+		remaining -= length;
+	}
+	return 0;
+}
+
+static int cmamem_dmabuf_attach(struct dma_buf *dmabuf,
+				struct dma_buf_attachment *attachment)
+{
+	struct cmamem_dmabuf *exported = dmabuf->priv;
+	struct cmamem_dmabuf_attachment *importer;
+	int ret;
+
+	importer = kzalloc(sizeof(*importer), GFP_KERNEL);
+	if (!importer)
+		return -ENOMEM;
+	ret = cmamem_dmabuf_fill_table(exported->block, &importer->table);
+	if (ret) {
+		kfree(importer);
+		return ret;
+	}
+	importer->dev = attachment->dev;
+	INIT_LIST_HEAD(&importer->node);
+	attachment->priv = importer;
+
+	mutex_lock(&exported->lock);
+	list_add(&importer->node, &exported->attachments);
+	mutex_unlock(&exported->lock);
+	return 0;
+}
+
+static void cmamem_dmabuf_detach(struct dma_buf *dmabuf,
+				 struct dma_buf_attachment *attachment)
+{
+	struct cmamem_dmabuf *exported = dmabuf->priv;
+	struct cmamem_dmabuf_attachment *importer = attachment->priv;
+
+	mutex_lock(&exported->lock);
+	list_del(&importer->node);
+	mutex_unlock(&exported->lock);
+	sg_free_table(&importer->table);
+	kfree(importer);
+}
+
+/*
+ * Importers' mappings skip the DMA API's implicit cache maintenance: a
+ * cached block already has a streaming mapping of the pool's device for
+ * its whole life, and dma-debug refuses overlapping mappings that sync the
+ * CPU caches. For cached blocks the maintenance a plain map and unmap
+ * would do is done explicitly on the importer's mapping instead; coherent
+ * and write-combine blocks are not in the CPU caches and need none.
+ */
+static struct sg_table *
+cmamem_dmabuf_map(struct dma_buf_attachment *attachment,
+		  enum dma_data_direction direction)
+{
+	struct cmamem_dmabuf *exported = attachment->dmabuf->priv;
+	struct cmamem_dmabuf_attachment *importer = attachment->priv;
+	int ret;
+
+	ret = dma_map_sgtable(attachment->dev, &importer->table, direction,
+			      DMA_ATTR_SKIP_CPU_SYNC);
+	if (ret)
+		return ERR_PTR(ret);
+	if (exported->block->mode == CMAMEM_MODE_CACHED)
+		dma_sync_sgtable_for_device(attachment->dev, &importer->table,
+					    direction);
+	mutex_lock(&exported->lock);
+	importer->mapped = true;
+	mutex_unlock(&exported->lock);
+	return &importer->table;
+}
+
+static void cmamem_dmabuf_unmap(struct dma_buf_attachment *attachment,
+				struct sg_table *table,
+				enum dma_data_direction direction)
+{
+	struct cmamem_dmabuf *exported = attachment->dmabuf->priv;
+	struct cmamem_dmabuf_attachment *importer = attachment->priv;
+
+	mutex_lock(&exported->lock);
+	importer->mapped = false;
+	mutex_unlock(&exported->lock);
+	if (exported->block->mode == CMAMEM_MODE_CACHED)
+		dma_sync_sgtable_for_cpu(attachment->dev, table, direction);
+	dma_unmap_sgtable(attachment->dev, table, direction,
+			  DMA_ATTR_SKIP_CPU_SYNC);
+}
+
+/*
+ * The block itself first (the pool device's view, which is also the one an
+ * engine given the DMA address directly has), then every importer's.
+ */
+static int cmamem_dmabuf_begin_cpu_access(struct dma_buf *dmabuf,
+					  enum dma_data_direction direction)
+{
+	struct cmamem_dmabuf *exported = dmabuf->priv;
+	struct cmamem_block *block = exported->block;
+	struct cmamem_dmabuf_attachment *importer;
+
+	if (block->mode != CMAMEM_MODE_CACHED)
+		return 0;
+	dma_sync_single_for_cpu(block->pool->dma_dev, block->dma_address,
+				block->length, direction);
+	mutex_lock(&exported->lock);
+	list_for_each_entry(importer, &exported->attachments, node)
+		if (importer->mapped)
+			dma_sync_sgtable_for_cpu(importer->dev,
+						 &importer->table, direction);
+	mutex_unlock(&exported->lock);
+	return 0;
+}
+
+static int cmamem_dmabuf_end_cpu_access(struct dma_buf *dmabuf,
+					enum dma_data_direction direction)
+{
+	struct cmamem_dmabuf *exported = dmabuf->priv;
+	struct cmamem_block *block = exported->block;
+	struct cmamem_dmabuf_attachment *importer;
+
+	if (block->mode == CMAMEM_MODE_WRITECOMBINE) {
+		/* Drain the CPU's write-combine buffers to memory. */
+		wmb();
+		return 0;
+	}
+	if (block->mode != CMAMEM_MODE_CACHED)
+		return 0;
+	dma_sync_single_for_device(block->pool->dma_dev, block->dma_address,
+				   block->length, direction);
+	mutex_lock(&exported->lock);
+	list_for_each_entry(importer, &exported->attachments, node)
+		if (importer->mapped)
+			dma_sync_sgtable_for_device(importer->dev,
+						    &importer->table,
+						    direction);
+	mutex_unlock(&exported->lock);
+	return 0;
+}
+
+static int cmamem_dmabuf_mmap(struct dma_buf *dmabuf,
+			      struct vm_area_struct *vma)
+{
+	struct cmamem_dmabuf *exported = dmabuf->priv;
+
+	return cmamem_block_mmap_vma(exported->block, vma, vma->vm_pgoff);
+}
+
+static int cmamem_dmabuf_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
+{
+	struct cmamem_dmabuf *exported = dmabuf->priv;
+	struct cmamem_block *block = exported->block;
+
+	/* Page-backed blocks are in the linear map, others were mapped. */
+	iosys_map_set_vaddr(map, block->cpu_address + block->window_offset);
+	return 0;
+}
+
+static void cmamem_dmabuf_release(struct dma_buf *dmabuf)
+{
+	struct cmamem_dmabuf *exported = dmabuf->priv;
+	struct cmamem_block *block = exported->block;
+
+	atomic_dec(&block->dma_bufs);
+	mutex_destroy(&exported->lock);
+	kfree(exported);
+	cmamem_block_put(block);
+}
+
+static const struct dma_buf_ops cmamem_dmabuf_ops = {
+	.attach = cmamem_dmabuf_attach,
+	.detach = cmamem_dmabuf_detach,
+	.map_dma_buf = cmamem_dmabuf_map,
+	.unmap_dma_buf = cmamem_dmabuf_unmap,
+	.begin_cpu_access = cmamem_dmabuf_begin_cpu_access,
+	.end_cpu_access = cmamem_dmabuf_end_cpu_access,
+	.mmap = cmamem_dmabuf_mmap,
+	/* No .vunmap: the kernel mapping lives as long as the block. */
+	.vmap = cmamem_dmabuf_vmap,
+	.release = cmamem_dmabuf_release,
+};
+
+/**
+ * cmamem_dmabuf_export() - make a dma-buf of a block
+ * @block: the block, with a reference the dma-buf takes over on success
+ * @fd_flags: O_CLOEXEC and O_ACCMODE bits, validated by the caller
+ *
+ * Return: the dma-buf, or an ERR_PTR: -EOPNOTSUPP for a carveout block,
+ * -ENOMEM, or another error of dma_buf_export(). On failure the caller
+ * still owns its reference.
+ */
+struct dma_buf *cmamem_dmabuf_export(struct cmamem_block *block,
+				     u32 fd_flags)
+{
+	DEFINE_DMA_BUF_EXPORT_INFO(info);
+	struct cmamem_dmabuf *exported;
+	struct dma_buf *dmabuf;
+
+	if (block->pool->pool_flags & CMAMEM_POOL_CARVEOUT)
+		return ERR_PTR(-EOPNOTSUPP);
+
+	exported = kzalloc(sizeof(*exported), GFP_KERNEL);
+	if (!exported)
+		return ERR_PTR(-ENOMEM);
+	exported->block = block;
+	mutex_init(&exported->lock);
+	INIT_LIST_HEAD(&exported->attachments);
+
+	info.ops = &cmamem_dmabuf_ops;
+	info.size = block->length;
+	info.flags = fd_flags;
+	info.priv = exported;
+	dmabuf = dma_buf_export(&info);
+	if (IS_ERR(dmabuf)) {
+		mutex_destroy(&exported->lock);
+		kfree(exported);
+		return dmabuf;
+	}
+	atomic_inc(&block->dma_bufs);
+	return dmabuf;
+}
