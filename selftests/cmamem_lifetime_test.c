@@ -8,6 +8,7 @@
 #include "kselftest_harness.h"
 
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "cmamem_util.h"
 
@@ -82,6 +83,57 @@ static void pool_usage(struct __test_metadata *_metadata, int fd,
  * once, the offset stops working at once, and the memory stays in use
  * until munmap().
  */
+/*
+ * A page of a cached block still referenced from outside when the block's
+ * last reference goes (here a pipe buffer vmsplice() filled from the
+ * mapping; an O_DIRECT transfer in flight does the same): the memory must
+ * stay out of the pool until the page is let go, and then come back.
+ * Freeing it at once made cma_release() warn about pages still in use.
+ */
+TEST_F(lifetime, free_while_page_held_by_pipe)
+{
+	__u64 used_before, used;
+	__u32 blocks_before, blocks;
+	struct cmamem_alloc alloc;
+	struct iovec iov;
+	int pipe_fds[2], tries;
+	__u8 *address, *copy;
+
+	pool_usage(_metadata, self->fd, &used_before, &blocks_before);
+	address = alloc_and_map(_metadata, self, self->fd, "spliced",
+				CMAMEM_MODE_CACHED, &alloc);
+	cmamem_fill(address, self->page_size, 0x5e);
+	ASSERT_EQ(0, pipe(pipe_fds));
+	iov = (struct iovec) { .iov_base = address, .iov_len = self->page_size };
+	ASSERT_EQ((ssize_t)self->page_size, vmsplice(pipe_fds[1], &iov, 1, 0));
+
+	ASSERT_EQ(0, cmamem_unmap(&self->tracker, address));
+	ASSERT_EQ(0, cmamem_free(self->fd, alloc.handle));
+	/* The pipe still holds a page: the block is not back yet. */
+	pool_usage(_metadata, self->fd, &used, &blocks);
+	ASSERT_EQ(used_before + self->length, used);
+	ASSERT_EQ(blocks_before + 1, blocks);
+
+	copy = malloc(self->page_size);
+	ASSERT_NE(NULL, copy);
+	ASSERT_EQ((ssize_t)self->page_size,
+		  read(pipe_fds[0], copy, self->page_size));
+	EXPECT_EQ(-1, cmamem_check(copy, self->page_size, 0x5e));
+	free(copy);
+	close(pipe_fds[0]);
+	close(pipe_fds[1]);
+
+	/* The driver checks again every 100 ms. */
+	for (tries = 0; tries < 50; tries++) {
+		pool_usage(_metadata, self->fd, &used, &blocks);
+		if (used == used_before)
+			break;
+		usleep(100 * 1000);
+	}
+	ASSERT_EQ(used_before, used);
+	ASSERT_EQ(blocks_before, blocks);
+}
+
 TEST_F(lifetime, free_while_mapped)
 {
 	struct cmamem_alloc alloc, reuse;

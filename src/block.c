@@ -608,10 +608,38 @@ void cmamem_block_get(struct cmamem_block *block)
 	kref_get(&block->ref);
 }
 
-static void cmamem_block_release(struct kref *ref)
+/*
+ * Blocks whose last reference went while a page of theirs was still
+ * referenced from outside: a get_user_pages() pin (an O_DIRECT transfer
+ * still in flight in another thread when the block was unmapped) or a
+ * pipe buffer that vmsplice() filled from the mapping. Their memory must
+ * not go back to the pool yet: cma_release() would warn, and the pages
+ * would be handed out again while still in use. cmamem_deferred_work
+ * frees them once those references are gone; each holds a module
+ * reference meanwhile, so the module cannot be unloaded before.
+ */
+static LIST_HEAD(cmamem_deferred_blocks);
+/* Protects cmamem_deferred_blocks. */
+static DEFINE_MUTEX(cmamem_deferred_lock);
+static void cmamem_deferred_free(struct work_struct *work);
+static DECLARE_DELAYED_WORK(cmamem_deferred_work, cmamem_deferred_free);
+
+/* Whether a page of the block is referenced from outside the block. */
+static bool cmamem_block_pages_busy(struct cmamem_block *block)
 {
-	struct cmamem_block *block = container_of(ref, struct cmamem_block,
-						  ref);
+	unsigned long page, count = block->alloc_size >> PAGE_SHIFT;
+
+	/* Mapped as pfns: get_user_pages() cannot reach them. */
+	if (block->backing == CMAMEM_BACKING_COHERENT)
+		return false;
+	for (page = 0; page < count; page++)
+		if (page_count(block->first_page + page) != 1)
+			return true;
+	return false;
+}
+
+static void cmamem_block_destroy(struct cmamem_block *block)
+{
 	struct cmamem_pool *pool = block->pool;
 
 	cmamem_free_backing(block);
@@ -627,6 +655,57 @@ static void cmamem_block_release(struct kref *ref)
 
 	kfree(block);
 	cmamem_pool_put(pool);
+}
+
+static void cmamem_deferred_free(struct work_struct *work)
+{
+	struct cmamem_block *block, *next;
+	LIST_HEAD(unused);
+	bool waiting;
+
+	mutex_lock(&cmamem_deferred_lock);
+	list_for_each_entry_safe(block, next, &cmamem_deferred_blocks,
+				 deferred_node)
+		if (!cmamem_block_pages_busy(block))
+			list_move_tail(&block->deferred_node, &unused);
+	waiting = !list_empty(&cmamem_deferred_blocks);
+	mutex_unlock(&cmamem_deferred_lock);
+
+	list_for_each_entry_safe(block, next, &unused, deferred_node) {
+		cmamem_block_destroy(block);
+		/* cmamem_block_exit() waits for this work to return. */
+		module_put(THIS_MODULE);
+	}
+	if (waiting)
+		schedule_delayed_work(&cmamem_deferred_work, HZ / 10);
+}
+
+static void cmamem_block_release(struct kref *ref)
+{
+	struct cmamem_block *block = container_of(ref, struct cmamem_block,
+						  ref);
+
+	if (!cmamem_block_pages_busy(block)) {
+		cmamem_block_destroy(block);
+		return;
+	}
+	/* Still counted as used: the memory is not back in the pool. */
+	__module_get(THIS_MODULE);
+	mutex_lock(&cmamem_deferred_lock);
+	list_add_tail(&block->deferred_node, &cmamem_deferred_blocks);
+	mutex_unlock(&cmamem_deferred_lock);
+	schedule_delayed_work(&cmamem_deferred_work, HZ / 10);
+}
+
+/**
+ * cmamem_block_exit() - wait for the deferred-free work at module exit
+ *
+ * Every waiting block holds a module reference, so none is left when the
+ * module goes; the work may still be returning from freeing the last one.
+ */
+void cmamem_block_exit(void)
+{
+	cancel_delayed_work_sync(&cmamem_deferred_work);
 }
 
 /**

@@ -133,6 +133,8 @@ enum cmamem_backing {
  * @mappings: VMAs that map the block
  * @dma_bufs: live dma-bufs exported from the block
  * @pool_node: link in &cmamem_pool.blocks while @ready
+ * @deferred_node: link in the list of blocks whose memory waits for a
+ *	page reference to go (see cmamem_block_release())
  * @mode: &enum cmamem_mode
  * @length: length in bytes, a multiple of PAGE_SIZE
  * @alignment: alignment of @dma_address, at least PAGE_SIZE
@@ -166,6 +168,7 @@ struct cmamem_block {
 	atomic_t mappings;
 	atomic_t dma_bufs;
 	struct list_head pool_node;
+	struct list_head deferred_node;
 
 	u32 mode;
 	u64 length;
@@ -283,6 +286,7 @@ struct cmamem_block *cmamem_block_attach(struct cmamem_pool *pool,
 					 const char *name);
 void cmamem_block_get(struct cmamem_block *block);
 void cmamem_block_put(struct cmamem_block *block);
+void cmamem_block_exit(void);
 void cmamem_block_put_handle(struct cmamem_block *block);
 int cmamem_handle_install(struct cmamem_file *cfile,
 			  struct cmamem_block *block, u32 *id,

@@ -498,6 +498,7 @@ static void __exit cmamem_exit(void)
 	if (legacy)
 		cmamem_legacy_exit();
 	cmamem_default_pool_destroy();
+	cmamem_block_exit();
 	cmamem_debugfs_exit();
 }
 
