@@ -53,12 +53,15 @@ struct cmamem_dmabuf {
  * @table: the block's memory; mapped for @dev while @mapped
  * @node: in &cmamem_dmabuf.attachments
  * @mapped: @table is mapped for @dev (under &cmamem_dmabuf.lock)
+ * @direction: the direction @table was mapped with, which every sync of
+ *	that mapping must use (under &cmamem_dmabuf.lock)
  */
 struct cmamem_dmabuf_attachment {
 	struct device *dev;
 	struct sg_table table;
 	struct list_head node;
 	bool mapped;
+	enum dma_data_direction direction;
 };
 
 /*
@@ -161,6 +164,7 @@ cmamem_dmabuf_map(struct dma_buf_attachment *attachment,
 					    direction);
 	mutex_lock(&exported->lock);
 	importer->mapped = true;
+	importer->direction = direction;
 	mutex_unlock(&exported->lock);
 	return &importer->table;
 }
@@ -183,7 +187,10 @@ static void cmamem_dmabuf_unmap(struct dma_buf_attachment *attachment,
 
 /*
  * The block itself first (the pool device's view, which is also the one an
- * engine given the DMA address directly has), then every importer's.
+ * engine given the DMA address directly has), in the direction of the CPU
+ * access; then every importer's mapping, in the direction it was mapped
+ * with (a capture device maps DMA_FROM_DEVICE, and the DMA API wants each
+ * sync of a mapping to say the same).
  */
 static int cmamem_dmabuf_begin_cpu_access(struct dma_buf *dmabuf,
 					  enum dma_data_direction direction)
@@ -200,7 +207,8 @@ static int cmamem_dmabuf_begin_cpu_access(struct dma_buf *dmabuf,
 	list_for_each_entry(importer, &exported->attachments, node)
 		if (importer->mapped)
 			dma_sync_sgtable_for_cpu(importer->dev,
-						 &importer->table, direction);
+						 &importer->table,
+						 importer->direction);
 	mutex_unlock(&exported->lock);
 	return 0;
 }
@@ -226,7 +234,7 @@ static int cmamem_dmabuf_end_cpu_access(struct dma_buf *dmabuf,
 		if (importer->mapped)
 			dma_sync_sgtable_for_device(importer->dev,
 						    &importer->table,
-						    direction);
+						    importer->direction);
 	mutex_unlock(&exported->lock);
 	return 0;
 }
