@@ -668,4 +668,513 @@ TEST_F(dmabuf, vgem_prime_import_cached)
 	vgem_reads_block(_metadata, self, CMAMEM_MODE_CACHED);
 }
 
+/* --- import --- */
+
+#define CMAMEM_IMPORT_SIZE_V1	40
+
+static int import_dmabuf(int fd, int dmabuf, struct cmamem_import *request)
+{
+	memset(request, 0, sizeof(*request));
+	request->size = sizeof(*request);
+	request->fd = dmabuf;
+	request->handle = 0;
+	return cmamem_ioctl(fd, CMAMEM_IOCTL_IMPORT, request);
+}
+
+/* A block of @mode exported to a dma-buf: the caller frees both. */
+static void exported_block(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(dmabuf) *self, __u32 mode,
+			   struct cmamem_alloc *alloc, int *dmabuf)
+{
+	ASSERT_EQ(0, cmamem_alloc_block(self->fd, "dbimp", self->length, mode,
+					alloc));
+	ASSERT_EQ(0, export_block(self->fd, alloc->handle, O_RDWR | O_CLOEXEC,
+				  dmabuf));
+}
+
+/*
+ * Importing a block's own dma-buf into its pool maps the same memory for
+ * the same device: the DMA address must be the block's.
+ */
+static void import_own_export(struct __test_metadata *_metadata,
+			      FIXTURE_DATA(dmabuf) *self, __u32 mode)
+{
+	struct cmamem_block_info info;
+	struct cmamem_import import;
+	struct cmamem_alloc alloc;
+	int dmabuf;
+
+	exported_block(_metadata, self, mode, &alloc, &dmabuf);
+	ASSERT_EQ(0, import_dmabuf(self->fd, dmabuf, &import));
+	ASSERT_NE(0, import.handle);
+	ASSERT_NE(alloc.handle, import.handle);
+	ASSERT_EQ(self->length, import.length);
+	ASSERT_EQ(0, import.out_flags);
+	ASSERT_NE(0, alloc.dma_address);
+	ASSERT_EQ(alloc.dma_address, import.dma_address);
+
+	/* The import holds the dma-buf: closing the fd changes nothing. */
+	ASSERT_EQ(0, close(dmabuf));
+	ASSERT_EQ(0, cmamem_block_info(self->fd, alloc.handle, &info));
+	ASSERT_EQ(1, info.dma_bufs);
+	ASSERT_EQ(0, cmamem_free(self->fd, import.handle));
+	ASSERT_EQ(0, cmamem_block_info(self->fd, alloc.handle, &info));
+	ASSERT_EQ(0, info.dma_bufs);
+	ASSERT_EQ(-ENOENT, cmamem_free(self->fd, import.handle));
+	ASSERT_EQ(0, cmamem_free(self->fd, alloc.handle));
+}
+
+TEST_F(dmabuf, import_own_export_coherent_same_address)
+{
+	import_own_export(_metadata, self, CMAMEM_MODE_COHERENT);
+}
+
+TEST_F(dmabuf, import_own_export_writecombine_same_address)
+{
+	import_own_export(_metadata, self, CMAMEM_MODE_WRITECOMBINE);
+}
+
+TEST_F(dmabuf, import_own_export_cached_same_address)
+{
+	if (!self->cached)
+		SKIP(return, "the default pool has no cached blocks");
+	import_own_export(_metadata, self, CMAMEM_MODE_CACHED);
+}
+
+/*
+ * The importer stays attached while everything on the exporting side goes:
+ * the dma-buf fd, the block's handle and the file that allocated it. The
+ * memory stays allocated until the import handle is freed.
+ */
+TEST_F(dmabuf, import_outlives_exporter_fd_and_block_handle)
+{
+	struct cmamem_pool_info before, held, after;
+	struct cmamem_import import;
+	struct cmamem_alloc alloc;
+	int importer, dmabuf;
+
+	importer = open(CMAMEM_DEFAULT_POOL_PATH, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, importer);
+	ASSERT_EQ(0, cmamem_pool_info(importer, &before));
+	exported_block(_metadata, self, CMAMEM_MODE_COHERENT, &alloc, &dmabuf);
+	ASSERT_EQ(0, import_dmabuf(importer, dmabuf, &import));
+	ASSERT_EQ(alloc.dma_address, import.dma_address);
+
+	ASSERT_EQ(0, close(dmabuf));
+	ASSERT_EQ(0, cmamem_free(self->fd, alloc.handle));
+	ASSERT_EQ(0, close(self->fd));
+	self->fd = -1;
+	ASSERT_EQ(0, cmamem_pool_info(importer, &held));
+	ASSERT_EQ(before.used_bytes + self->length, held.used_bytes);
+	ASSERT_EQ(before.blocks + 1, held.blocks);
+
+	ASSERT_EQ(0, cmamem_free(importer, import.handle));
+	ASSERT_EQ(0, cmamem_pool_info(importer, &after));
+	ASSERT_EQ(before.used_bytes, after.used_bytes);
+	ASSERT_EQ(before.blocks, after.blocks);
+	ASSERT_EQ(0, close(importer));
+}
+
+/* Closing the importing file drops its imports, as it drops blocks. */
+TEST_F(dmabuf, import_dropped_when_importer_closes)
+{
+	struct cmamem_pool_info before, after;
+	struct cmamem_import import;
+	struct cmamem_alloc alloc;
+	int importer, dmabuf;
+
+	ASSERT_EQ(0, cmamem_pool_info(self->fd, &before));
+	exported_block(_metadata, self, CMAMEM_MODE_COHERENT, &alloc, &dmabuf);
+	ASSERT_EQ(0, cmamem_free(self->fd, alloc.handle));
+	importer = open(CMAMEM_DEFAULT_POOL_PATH, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, importer);
+	ASSERT_EQ(0, import_dmabuf(importer, dmabuf, &import));
+	ASSERT_EQ(0, import_dmabuf(importer, dmabuf, &import));
+	ASSERT_EQ(0, close(dmabuf));
+	ASSERT_EQ(0, close(importer));
+	ASSERT_EQ(0, cmamem_pool_info(self->fd, &after));
+	ASSERT_EQ(before.used_bytes, after.used_bytes);
+}
+
+/* Import handles are not blocks: the block ioctls refuse them. */
+TEST_F(dmabuf, import_handle_refused_by_block_ioctls_einval)
+{
+	struct cmamem_block_info info;
+	struct cmamem_import import;
+	struct cmamem_alloc alloc;
+	int dmabuf, again = -1;
+
+	exported_block(_metadata, self, CMAMEM_MODE_COHERENT, &alloc, &dmabuf);
+	ASSERT_EQ(0, import_dmabuf(self->fd, dmabuf, &import));
+	ASSERT_EQ(-EINVAL, cmamem_sync(self->fd, import.handle,
+				       CMAMEM_SYNC_FOR_CPU, 0, self->length));
+	ASSERT_EQ(-EINVAL, cmamem_block_info(self->fd, import.handle, &info));
+	ASSERT_EQ(-EINVAL, export_block(self->fd, import.handle, O_RDWR,
+					&again));
+	ASSERT_EQ(-1, again);
+	ASSERT_EQ(0, cmamem_free(self->fd, import.handle));
+	ASSERT_EQ(0, close(dmabuf));
+	ASSERT_EQ(0, cmamem_free(self->fd, alloc.handle));
+}
+
+static int nobody_imports(int fd, void *argument)
+{
+	struct cmamem_import import;
+	int dmabuf = *(int *)argument;
+
+	if (import_dmabuf(fd, dmabuf, &import))
+		return 1;
+	if (!(import.out_flags & CMAMEM_ADDRESS_WITHHELD) ||
+	    import.dma_address)
+		return 2;
+	return cmamem_free(fd, import.handle) ? 3 : 0;
+}
+
+TEST_F(dmabuf, import_address_withheld_from_unprivileged)
+{
+	struct cmamem_alloc alloc;
+	int dmabuf;
+
+	if (!cmamem_is_root())
+		SKIP(return, "needs root to switch to an unprivileged user");
+	exported_block(_metadata, self, CMAMEM_MODE_COHERENT, &alloc, &dmabuf);
+	ASSERT_EQ(0, cmamem_run_as_nobody(self->fd, nobody_imports, &dmabuf));
+	ASSERT_EQ(0, close(dmabuf));
+	ASSERT_EQ(0, cmamem_free(self->fd, alloc.handle));
+}
+
+TEST_F(dmabuf, import_closed_fd_ebadf)
+{
+	struct cmamem_import import;
+	int closed = dup(self->fd);
+
+	ASSERT_LE(0, closed);
+	ASSERT_EQ(0, close(closed));
+	ASSERT_EQ(-EBADF, import_dmabuf(self->fd, closed, &import));
+	ASSERT_EQ(-EBADF, import_dmabuf(self->fd, -1, &import));
+}
+
+/* A pool fd, a pipe and /dev/null are open files but not dma-bufs. */
+TEST_F(dmabuf, import_not_a_dmabuf_einval)
+{
+	struct cmamem_pool_info before, after;
+	struct cmamem_import import;
+	struct cmamem_alloc alloc;
+	int pipe_ends[2], null;
+
+	ASSERT_EQ(0, cmamem_pool_info(self->fd, &before));
+	ASSERT_EQ(-EINVAL, import_dmabuf(self->fd, self->fd, &import));
+	ASSERT_EQ(0, pipe(pipe_ends));
+	ASSERT_EQ(-EINVAL, import_dmabuf(self->fd, pipe_ends[0], &import));
+	null = open("/dev/null", O_RDWR);
+	ASSERT_LE(0, null);
+	ASSERT_EQ(-EINVAL, import_dmabuf(self->fd, null, &import));
+	ASSERT_EQ(0, close(null));
+	ASSERT_EQ(0, close(pipe_ends[0]));
+	ASSERT_EQ(0, close(pipe_ends[1]));
+	/* Failed imports gave their reserved numbers back: 1 is free. */
+	ASSERT_EQ(0, cmamem_alloc_block(self->fd, "dbnotbuf", self->length,
+					CMAMEM_MODE_COHERENT, &alloc));
+	ASSERT_EQ(1, alloc.handle);
+	ASSERT_EQ(0, cmamem_free(self->fd, alloc.handle));
+	ASSERT_EQ(0, cmamem_pool_info(self->fd, &after));
+	ASSERT_EQ(before.blocks, after.blocks);
+}
+
+TEST_F(dmabuf, import_size_too_small_einval)
+{
+	struct cmamem_import request = {
+		.size = CMAMEM_IMPORT_SIZE_V1 - 8,
+	};
+	struct cmamem_alloc alloc;
+	int dmabuf;
+
+	exported_block(_metadata, self, CMAMEM_MODE_COHERENT, &alloc, &dmabuf);
+	request.fd = dmabuf;
+	ASSERT_EQ(-EINVAL, cmamem_ioctl(self->fd, CMAMEM_IOCTL_IMPORT,
+					&request));
+	ASSERT_EQ(0, close(dmabuf));
+}
+
+TEST_F(dmabuf, import_nonzero_tail_e2big_zero_tail_ok)
+{
+	struct {
+		struct cmamem_import request;
+		__u64 tail;
+	} big;
+	struct cmamem_alloc alloc;
+	int dmabuf;
+
+	ASSERT_EQ(CMAMEM_IMPORT_SIZE_V1, sizeof(struct cmamem_import));
+	exported_block(_metadata, self, CMAMEM_MODE_COHERENT, &alloc, &dmabuf);
+	memset(&big, 0, sizeof(big));
+	big.request.size = sizeof(big);
+	big.request.fd = dmabuf;
+	big.tail = 1;
+	ASSERT_EQ(-E2BIG, cmamem_ioctl(self->fd, CMAMEM_IOCTL_IMPORT, &big));
+	big.tail = 0;
+	ASSERT_EQ(0, cmamem_ioctl(self->fd, CMAMEM_IOCTL_IMPORT, &big));
+	ASSERT_EQ(self->length, big.request.length);
+	ASSERT_EQ(0, cmamem_free(self->fd, big.request.handle));
+	ASSERT_EQ(0, close(dmabuf));
+}
+
+static void import_expect(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(dmabuf) *self, __u32 flags,
+			  __u32 reserved, int expected)
+{
+	struct cmamem_import request;
+	struct cmamem_alloc alloc;
+	int dmabuf;
+
+	exported_block(_metadata, self, CMAMEM_MODE_COHERENT, &alloc, &dmabuf);
+	memset(&request, 0, sizeof(request));
+	request.size = sizeof(request);
+	request.fd = dmabuf;
+	request.flags = flags;
+	request.__reserved = reserved;
+	ASSERT_EQ(expected, cmamem_ioctl(self->fd, CMAMEM_IOCTL_IMPORT,
+					 &request));
+	ASSERT_EQ(0, request.handle);
+	ASSERT_EQ(0, close(dmabuf));
+	ASSERT_EQ(0, cmamem_free(self->fd, alloc.handle));
+}
+
+TEST_F(dmabuf, import_unknown_flag_einval)
+{
+	import_expect(_metadata, self, 1, 0, -EINVAL);
+	import_expect(_metadata, self, 1u << 31, 0, -EINVAL);
+}
+
+TEST_F(dmabuf, import_reserved_nonzero_einval)
+{
+	import_expect(_metadata, self, 0, 1, -EINVAL);
+}
+
+/* An import counts as a handle against fd_max_blocks, not as bytes. */
+TEST_F(dmabuf, import_fd_max_blocks_emfile)
+{
+	struct cmamem_saved_params saved = { 0 };
+	struct cmamem_import import, refused;
+	struct cmamem_alloc alloc;
+	int importer, dmabuf;
+
+	if (!cmamem_is_root())
+		SKIP(return, "needs root to set module parameters");
+	exported_block(_metadata, self, CMAMEM_MODE_COHERENT, &alloc, &dmabuf);
+	ASSERT_EQ(0, cmamem_params_save(&saved, "fd_max_blocks"));
+	ASSERT_EQ(0, cmamem_params_save(&saved, "fd_quota_bytes"));
+	ASSERT_EQ(0, cmamem_param_write("fd_max_blocks", "1"));
+	ASSERT_EQ(0, cmamem_param_write_u64("fd_quota_bytes",
+					    self->page_size));
+	importer = open(CMAMEM_DEFAULT_POOL_PATH, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, importer);
+	/* Larger than fd_quota_bytes, yet accepted: no bytes are counted. */
+	EXPECT_EQ(0, import_dmabuf(importer, dmabuf, &import));
+	EXPECT_EQ(-EMFILE, import_dmabuf(importer, dmabuf, &refused));
+	EXPECT_EQ(0, cmamem_free(importer, import.handle));
+	EXPECT_EQ(0, import_dmabuf(importer, dmabuf, &import));
+	EXPECT_EQ(0, cmamem_params_restore(&saved));
+	ASSERT_EQ(0, close(importer));
+	ASSERT_EQ(0, close(dmabuf));
+	ASSERT_EQ(0, cmamem_free(self->fd, alloc.handle));
+}
+
+/* --- import of other exporters' buffers --- */
+
+struct test_drm_mode_create_dumb {
+	__u32 height;
+	__u32 width;
+	__u32 bpp;
+	__u32 flags;
+	__u32 handle;
+	__u32 pitch;
+	__u64 size;
+};
+
+#define TEST_DRM_IOCTL_MODE_CREATE_DUMB \
+	_IOWR('d', 0xB2, struct test_drm_mode_create_dumb)
+
+/* vgem's buffers are shmem pages: one page is always contiguous. */
+TEST_F(dmabuf, import_vgem_single_page)
+{
+	struct test_drm_mode_create_dumb dumb = {
+		.height = 1,
+		.bpp = 32,
+	};
+	struct test_drm_prime_handle prime = { 0 };
+	struct test_drm_gem_close gem_close = { 0 };
+	struct cmamem_pool_info before, after;
+	struct cmamem_import import;
+	int card = open_vgem();
+
+	if (card < 0)
+		SKIP(return, "no vgem device (/dev/dri/card* named \"vgem\")");
+	dumb.width = self->page_size / 4;
+	ASSERT_EQ(0, ioctl(card, TEST_DRM_IOCTL_MODE_CREATE_DUMB, &dumb));
+	prime.handle = dumb.handle;
+	prime.flags = O_RDWR | O_CLOEXEC;
+	ASSERT_EQ(0, ioctl(card, TEST_DRM_IOCTL_PRIME_HANDLE_TO_FD, &prime));
+	gem_close.handle = dumb.handle;
+	ASSERT_EQ(0, ioctl(card, TEST_DRM_IOCTL_GEM_CLOSE, &gem_close));
+
+	ASSERT_EQ(0, cmamem_pool_info(self->fd, &before));
+	ASSERT_EQ(0, import_dmabuf(self->fd, prime.fd, &import));
+	ASSERT_EQ(self->page_size, import.length);
+	ASSERT_NE(0, import.dma_address);
+	ASSERT_EQ(0, import.dma_address % self->page_size);
+	/* Foreign memory is not the pool's. */
+	ASSERT_EQ(0, cmamem_pool_info(self->fd, &after));
+	ASSERT_EQ(before.used_bytes, after.used_bytes);
+	ASSERT_EQ(0, close(prime.fd));
+	ASSERT_EQ(0, close(card));
+	ASSERT_EQ(0, cmamem_free(self->fd, import.handle));
+}
+
+/*
+ * udmabuf makes a dma-buf of a memfd's pages, whose physical addresses
+ * /proc/self/pagemap shows to root through an ordinary mapping of the
+ * memfd: the ground truth the import's answer is checked against.
+ */
+struct test_udmabuf_create {
+	__u32 memfd;
+	__u32 flags;
+	__u64 offset;
+	__u64 size;
+};
+
+#define TEST_UDMABUF_CREATE	_IOW('u', 0x42, struct test_udmabuf_create)
+#define TEST_UDMABUF_PATH	"/dev/udmabuf"
+#define PAGEMAP_PRESENT		(1ULL << 63)
+#define PAGEMAP_PFN_MASK	((1ULL << 55) - 1)
+
+/*
+ * The physical address of each of the @pages pages of @view, read after
+ * the udmabuf pinned them (pinning may migrate them out of CMA first).
+ */
+static int physical_pages(const void *view, size_t pages, size_t page_size,
+			  __u64 *physical)
+{
+	int pagemap, ret = 0;
+	__u64 entry;
+	size_t index;
+
+	pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (pagemap < 0)
+		return -1;
+	for (index = 0; index < pages; index++) {
+		off_t at = ((uintptr_t)view / page_size + index) *
+			   sizeof(entry);
+
+		if (pread(pagemap, &entry, sizeof(entry), at) !=
+		    sizeof(entry) || !(entry & PAGEMAP_PRESENT) ||
+		    !(entry & PAGEMAP_PFN_MASK)) {
+			ret = -1;
+			break;
+		}
+		physical[index] = (entry & PAGEMAP_PFN_MASK) * page_size;
+	}
+	close(pagemap);
+	return ret;
+}
+
+/*
+ * Imports a udmabuf of @pages pages and checks the answer against the
+ * pages' layout: a contiguous buffer gives its physical address (the test
+ * machines have no IOMMU and no DMA offset), a scattered one EINVAL.
+ * Returns whether the buffer was contiguous.
+ */
+static bool udmabuf_import_matches_layout(struct __test_metadata *_metadata,
+					  FIXTURE_DATA(dmabuf) *self,
+					  int udmabuf_device, size_t pages)
+{
+	struct test_udmabuf_create create = { 0 };
+	size_t length = pages * self->page_size;
+	struct cmamem_import import;
+	bool contiguous = true;
+	__u64 physical[16];
+	int memfd, dmabuf, ret;
+	__u8 *view;
+	size_t index;
+
+	memfd = memfd_create("cmamem-import", MFD_ALLOW_SEALING | MFD_CLOEXEC);
+	EXPECT_LE(0, memfd);
+	EXPECT_EQ(0, ftruncate(memfd, length));
+	EXPECT_EQ(0, fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK));
+	view = mmap(NULL, length, PROT_READ | PROT_WRITE, MAP_SHARED, memfd,
+		    0);
+	EXPECT_NE(MAP_FAILED, view);
+	if (view == MAP_FAILED || pages > 16)
+		return false;
+	/* Last page first, so the page allocator is less likely to hand out
+	 * a run in order.
+	 */
+	for (index = pages; index-- > 0;)
+		view[index * self->page_size] = (__u8)index;
+
+	create.memfd = memfd;
+	create.size = length;
+	dmabuf = ioctl(udmabuf_device, TEST_UDMABUF_CREATE, &create);
+	EXPECT_LE(0, dmabuf);
+	EXPECT_EQ(0, physical_pages(view, pages, self->page_size, physical));
+	for (index = 1; index < pages; index++)
+		if (physical[index] != physical[0] + index * self->page_size)
+			contiguous = false;
+
+	ret = import_dmabuf(self->fd, dmabuf, &import);
+	if (contiguous) {
+		EXPECT_EQ(0, ret);
+		EXPECT_EQ(length, import.length);
+		EXPECT_EQ(physical[0], import.dma_address);
+		EXPECT_EQ(0, cmamem_free(self->fd, import.handle));
+	} else {
+		EXPECT_EQ(-EINVAL, ret);
+	}
+	EXPECT_EQ(0, munmap(view, length));
+	EXPECT_EQ(0, close(dmabuf));
+	EXPECT_EQ(0, close(memfd));
+	return contiguous;
+}
+
+static int open_udmabuf(void)
+{
+	return open(TEST_UDMABUF_PATH, O_RDWR | O_CLOEXEC);
+}
+
+TEST_F(dmabuf, import_udmabuf_single_page_gives_its_address)
+{
+	int device = open_udmabuf();
+
+	if (device < 0)
+		SKIP(return, "no %s (CONFIG_UDMABUF is off in this kernel)",
+		     TEST_UDMABUF_PATH);
+	if (!cmamem_is_root())
+		SKIP(return, "needs root to read page frames from pagemap");
+	EXPECT_TRUE(udmabuf_import_matches_layout(_metadata, self, device, 1));
+	ASSERT_EQ(0, close(device));
+}
+
+/*
+ * Each 16-page buffer is checked against its own layout, until a
+ * scattered one has been refused (they nearly always are).
+ */
+TEST_F(dmabuf, import_udmabuf_scattered_einval)
+{
+	bool seen_scattered = false;
+	int device = open_udmabuf();
+	int attempt;
+
+	if (device < 0)
+		SKIP(return, "no %s (CONFIG_UDMABUF is off in this kernel)",
+		     TEST_UDMABUF_PATH);
+	if (!cmamem_is_root())
+		SKIP(return, "needs root to read page frames from pagemap");
+	for (attempt = 0; attempt < 8 && !seen_scattered; attempt++)
+		seen_scattered = !udmabuf_import_matches_layout(_metadata, self,
+								device, 16);
+	ASSERT_EQ(0, close(device));
+	if (!seen_scattered)
+		SKIP(return, "8 buffers in a row were contiguous");
+}
+
 TEST_HARNESS_MAIN

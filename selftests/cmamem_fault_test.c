@@ -21,7 +21,7 @@
  *
  * For each path (ALLOC in every mode and pool with and without CMAMEM_MAP,
  * ATTACH with and without CMAMEM_MAP, FREE, SYNC, BLOCK_INFO, POOL_INFO,
- * mmap() of every mode, munmap() that splits a mapping or drops the last
+ * EXPORT, IMPORT of an exported block, mmap() of every mode, munmap() that splits a mapping or drops the last
  * reference, open() and close() of the device) and N = 1, 2, ...: arm
  * fail-nth with N, make the call, and check that it either succeeded or
  * failed cleanly (ENOMEM, or nothing at all for calls the uapi gives no
@@ -908,6 +908,79 @@ static void sweep_close(FIXTURE_DATA(fault) *self,
 
 /* ---- fixture and tests ---------------------------------------------- */
 
+/*
+ * EXPORT of the target's block, or IMPORT into the target's file of a
+ * dma-buf exported outside the sweep. Whatever fails, no dma-buf, import
+ * handle or pool memory may be left once the dma-buf fd is closed.
+ */
+static void sweep_export_import(FIXTURE_DATA(fault) *self,
+				struct target *target,
+				const struct pool_description *pool,
+				bool import, struct sweep *sweep)
+{
+	struct cmamem_import import_request;
+	struct cmamem_export export_request;
+	struct cmamem_pool_info before;
+	struct cmamem_block_info info;
+	int nth, result, dmabuf;
+	bool injected;
+
+	for (nth = 1; nth <= MAX_FAULT_POINTS; nth++) {
+		if (pool_info(target->fd, &before)) {
+			sweep_err(sweep, "POOL_INFO failed");
+			return;
+		}
+		memset(&export_request, 0, sizeof(export_request));
+		export_request.size = sizeof(export_request);
+		export_request.handle = target->block.handle;
+		export_request.fd_flags = O_RDWR | O_CLOEXEC;
+		dmabuf = -1;
+		if (import) {
+			if (cmamem_call(target->fd, CMAMEM_IOCTL_EXPORT,
+					&export_request)) {
+				sweep_err(sweep, "EXPORT outside the sweep failed");
+				return;
+			}
+			dmabuf = (int)export_request.fd;
+		}
+		memset(&import_request, 0, sizeof(import_request));
+		import_request.size = sizeof(import_request);
+		import_request.fd = dmabuf;
+
+		arm(self, nth);
+		if (import)
+			result = cmamem_call(target->fd, CMAMEM_IOCTL_IMPORT,
+					     &import_request);
+		else
+			result = cmamem_call(target->fd, CMAMEM_IOCTL_EXPORT,
+					     &export_request);
+		injected = disarm(self);
+		sweep_step(sweep, nth, result, injected, true);
+
+		if (!result && import) {
+			if (import_request.dma_address !=
+			    target->block.dma_address)
+				sweep_err(sweep, "N=%d: IMPORT gave another DMA address",
+					  nth);
+			if (free_handle(target->fd, import_request.handle))
+				sweep_err(sweep, "N=%d: FREE of the import failed",
+					  nth);
+		} else if (!result) {
+			dmabuf = (int)export_request.fd;
+		}
+		if (dmabuf >= 0)
+			close(dmabuf);
+		if (block_info(target->fd, target->block.handle, &info) ||
+		    info.dma_bufs || info.handles != 1)
+			sweep_err(sweep, "N=%d: a dma-buf or handle was left behind",
+				  nth);
+		if (!pool_unchanged(pool, &before))
+			sweep_err(sweep, "N=%d: the pool's counters changed", nth);
+		if (sweep->converged)
+			return;
+	}
+}
+
 static int compare_pools(const void *left, const void *right)
 {
 	return strcmp(((const struct pool_description *)left)->path,
@@ -1204,6 +1277,37 @@ TEST_F_TIMEOUT(fault, open_and_close, FAULT_TIMEOUT)
 				    mode_name(modes[mode]));
 			sweep_close(self, pool, modes[mode], &sweep);
 			sweep_report(_metadata, &sweep);
+		}
+	}
+	check_pools_restored(_metadata, self);
+}
+
+TEST_F_TIMEOUT(fault, export_and_import, FAULT_TIMEOUT)
+{
+	__u32 modes[3], count, mode;
+	struct target target;
+	struct sweep sweep;
+	int index, import;
+
+	for (index = 0; index < self->pool_count; index++) {
+		const struct pool_description *pool = &self->pools[index];
+
+		/* Carveout blocks cannot be exported (EOPNOTSUPP). */
+		if (!pool->path[0] ||
+		    (pool->pool_flags & CMAMEM_POOL_CARVEOUT))
+			continue;
+		count = pool_modes(pool, modes);
+		for (mode = 0; mode < count; mode++) {
+			ASSERT_EQ(0, target_make(self, pool, modes[mode],
+						 &target));
+			for (import = 0; import < 2; import++) {
+				sweep_begin(&sweep, import ? "IMPORT" : "EXPORT",
+					    pool, mode_name(modes[mode]));
+				sweep_export_import(self, &target, pool, import,
+						    &sweep);
+				sweep_report(_metadata, &sweep);
+			}
+			target_drop(&target);
 		}
 	}
 	check_pools_restored(_metadata, self);

@@ -1435,7 +1435,7 @@ static unsigned long foreign_command(struct fuzzer *fuzzer)
 			type = CMAMEM_TYPE;
 			nr = rng_below(rng, 2) ? CMAMEM_CMD_BASE - 1 -
 						 rng_below(rng, 4) :
-						 CMAMEM_CMD_EXPORT + 1 +
+						 CMAMEM_CMD_IMPORT + 1 +
 						 rng_below(rng, 4);
 			if (rng_below(rng, 2)) {
 				direction = 0;

@@ -562,7 +562,7 @@ TEST_F(pool, unknown_command_after_last_enotty)
 
 	ASSERT_EQ(-ENOTTY, cmamem_ioctl(self->fd,
 					_IO(CMAMEM_TYPE,
-					    CMAMEM_CMD_EXPORT + 1),
+					    CMAMEM_CMD_IMPORT + 1),
 					&info));
 }
 

@@ -833,7 +833,8 @@ err_drop:
  * @pgoff: if not NULL, the handle's first mmap page offset
  *
  * Return: the block with a reference the caller must drop with
- * cmamem_block_put(), or ERR_PTR(-ENOENT).
+ * cmamem_block_put(), ERR_PTR(-ENOENT) when there is no such handle, or
+ * ERR_PTR(-EINVAL) when it is an import handle.
  */
 struct cmamem_block *cmamem_handle_lookup(struct cmamem_file *cfile, u32 id,
 					  unsigned long *pgoff)
@@ -843,23 +844,65 @@ struct cmamem_block *cmamem_handle_lookup(struct cmamem_file *cfile, u32 id,
 
 	mutex_lock(&cfile->lock);
 	handle = xa_load(&cfile->handles, id);
-	if (handle) {
+	if (!handle) {
+		block = ERR_PTR(-ENOENT);
+	} else if (!handle->block) {
+		block = ERR_PTR(-EINVAL);
+	} else {
 		block = handle->block;
 		cmamem_block_get(block);
 		if (pgoff)
 			*pgoff = handle->pgoff;
-	} else {
-		block = ERR_PTR(-ENOENT);
 	}
 	mutex_unlock(&cfile->lock);
 	return block;
 }
 
+/*
+ * Takes handle @id out of the file, if it is on @expected (any handle,
+ * block or import, when @expected is NULL), and gives its quota back. Its
+ * mmap offsets stop working at once. The caller owns the handle then.
+ */
+static struct cmamem_handle *cmamem_handle_take(struct cmamem_file *cfile,
+						u32 id,
+						struct cmamem_block *expected)
+{
+	struct cmamem_handle *handle;
+
+	mutex_lock(&cfile->lock);
+	handle = xa_load(&cfile->handles, id);
+	if (!handle || (expected && handle->block != expected)) {
+		mutex_unlock(&cfile->lock);
+		return NULL;
+	}
+	xa_erase(&cfile->handles, id);
+	cfile->quota_handles--;
+	if (handle->block) {
+		mtree_erase(&cfile->offsets, handle->pgoff);
+		cfile->quota_bytes -= handle->block->length;
+	}
+	mutex_unlock(&cfile->lock);
+	return handle;
+}
+
+/*
+ * Drops what a handle taken out of its file held. Must be called without
+ * any cmamem lock held: detaching an import calls into its exporter.
+ */
+static void cmamem_handle_release(struct cmamem_handle *handle)
+{
+	if (handle->block)
+		cmamem_block_put_handle(handle->block);
+	else
+		cmamem_dmabuf_import_release(handle->import);
+	kfree(handle);
+}
+
 /**
- * cmamem_handle_remove() - take a handle out of an open file
+ * cmamem_handle_remove() - take a block handle out of an open file
  * @cfile: the open file
  * @id: the handle number
- * @expected: if not NULL, remove the handle only if it is on this block
+ * @expected: remove the handle only if it is on this block (not NULL)
  * @legacy_address: if not NULL, where CMEM_ALLOCATE mapped the block
  *
  * The handle's mmap offsets stop working at once and its quota is given
@@ -875,19 +918,10 @@ struct cmamem_block *cmamem_handle_remove(struct cmamem_file *cfile, u32 id,
 	struct cmamem_handle *handle;
 	struct cmamem_block *block;
 
-	mutex_lock(&cfile->lock);
-	handle = xa_load(&cfile->handles, id);
-	if (!handle || (expected && handle->block != expected)) {
-		mutex_unlock(&cfile->lock);
+	handle = cmamem_handle_take(cfile, id, expected);
+	if (!handle)
 		return ERR_PTR(-ENOENT);
-	}
-	xa_erase(&cfile->handles, id);
 	block = handle->block;
-	mtree_erase(&cfile->offsets, handle->pgoff);
-	cfile->quota_handles--;
-	cfile->quota_bytes -= block->length;
-	mutex_unlock(&cfile->lock);
-
 	if (legacy_address)
 		*legacy_address = handle->legacy_address;
 	kfree(handle);
@@ -899,20 +933,97 @@ struct cmamem_block *cmamem_handle_remove(struct cmamem_file *cfile, u32 id,
  * @cfile: the open file
  * @id: the handle number
  * @expected: if not NULL, drop the handle only if it is on this block
- *	(for undoing a handle another thread may have freed and reused)
+ *	(for undoing a handle another thread may have freed and reused);
+ *	if NULL, drop any handle, block or import
+ *
+ * Must be called without any cmamem lock held.
  *
  * Return: 0 or -ENOENT.
  */
 int cmamem_handle_free(struct cmamem_file *cfile, u32 id,
 		       struct cmamem_block *expected)
 {
-	struct cmamem_block *block;
+	struct cmamem_handle *handle;
 
-	block = cmamem_handle_remove(cfile, id, expected, NULL);
-	if (IS_ERR(block))
-		return PTR_ERR(block);
-	cmamem_block_put_handle(block);
+	handle = cmamem_handle_take(cfile, id, expected);
+	if (!handle)
+		return -ENOENT;
+	cmamem_handle_release(handle);
 	return 0;
+}
+
+/**
+ * cmamem_import_handle_reserve() - a handle number for an import
+ * @cfile: the open file
+ *
+ * The number counts against fd_max_blocks at once but stays invisible
+ * (lookups and FREE see no handle) until cmamem_import_handle_publish(),
+ * so no other thread can free the handle while IMPORT writes its reply.
+ *
+ * Return: the handle, with its &cmamem_handle.id set, or ERR_PTR(-EMFILE)
+ * or ERR_PTR(-ENOMEM).
+ */
+struct cmamem_handle *cmamem_import_handle_reserve(struct cmamem_file *cfile)
+{
+	struct cmamem_handle *handle;
+	int ret;
+
+	handle = kzalloc(sizeof(*handle), GFP_KERNEL);
+	if (!handle)
+		return ERR_PTR(-ENOMEM);
+	/* The memory is the exporter's: an import counts no bytes. */
+	ret = cmamem_file_reserve(cfile, 0);
+	if (ret)
+		goto err_free_handle;
+
+	mutex_lock(&cfile->lock);
+	/* Storing NULL reserves the number without publishing anything. */
+	ret = xa_alloc(&cfile->handles, &handle->id, NULL, xa_limit_32b,
+		       GFP_KERNEL);
+	mutex_unlock(&cfile->lock);
+	if (ret) {
+		ret = ret == -EBUSY ? -EMFILE : ret;
+		goto err_unreserve;
+	}
+	return handle;
+
+err_unreserve:
+	cmamem_file_unreserve(cfile, 0);
+err_free_handle:
+	kfree(handle);
+	return ERR_PTR(ret);
+}
+
+/**
+ * cmamem_import_handle_publish() - make a reserved import handle usable
+ * @cfile: the open file
+ * @handle: from cmamem_import_handle_reserve()
+ * @import: the import, which the handle owns from now on
+ */
+void cmamem_import_handle_publish(struct cmamem_file *cfile,
+				  struct cmamem_handle *handle,
+				  struct cmamem_dmabuf_import *import)
+{
+	handle->import = import;
+	mutex_lock(&cfile->lock);
+	/* The slot exists already, so this store allocates nothing. */
+	xa_store(&cfile->handles, handle->id, handle, GFP_KERNEL);
+	mutex_unlock(&cfile->lock);
+}
+
+/**
+ * cmamem_import_handle_cancel() - give back a reserved import handle
+ * @cfile: the open file
+ * @handle: from cmamem_import_handle_reserve(), never published
+ */
+void cmamem_import_handle_cancel(struct cmamem_file *cfile,
+				 struct cmamem_handle *handle)
+{
+	mutex_lock(&cfile->lock);
+	xa_release(&cfile->handles, handle->id);
+	mutex_unlock(&cfile->lock);
+	cmamem_file_unreserve(cfile, 0);
+	kfree(handle);
 }
 
 /**
@@ -926,9 +1037,9 @@ void cmamem_file_drop_handles(struct cmamem_file *cfile)
 
 	xa_for_each(&cfile->handles, id, handle) {
 		xa_erase(&cfile->handles, id);
-		mtree_erase(&cfile->offsets, handle->pgoff);
-		cmamem_block_put_handle(handle->block);
-		kfree(handle);
+		if (handle->block)
+			mtree_erase(&cfile->offsets, handle->pgoff);
+		cmamem_handle_release(handle);
 	}
 	cfile->quota_handles = 0;
 	cfile->quota_bytes = 0;

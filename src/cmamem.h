@@ -29,7 +29,9 @@
 
 struct dentry;
 struct dma_buf;
+struct dma_buf_attachment;
 struct file;
+struct sg_table;
 struct vm_area_struct;
 
 /* "default" is the name of the pool behind /dev/cmamem. */
@@ -192,15 +194,36 @@ struct cmamem_block {
 };
 
 /**
- * struct cmamem_handle - an open file's handle on a block
- * @block: the block (the handle holds one reference and one handle count)
+ * struct cmamem_dmabuf_import - a dma-buf attached to a pool's device
+ * @dmabuf: the dma-buf (a reference is held)
+ * @attachment: its attachment to the pool's device
+ * @table: the attachment's mapping for that device
+ * @dma_address: where the pool's device sees the buffer, which is one
+ *	contiguous run of DMA addresses
+ * @length: the dma-buf's size in bytes
+ */
+struct cmamem_dmabuf_import {
+	struct dma_buf *dmabuf;
+	struct dma_buf_attachment *attachment;
+	struct sg_table *table;
+	dma_addr_t dma_address;
+	u64 length;
+};
+
+/**
+ * struct cmamem_handle - an open file's handle on a block or an import
+ * @block: the block (the handle holds one reference and one handle
+ *	count), or NULL for an import handle
+ * @import: the import (the handle owns it) when @block is NULL
  * @id: the handle's number in &cmamem_file.handles, from 1
- * @pgoff: first page of the handle's range in &cmamem_file.offsets
+ * @pgoff: first page of the handle's range in &cmamem_file.offsets (block
+ *	handles only: imports have no mmap offsets)
  * @legacy_address: for /dev/cma_mem blocks, where CMEM_ALLOCATE mapped the
  *	block into the caller; 0 otherwise
  */
 struct cmamem_handle {
 	struct cmamem_block *block;
+	struct cmamem_dmabuf_import *import;
 	u32 id;
 	unsigned long pgoff;
 	unsigned long legacy_address;
@@ -216,7 +239,8 @@ struct cmamem_handle {
  *	@legacy_address. Taken inside mmap_lock (our .mmap) and outside
  *	&cmamem_pool.lock. Never held across copy_to_user(),
  *	copy_from_user(), vm_mmap() or vm_munmap(): those take mmap_lock.
- * @handles: handle id -> &struct cmamem_handle
+ * @handles: handle id -> &struct cmamem_handle; an id reserved for an
+ *	import being made reads as NULL until the import is published
  * @offsets: mmap page offset range -> &struct cmamem_handle; ranges
  *	never start at 0
  * @quota_bytes: bytes of the blocks this file holds handles on, plus
@@ -298,6 +322,12 @@ struct cmamem_block *cmamem_handle_remove(struct cmamem_file *cfile, u32 id,
 					  unsigned long *legacy_address);
 int cmamem_handle_free(struct cmamem_file *cfile, u32 id,
 		       struct cmamem_block *expected);
+struct cmamem_handle *cmamem_import_handle_reserve(struct cmamem_file *cfile);
+void cmamem_import_handle_publish(struct cmamem_file *cfile,
+				  struct cmamem_handle *handle,
+				  struct cmamem_dmabuf_import *import);
+void cmamem_import_handle_cancel(struct cmamem_file *cfile,
+				 struct cmamem_handle *handle);
 void cmamem_file_drop_handles(struct cmamem_file *cfile);
 void cmamem_block_sync(struct cmamem_block *block, u64 offset, u64 length,
 		       bool for_device);
@@ -314,6 +344,9 @@ int cmamem_block_mmap_vma(struct cmamem_block *block,
 /* dmabuf.c */
 struct dma_buf *cmamem_dmabuf_export(struct cmamem_block *block,
 				     u32 fd_flags);
+struct cmamem_dmabuf_import *cmamem_dmabuf_import(struct cmamem_pool *pool,
+						  int fd);
+void cmamem_dmabuf_import_release(struct cmamem_dmabuf_import *import);
 
 /* ioctl.c */
 long cmamem_ioctl(struct file *file, unsigned int command,

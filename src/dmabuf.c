@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * cmamem dma-buf export: handing blocks to other drivers.
+ * cmamem and dma-bufs: exporting blocks to other drivers, and importing
+ * other drivers' buffers for engines that take a DMA address.
  *
  * A dma-buf exported from a block holds a reference on the block (and, as
  * the dma-buf core takes one on exp_info.owner, on the module) until its
@@ -10,6 +11,10 @@
  * cached block does cache maintenance on the block itself even when no
  * device is attached, because its DMA address may have gone to an engine
  * directly.
+ *
+ * An import attaches a foreign dma-buf to the pool's device as a static
+ * importer: the exporter pins the buffer for as long as it is mapped, which
+ * is the life of the import handle.
  */
 
 #include <linux/dma-buf.h>
@@ -319,4 +324,124 @@ struct dma_buf *cmamem_dmabuf_export(struct cmamem_block *block,
 	}
 	atomic_inc(&block->dma_bufs);
 	return dmabuf;
+}
+
+/*
+ * From Linux 6.2 on, mapping an attachment needs the reservation lock,
+ * which the _unlocked helpers take; before, static importers mapped
+ * without it.
+ */
+static struct sg_table *
+cmamem_map_attachment(struct dma_buf_attachment *attachment)
+{
+#ifdef CMAMEM_HAVE_MAP_ATTACHMENT_UNLOCKED
+	return dma_buf_map_attachment_unlocked(attachment, DMA_BIDIRECTIONAL);
+#else
+	return dma_buf_map_attachment(attachment, DMA_BIDIRECTIONAL);
+#endif
+}
+
+static void cmamem_unmap_attachment(struct dma_buf_attachment *attachment,
+				    struct sg_table *table)
+{
+#ifdef CMAMEM_HAVE_MAP_ATTACHMENT_UNLOCKED
+	dma_buf_unmap_attachment_unlocked(attachment, table, DMA_BIDIRECTIONAL);
+#else
+	dma_buf_unmap_attachment(attachment, table, DMA_BIDIRECTIONAL);
+#endif
+}
+
+/*
+ * The DMA address of a mapping that is one run of DMA addresses covering
+ * at least @length bytes, or -EINVAL. An IOMMU may have merged scattered
+ * pages into one run; entries need not be merged, only adjacent.
+ */
+static int cmamem_contiguous_address(struct sg_table *table, u64 length,
+				     dma_addr_t *address)
+{
+	struct scatterlist *entry;
+	dma_addr_t next = 0;
+	unsigned int index;
+	u64 mapped = 0;
+
+	for_each_sgtable_dma_sg(table, entry, index) {
+		if (!index)
+			*address = sg_dma_address(entry);
+		else if (sg_dma_address(entry) != next)
+			return -EINVAL;
+		next = sg_dma_address(entry) + sg_dma_len(entry);
+		mapped += sg_dma_len(entry);
+	}
+	return mapped && mapped >= length ? 0 : -EINVAL;
+}
+
+/**
+ * cmamem_dmabuf_import() - attach a dma-buf to a pool's device
+ * @pool: the pool whose device will access the buffer
+ * @fd: a dma-buf file descriptor of the calling process
+ *
+ * Must be called without any cmamem lock held: the exporter's callbacks
+ * run, and may take the dma-buf's reservation lock.
+ *
+ * Return: the import, which holds a reference on the dma-buf, its
+ * attachment and its mapping until cmamem_dmabuf_import_release(); or an
+ * ERR_PTR: -EBADF when @fd is not open, -EINVAL when it is not a dma-buf or
+ * the buffer is not contiguous for the device, -ENOMEM, or an error of the
+ * exporter's attach or map callback.
+ */
+struct cmamem_dmabuf_import *cmamem_dmabuf_import(struct cmamem_pool *pool,
+						  int fd)
+{
+	struct cmamem_dmabuf_import *import;
+	int ret;
+
+	import = kzalloc(sizeof(*import), GFP_KERNEL);
+	if (!import)
+		return ERR_PTR(-ENOMEM);
+	import->dmabuf = dma_buf_get(fd);
+	if (IS_ERR(import->dmabuf)) {
+		ret = PTR_ERR(import->dmabuf);
+		goto free_import;
+	}
+	import->length = import->dmabuf->size;
+
+	import->attachment = dma_buf_attach(import->dmabuf, pool->dma_dev);
+	if (IS_ERR(import->attachment)) {
+		ret = PTR_ERR(import->attachment);
+		goto put_dmabuf;
+	}
+	import->table = cmamem_map_attachment(import->attachment);
+	if (IS_ERR(import->table)) {
+		ret = PTR_ERR(import->table);
+		goto detach;
+	}
+	ret = cmamem_contiguous_address(import->table, import->length,
+					&import->dma_address);
+	if (ret)
+		goto unmap;
+	return import;
+
+unmap:
+	cmamem_unmap_attachment(import->attachment, import->table);
+detach:
+	dma_buf_detach(import->dmabuf, import->attachment);
+put_dmabuf:
+	dma_buf_put(import->dmabuf);
+free_import:
+	kfree(import);
+	return ERR_PTR(ret);
+}
+
+/**
+ * cmamem_dmabuf_import_release() - unmap, detach and drop an import
+ * @import: from cmamem_dmabuf_import()
+ *
+ * Must be called without any cmamem lock held, as cmamem_dmabuf_import().
+ */
+void cmamem_dmabuf_import_release(struct cmamem_dmabuf_import *import)
+{
+	cmamem_unmap_attachment(import->attachment, import->table);
+	dma_buf_detach(import->dmabuf, import->attachment);
+	dma_buf_put(import->dmabuf);
+	kfree(import);
 }

@@ -370,6 +370,49 @@ err_put_dmabuf:
 	return ret;
 }
 
+static int cmamem_ioctl_import(struct cmamem_ucmd *ucmd)
+{
+	struct cmamem_import *cmd = ucmd->cmd;
+	struct cmamem_file *cfile = ucmd->cfile;
+	struct cmamem_dmabuf_import *import;
+	struct cmamem_handle *handle;
+	int ret;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EINVAL;
+
+	handle = cmamem_import_handle_reserve(cfile);
+	if (IS_ERR(handle))
+		return PTR_ERR(handle);
+	import = cmamem_dmabuf_import(cfile->pool, cmd->fd);
+	if (IS_ERR(import)) {
+		ret = PTR_ERR(import);
+		goto cancel_handle;
+	}
+
+	cmd->handle = handle->id;
+	cmd->length = import->length;
+	if (cmamem_may_see_addresses()) {
+		cmd->dma_address = import->dma_address;
+		cmd->out_flags = 0;
+	} else {
+		cmd->dma_address = 0;
+		cmd->out_flags = CMAMEM_ADDRESS_WITHHELD;
+	}
+	/* The handle becomes usable only once the caller can know it. */
+	ret = cmamem_ucmd_respond(ucmd, sizeof(*cmd));
+	if (ret)
+		goto release_import;
+	cmamem_import_handle_publish(cfile, handle, import);
+	return 0;
+
+release_import:
+	cmamem_dmabuf_import_release(import);
+cancel_handle:
+	cmamem_import_handle_cancel(cfile, handle);
+	return ret;
+}
+
 union cmamem_ucmd_buffer {
 	struct cmamem_alloc alloc;
 	struct cmamem_attach attach;
@@ -378,6 +421,7 @@ union cmamem_ucmd_buffer {
 	struct cmamem_block_info block_info;
 	struct cmamem_pool_info pool_info;
 	struct cmamem_export export;
+	struct cmamem_import import;
 };
 
 /**
@@ -419,6 +463,8 @@ static const struct cmamem_ioctl_op cmamem_ioctl_ops[] = {
 			struct cmamem_pool_info, name),
 	CMAMEM_IOCTL_OP(CMAMEM_CMD_EXPORT, cmamem_ioctl_export,
 			struct cmamem_export, __reserved),
+	CMAMEM_IOCTL_OP(CMAMEM_CMD_IMPORT, cmamem_ioctl_import,
+			struct cmamem_import, __reserved),
 };
 
 /**

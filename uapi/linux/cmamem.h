@@ -205,7 +205,9 @@ struct cmamem_attach {
  * @handle: in: the handle to drop
  * @__reserved: must be 0
  *
- * Drops the caller's handle. Its mmap offset stops working at once. When a
+ * Drops the caller's handle, of a block or of an import
+ * (%CMAMEM_IOCTL_IMPORT: the dma-buf is detached and its reference
+ * dropped). A block handle's mmap offset stops working at once. When a
  * block's last handle is dropped its name is free for reuse at once; its
  * memory goes back to the pool when its last mapping and dma-buf are gone
  * too, so existing mappings stay valid until munmap().
@@ -251,8 +253,9 @@ enum cmamem_sync_flags {
  *
  * Errors:
  *
- * - EINVAL: @flags is not exactly one direction, @length is 0, or the range
- *   does not lie inside the block (checked without overflow).
+ * - EINVAL: @flags is not exactly one direction, @length is 0, the range
+ *   does not lie inside the block (checked without overflow), or @handle
+ *   is an import handle (sync those with DMA_BUF_IOCTL_SYNC).
  * - ENOENT: @handle is not a handle of this open file.
  */
 struct cmamem_sync {
@@ -287,6 +290,7 @@ struct cmamem_sync {
  *
  * Errors:
  *
+ * - EINVAL: @handle is an import handle, not a block.
  * - ENOENT: @handle is not a handle of this open file.
  */
 struct cmamem_block_info {
@@ -397,7 +401,8 @@ struct cmamem_pool_info {
  *
  * Errors:
  *
- * - EINVAL: @fd_flags has a bit other than O_CLOEXEC and O_ACCMODE.
+ * - EINVAL: @fd_flags has a bit other than O_CLOEXEC and O_ACCMODE, or
+ *   @handle is an import handle (the dma-buf exists already).
  * - ENOENT: @handle is not a handle of this open file.
  * - EOPNOTSUPP: the block is in a carveout pool (%CMAMEM_POOL_CARVEOUT),
  *   whose memory has no struct pages for importers to map.
@@ -414,6 +419,56 @@ struct cmamem_export {
 	__u32 __reserved;
 };
 
+/**
+ * struct cmamem_import - ioctl(CMAMEM_IOCTL_IMPORT)
+ * @size: sizeof(struct cmamem_import)
+ * @flags: must be 0
+ * @fd: in: a dma-buf file descriptor, from any exporter (cmamem, a DMA-BUF
+ *	heap, DRM PRIME, V4L2 VIDIOC_EXPBUF, ...)
+ * @handle: out: the new import handle
+ * @length: out: the dma-buf's size in bytes
+ * @dma_address: out: where the pool's device sees the buffer; 0 when
+ *	%CMAMEM_ADDRESS_WITHHELD is set in @out_flags
+ * @out_flags: out: &enum cmamem_reply_flags
+ * @__reserved: must be 0
+ *
+ * Attaches the dma-buf to the pool's device and maps it for that device,
+ * so that an engine given @dma_address (the way blocks' addresses are
+ * given) reaches the buffer. The buffer must be one contiguous run of DMA
+ * addresses for that device. The import handle holds a reference on the
+ * dma-buf, its attachment and its mapping until %CMAMEM_IOCTL_FREE drops
+ * the handle or the pool fd is closed; closing @fd meanwhile changes
+ * nothing. Who sees @dma_address follows the rule of &struct cmamem_alloc.
+ *
+ * An import handle counts against fd_max_blocks, not against
+ * fd_quota_bytes (the memory is the exporter's). It has no mmap offset:
+ * map and sync the buffer through the dma-buf fd itself (mmap() and
+ * DMA_BUF_IOCTL_SYNC, which also syncs the pool device's mapping).
+ * %CMAMEM_IOCTL_SYNC, %CMAMEM_IOCTL_BLOCK_INFO and %CMAMEM_IOCTL_EXPORT
+ * fail with EINVAL on it.
+ *
+ * Errors:
+ *
+ * - EBADF: @fd is not an open file descriptor.
+ * - EINVAL: @fd is not a dma-buf, or the buffer is not one contiguous run
+ *   of DMA addresses for the pool's device (an IOMMU may make a scattered
+ *   buffer contiguous; without one, the pages themselves must be).
+ * - EMFILE: this open file already holds fd_max_blocks handles.
+ * - ENOMEM: no memory for the handle, the attachment or the mapping.
+ * - Any other error the exporter's attach or map callback returns (for
+ *   example EBUSY), unchanged.
+ */
+struct cmamem_import {
+	__u32 size;
+	__u32 flags;
+	__s32 fd;
+	__u32 handle;
+	__aligned_u64 length;
+	__aligned_u64 dma_address;
+	__u32 out_flags;
+	__u32 __reserved;
+};
+
 enum {
 	CMAMEM_CMD_BASE = 0x80,
 	CMAMEM_CMD_ALLOC = CMAMEM_CMD_BASE,
@@ -423,6 +478,7 @@ enum {
 	CMAMEM_CMD_BLOCK_INFO,
 	CMAMEM_CMD_POOL_INFO,
 	CMAMEM_CMD_EXPORT,
+	CMAMEM_CMD_IMPORT,
 };
 
 #define CMAMEM_IOCTL_ALLOC	_IO(CMAMEM_TYPE, CMAMEM_CMD_ALLOC)
@@ -432,5 +488,6 @@ enum {
 #define CMAMEM_IOCTL_BLOCK_INFO	_IO(CMAMEM_TYPE, CMAMEM_CMD_BLOCK_INFO)
 #define CMAMEM_IOCTL_POOL_INFO	_IO(CMAMEM_TYPE, CMAMEM_CMD_POOL_INFO)
 #define CMAMEM_IOCTL_EXPORT	_IO(CMAMEM_TYPE, CMAMEM_CMD_EXPORT)
+#define CMAMEM_IOCTL_IMPORT	_IO(CMAMEM_TYPE, CMAMEM_CMD_IMPORT)
 
 #endif /* _UAPI_LINUX_CMAMEM_H */
