@@ -269,6 +269,35 @@ TEST_F(dmabuf, read_only_export_cannot_map_writable)
 	ASSERT_EQ(0, close(dmabuf));
 }
 
+/*
+ * A pool fd open only for reading may attach a block and export it
+ * read-only, but not writable: the dma-buf's mmap() would otherwise map
+ * writable what the pool fd may only read.
+ */
+TEST_F(dmabuf, export_writable_from_read_only_fd_eacces)
+{
+	struct cmamem_attach attach;
+	struct cmamem_alloc alloc;
+	int reader, dmabuf = -1;
+
+	ASSERT_EQ(0, cmamem_alloc_block(self->fd, "dbrofd", self->length,
+					CMAMEM_MODE_COHERENT, &alloc));
+	reader = open(CMAMEM_DEFAULT_POOL_PATH, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, reader);
+	ASSERT_EQ(0, cmamem_attach(reader, alloc.name, 0, &attach));
+	ASSERT_EQ(-EACCES, export_block(reader, attach.handle, O_RDWR,
+					&dmabuf));
+	ASSERT_EQ(-EACCES, export_block(reader, attach.handle, O_WRONLY,
+					&dmabuf));
+	ASSERT_EQ(-1, dmabuf);
+	ASSERT_EQ(0, export_block(reader, attach.handle, O_RDONLY, &dmabuf));
+	ASSERT_EQ(MAP_FAILED, mmap(NULL, self->length, PROT_READ | PROT_WRITE,
+				   MAP_SHARED, dmabuf, 0));
+	ASSERT_EQ(0, close(dmabuf));
+	ASSERT_EQ(0, close(reader));
+	ASSERT_EQ(0, cmamem_free(self->fd, alloc.handle));
+}
+
 TEST_F(dmabuf, cloexec_follows_fd_flags)
 {
 	struct cmamem_alloc alloc;

@@ -58,6 +58,22 @@ static int cmamem_check_mappable(struct cmamem_file *cfile)
 	return (cfile->file->f_mode & both) == both ? 0 : -EACCES;
 }
 
+/*
+ * A dma-buf gives no more access than the pool file it came from: its
+ * mmap() would otherwise map writable a block the file may only read.
+ */
+static int cmamem_check_export_access(struct cmamem_file *cfile, u32 fd_flags)
+{
+	fmode_t mode = cfile->file->f_mode;
+	u32 access = fd_flags & O_ACCMODE;
+
+	if (access != O_RDONLY && !(mode & FMODE_WRITE))
+		return -EACCES;
+	if (access != O_WRONLY && !(mode & FMODE_READ))
+		return -EACCES;
+	return 0;
+}
+
 static void cmamem_fill_addresses(struct cmamem_block *block,
 				  __u64 *dma_address,
 				  __u64 *physical_address, __u32 *out_flags)
@@ -338,6 +354,9 @@ static int cmamem_ioctl_export(struct cmamem_ucmd *ucmd)
 		return -EINVAL;
 	if (cmd->fd_flags & ~(O_CLOEXEC | O_ACCMODE))
 		return -EINVAL;
+	ret = cmamem_check_export_access(ucmd->cfile, cmd->fd_flags);
+	if (ret)
+		return ret;
 
 	block = cmamem_handle_lookup(ucmd->cfile, cmd->handle, NULL);
 	if (IS_ERR(block))

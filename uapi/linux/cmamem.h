@@ -381,8 +381,9 @@ struct cmamem_pool_info {
  * @flags: must be 0
  * @handle: in: the block to export
  * @fd_flags: in: flags of the new file descriptor, as dma-heaps take them:
- *	O_CLOEXEC and the access mode (O_RDONLY, O_WRONLY or O_RDWR) only.
- *	A dma-buf is mapped writable only when open for writing.
+ *	O_CLOEXEC and the access mode (O_RDONLY, O_WRONLY or O_RDWR) only,
+ *	which the pool fd's own mode must allow. A dma-buf is mapped
+ *	writable only when open for writing.
  * @fd: out: the new dma-buf file descriptor (unsigned, as in
  *	&struct dma_heap_allocation_data)
  * @__reserved: must be 0
@@ -403,6 +404,9 @@ struct cmamem_pool_info {
  *
  * - EINVAL: @fd_flags has a bit other than O_CLOEXEC and O_ACCMODE, or
  *   @handle is an import handle (the dma-buf exists already).
+ * - EACCES: @fd_flags asks for write access and the pool fd is not open
+ *   for writing, or for read access and it is not open for reading: a
+ *   dma-buf gives no more access than the pool fd it came from.
  * - ENOENT: @handle is not a handle of this open file.
  * - EOPNOTSUPP: the block is in a carveout pool (%CMAMEM_POOL_CARVEOUT),
  *   whose memory has no struct pages for importers to map.
