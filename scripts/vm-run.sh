@@ -81,7 +81,7 @@ chmod +x "$vm/initramfs/init"
 # Kernel modules from the Debian image, with their dependencies, loaded by
 # /init in dependency order (modules.dep lists a module's dependencies,
 # nearest first; built-in ones are simply absent).
-want="virtio_mmio virtio_pci virtio_blk vgem ${CMAMEM_EXTRA_MODULES:-}"
+want="virtio_mmio virtio_pci virtio_blk vgem vivid ${CMAMEM_EXTRA_MODULES:-}"
 [ "$ARCH" = x86_64 ] && [ "$mode" = check ] && want="$want 9pnet_virtio 9p"
 : >"$vm/order"
 add_module() { # path relative to MODDIR
@@ -135,7 +135,12 @@ params=$(echo "legacy=1 ${CMAMEM_PARAMS:-}" | xargs | tr ' ' ',')
 # The debug kernel gets the long stress run (the stock kernels' default
 # is 10 s); init passes unknown name=value parameters on as environment.
 [ "$target" = arm64-debug ] && stress_seconds="CMAMEM_STRESS_SECONDS=${CMAMEM_STRESS_SECONDS:-60}"
-append="console=$CONSOLE panic_on_warn=1 oops=panic panic=-1 cmamem_harness=$mode cmamem_params=$params ${host_root:-} ${stress_seconds:-}"
+# vivid as two capture-only instances, importing dma-bufs with vb2-vmalloc
+# and with vb2-dma-contig (cmamem_v4l2_test). Given as name.param=value:
+# built-in vivid (the project's own kernels) takes them from the command
+# line, and /init passes them to insmod.
+vivid_params="vivid.n_devs=2 vivid.node_types=0x1,0x1 vivid.allocators=0,1"
+append="console=$CONSOLE panic_on_warn=1 oops=panic panic=-1 cmamem_harness=$mode cmamem_params=$params $vivid_params ${host_root:-} ${stress_seconds:-}"
 [ "$mode" = check ] || append="$append quiet"
 [ "$mode" = bench ] && append="$append rdinit=/bench/init"
 append="$append ${CMAMEM_KERNEL_ARGS:-}"
