@@ -76,6 +76,9 @@ expect() { # status regex command...
 }
 
 COMPILERS="gcc aarch64-linux-gnu-gcc arm-linux-gnueabihf-gcc"
+# The library's version (userspace/Makefile): libcmamem.so.$LIBRARY_VERSION.
+LIBRARY_VERSION=$(sed -n 's/^VERSION := //p' "$ROOT/userspace/Makefile")
+LIBRARY=libcmamem.so.$LIBRARY_VERSION
 # Debian's python3, which has python3-numpy (the binding imports numpy).
 PYTHON=python3
 [ -x /usr/bin/python3 ] && PYTHON=/usr/bin/python3
@@ -98,14 +101,14 @@ section_build() {
 		aarch64-*) machine="AArch64" ;;
 		arm-*) machine="ARM" ;;
 		esac
-		check "build ($cc): libcmamem.so.1.0.0 is a $machine shared object with SONAME libcmamem.so.1" \
-			bash -c "readelf -h '$out/libcmamem.so.1.0.0' | grep -q 'Machine:.*$machine' &&
-				 readelf -d '$out/libcmamem.so.1.0.0' | grep -q 'SONAME.*\[libcmamem.so.1\]'"
-		check "build ($cc): libcmamem.so.1 -> libcmamem.so.1.0.0, libcmamem.so -> libcmamem.so.1" \
-			bash -c "[ \"\$(readlink '$out/libcmamem.so.1')\" = libcmamem.so.1.0.0 ] &&
+		check "build ($cc): $LIBRARY is a $machine shared object with SONAME libcmamem.so.1" \
+			bash -c "readelf -h '$out/$LIBRARY' | grep -q 'Machine:.*$machine' &&
+				 readelf -d '$out/$LIBRARY' | grep -q 'SONAME.*\[libcmamem.so.1\]'"
+		check "build ($cc): libcmamem.so.1 -> $LIBRARY, libcmamem.so -> libcmamem.so.1" \
+			bash -c "[ \"\$(readlink '$out/libcmamem.so.1')\" = $LIBRARY ] &&
 				 [ \"\$(readlink '$out/libcmamem.so')\" = libcmamem.so.1 ]"
-		check "build ($cc): the shared library exports exactly the header's functions, as CMAMEM_1.0" \
-			exported_symbols_match "$out/libcmamem.so.1.0.0"
+		check "build ($cc): the shared library exports exactly the header's functions, each with its version node of libcmamem.map" \
+			exported_symbols_match "$out/$LIBRARY"
 		check "build ($cc): libcmamem.a holds the library" \
 			bash -c "${cc%gcc}nm --defined-only '$out/libcmamem.a' | grep -q ' T cmamem_alloc$'"
 		check "build ($cc): cmamem is a static $machine program" \
@@ -120,10 +123,25 @@ header_functions() {
 		grep -oE '^[a-z][a-z _*]*\bcmamem_[a-z_]+\(' | grep -oE 'cmamem_[a-z_]+' | sort
 }
 
+# "function@@VERSION" for every function of the version script, in the
+# node (CMAMEM_1.0 { ... }; CMAMEM_1.1 { ... } CMAMEM_1.0;) that lists it.
+map_versions() {
+	sed -e 's|/\*.*\*/||' "$ROOT/userspace/lib/libcmamem.map" |
+		awk '/^[A-Z0-9_.]+ *\{/ { node = $1 }
+		     /^\tcmamem_[a-z_]+;$/ { sub(/;$/, "", $1); print $1 "@@" node }' | sort
+}
+
 exported_symbols_match() { # library
-	local exported wanted
+	local exported wanted mapped
 	exported=$(nm -D --defined-only "$1" | awk '$2 == "T" { print $3 }' | sort)
-	wanted=$(header_functions | sed 's/$/@@CMAMEM_1.0/')
+	mapped=$(map_versions)
+	# Every function of the header is in the map, and nothing else is.
+	if [ "$(echo "$mapped" | sed 's/@@.*//' | sort)" != "$(header_functions)" ]; then
+		echo "libcmamem.map and libcmamem.h disagree on the functions:"
+		diff <(header_functions) <(echo "$mapped" | sed 's/@@.*//' | sort)
+		return 1
+	fi
+	wanted=$mapped
 	if [ "$exported" != "$wanted" ]; then
 		diff <(echo "$wanted") <(echo "$exported")
 		return 1
@@ -156,6 +174,7 @@ int main(void)
 	static const char long_name[] = "0123456789abcdef0123456789abcdef";
 	char path[CMAMEM_PATH_SIZE], small[8];
 	struct cmamem_alloc block;
+	struct cmamem_import import;
 	void *address;
 	int fd;
 
@@ -207,7 +226,13 @@ int main(void)
 	CHECK(fd >= 0 && cmamem_sync(fd, 1, CMAMEM_SYNC_FOR_CPU, 0, 1) == -ENOTTY);
 	CHECK(cmamem_map(fd, 0, 1, 4096, PROT_READ, &address) == -EINVAL);
 	CHECK(cmamem_map(fd, 0, 0, 0, PROT_READ, &address) == -EINVAL);
+	CHECK(cmamem_export(fd, 1, O_RDWR | O_CLOEXEC) == -ENOTTY);
+	CHECK(cmamem_import(fd, fd, &import) == -ENOTTY);
 	close(fd);
+	CHECK(cmamem_export(-1, 1, O_RDWR) == -EBADF);
+	CHECK(cmamem_import(-1, 0, &import) == -EBADF);
+	CHECK(strstr(cmamem_strerror(-EBADF), "dma-buf") != NULL);
+	CHECK(strstr(cmamem_strerror(-EOPNOTSUPP), "dma-bufs") != NULL);
 
 	if (failures)
 		fprintf(stderr, "%d checks failed\n", failures);
@@ -286,15 +311,47 @@ section_cli() {
 		expect 2 "unexpected argument 'extra'" "$command" pools extra
 	check "cli: list with a bad pool name exits 2" \
 		expect 2 "bad pool name" "$command" list --pool a/b
+	check "cli: export without a NAME exits 2" \
+		expect 2 'needs exactly one NAME' "$command" export
+	check "cli: export with two names exits 2" \
+		expect 2 'needs exactly one NAME' "$command" export a b
+	check "cli: export with a bad name exits 2" \
+		expect 2 "bad block name 'x y'" "$command" export 'x y'
+	check "cli: export with nothing after '--' exits 2" \
+		expect 2 "no COMMAND after '--'" "$command" export frame0 --
+	check "cli: export --hold with a COMMAND exits 2" \
+		expect 2 "--hold and a COMMAND" "$command" export frame0 --hold -- true
+	check "cli: export leaves the options after '--' to the COMMAND" \
+		expect 1 'no pool "no-such-pool"' "$command" export frame0 --pool no-such-pool -- cat --no-such-option
+	check "cli: export with a pool name holding '/' exits 2" \
+		expect 2 "bad pool name 'a/b'" "$command" export frame0 --pool a/b
+	check "cli: export from a pool that does not exist exits 1 and says why" \
+		expect 1 'no pool "no-such-pool".*does not exist' "$command" export frame0 --pool no-such-pool
+	check "cli: import without --fd exits 2" \
+		expect 2 'needs --fd N' "$command" import
+	check "cli: import with a --fd that is no number exits 2" \
+		expect 2 "bad file descriptor 'x'" "$command" import --fd x
+	check "cli: import with a negative --fd exits 2" \
+		expect 2 "bad file descriptor '-1'" "$command" import --fd -1
+	check "cli: import with a --fd that overflows exits 2" \
+		expect 2 "bad file descriptor" "$command" import --fd 99999999999
+	check "cli: import with an extra argument exits 2" \
+		expect 2 "unexpected argument 'extra'" "$command" import --fd 0 extra
+	check "cli: import with a bad pool name exits 2, even for a closed --fd" \
+		expect 2 "bad pool name 'a/b'" "$command" import --fd 57 --pool a/b
+	check "cli: import of a descriptor that is not open exits 1 and says why" \
+		expect 1 'file descriptor 57 is not open' "$command" import --fd 57
+	check "cli: import into a pool that does not exist exits 1" \
+		expect 1 'no pool "no-such-pool"' "$command" import --fd 0 --pool no-such-pool </dev/null
 }
 
 # ---- python ------------------------------------------------------------
 python_layout_asserts() { # file: C static assertions from cmamem.uapi
 	PYTHONPATH="$ROOT/userspace/python" "$PYTHON" - >"$1" <<'EOF'
 import ctypes
-from cmamem import uapi
+from cmamem import dmabuf, uapi
 
-print("#include <stddef.h>\n#include <linux/cmamem.h>\n")
+print("#include <stddef.h>\n#include <linux/cmamem.h>\n#include <linux/dma-buf.h>\n")
 for name, fields in uapi.FIELDS.items():
     size = ctypes.sizeof(uapi.STRUCTURES[name])
     print('_Static_assert(sizeof(struct %s) == %d, "sizeof(struct %s)");' % (name, size, name))
@@ -306,6 +363,9 @@ for name, fields in uapi.FIELDS.items():
 for name in sorted(dir(uapi)):
     if name.startswith("CMAMEM_"):
         print('_Static_assert(%s == %d, "%s");' % (name, getattr(uapi, name), name))
+for name in sorted(dir(dmabuf)):
+    if name.startswith("DMA_BUF_"):
+        print('_Static_assert(%s == %d, "%s");' % (name, getattr(dmabuf, name), name))
 EOF
 }
 
@@ -314,7 +374,7 @@ section_python() {
 	check "python: cmamem.uapi imports and describes every struct" \
 		python_layout_asserts "$work/layout.c"
 	for cc in $COMPILERS; do
-		check "python: $cc agrees with cmamem.uapi on every size, offset, constant and ioctl number" \
+		check "python: $cc agrees with cmamem.uapi (and cmamem.dmabuf's DMA_BUF_*) on every size, offset, constant and ioctl number" \
 			"$cc" -std=c11 -Wall -Werror -I"$ROOT/uapi" -c -o "$work/layout-$cc.o" "$work/layout.c"
 	done
 	check "python: test_uapi.py (the binding against the header text)" \
@@ -348,13 +408,14 @@ usr/local/include/cmamem/libcmamem.h
 usr/local/include/linux/cmamem.h
 usr/local/lib/libcmamem.a
 usr/local/lib/libcmamem.so -> libcmamem.so.1
-usr/local/lib/libcmamem.so.1 -> libcmamem.so.1.0.0
-usr/local/lib/libcmamem.so.1.0.0
+usr/local/lib/libcmamem.so.1 -> $LIBRARY
+usr/local/lib/$LIBRARY
 usr/local/lib/pkgconfig/cmamem.pc
 usr/local/lib/python$python/dist-packages/cmamem/__init__.py
 usr/local/lib/python$python/dist-packages/cmamem/_errors.py
 usr/local/lib/python$python/dist-packages/cmamem/_mapping.py
 usr/local/lib/python$python/dist-packages/cmamem/buffer.py
+usr/local/lib/python$python/dist-packages/cmamem/dmabuf.py
 usr/local/lib/python$python/dist-packages/cmamem/pool.py
 usr/local/lib/python$python/dist-packages/cmamem/uapi.py
 usr/local/share/doc/cmamem/README.md
@@ -406,14 +467,14 @@ section_install() {
 			 modinfo -F vermagic '$root/lib/modules/$RELEASE/updates/cmamem.ko' | grep -q '^$RELEASE '"
 	check "install: the command and the library are arm64 builds" \
 		bash -c "readelf -h '$root/usr/local/bin/cmamem' | grep -q 'Machine:.*AArch64' &&
-			 readelf -h '$root/usr/local/lib/libcmamem.so.1.0.0' | grep -q 'Machine:.*AArch64' &&
-			 readelf -d '$root/usr/local/lib/libcmamem.so.1.0.0' | grep -q 'SONAME.*libcmamem.so.1'"
+			 readelf -h '$root/usr/local/lib/$LIBRARY' | grep -q 'Machine:.*AArch64' &&
+			 readelf -d '$root/usr/local/lib/$LIBRARY' | grep -q 'SONAME.*libcmamem.so.1'"
 	check "install: the uapi header is the tree's" \
 		cmp "$ROOT/uapi/linux/cmamem.h" "$root/usr/local/include/linux/cmamem.h"
 	check "install: cmamem.pc names /usr/local" \
 		bash -c "grep -qx 'prefix=/usr/local' '$root/usr/local/lib/pkgconfig/cmamem.pc' &&
 			 PKG_CONFIG_PATH='$root/usr/local/lib/pkgconfig' pkg-config --variable=libdir cmamem | grep -qx /usr/local/lib &&
-			 PKG_CONFIG_PATH='$root/usr/local/lib/pkgconfig' pkg-config --modversion cmamem | grep -qx 1.0.0"
+			 PKG_CONFIG_PATH='$root/usr/local/lib/pkgconfig' pkg-config --modversion cmamem | grep -qx '$LIBRARY_VERSION'"
 	check "install: a program builds against the staged tree with pkg-config and needs libcmamem.so.1" \
 		pkgconfig_program "$root"
 	check "install: man3 links include libcmamem.3" \

@@ -2,7 +2,8 @@
 /*
  * cmamem: command-line access to cmamem pools and blocks.
  *
- *	cmamem pools | alloc | attach | info | list | free | fill | dump
+ *	cmamem pools | alloc | attach | info | list | free | fill | dump |
+ *	       export | import | bench
  *
  * Exit status: 0 on success, 1 when something failed at run time (the
  * message says what and why), 2 for a usage error.
@@ -32,8 +33,12 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/ioctl.h>
 #include <sys/vfs.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <linux/dma-buf.h>
 
 #include <cmamem/libcmamem.h>
 
@@ -271,6 +276,16 @@ static void print_address(const char *key, uint64_t value, bool withheld)
 
 /* --- pools ------------------------------------------------------------ */
 
+/* A pool name that cannot name a pool is a usage error of @command. */
+static void check_pool_name(const char *command, const char *pool,
+			    char *path, size_t size)
+{
+	if (cmamem_pool_path(pool, path, size))
+		usage_error(command,
+			    "bad pool name '%s': up to %d characters without '/', or a device path",
+			    pool, CMAMEM_NAME_SIZE - 1);
+}
+
 /*
  * Open pool @pool (NULL for the default) for @command, reporting failures
  * in words. Returns the fd or a negative errno.
@@ -281,10 +296,7 @@ static int open_pool(const char *command, const char *pool, int flags)
 	int fd;
 
 	/* Checked before anything is allocated, so exiting here is clean. */
-	if (cmamem_pool_path(pool, path, sizeof(path)))
-		usage_error(command,
-			    "bad pool name '%s': up to %d characters without '/', or a device path",
-			    pool, CMAMEM_NAME_SIZE - 1);
+	check_pool_name(command, pool, path, sizeof(path));
 	fd = cmamem_open(pool, flags);
 	if (fd == -ENOENT)
 		report_error(0,
@@ -529,9 +541,10 @@ static void note_stop_signal(int signal_number)
  * background job of a script) would end at once, so it is not watched:
  * then only a signal ends the wait. SIGINT is caught even when inherited as
  * ignored (as shells do for background jobs), so that "kill -INT" works as
- * documented; SIGHUP inherited as ignored (nohup) stays ignored.
+ * documented; SIGHUP inherited as ignored (nohup) stays ignored. What it
+ * says about the wait goes to @messages (stderr when stdout carries JSON).
  */
-static int hold_until_told(void)
+static int hold_until_told(FILE *messages)
 {
 	static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
 	sigset_t blocked, wait_mask;
@@ -564,12 +577,14 @@ static int hold_until_told(void)
 		      (isatty(STDIN_FILENO) || S_ISFIFO(input.st_mode) ||
 		       S_ISSOCK(input.st_mode));
 	if (watch_input)
-		printf("waiting for Ctrl-C, SIGTERM, SIGHUP or end of input (pid %ld)\n",
-		       (long)getpid());
+		fprintf(messages,
+			"waiting for Ctrl-C, SIGTERM, SIGHUP or end of input (pid %ld)\n",
+			(long)getpid());
 	else
-		printf("waiting for SIGINT, SIGTERM or SIGHUP (pid %ld)\n",
-		       (long)getpid());
-	fflush(stdout);
+		fprintf(messages,
+			"waiting for SIGINT, SIGTERM or SIGHUP (pid %ld)\n",
+			(long)getpid());
+	fflush(messages);
 
 	while (!stop_signal) {
 		struct pollfd input_poll = { .fd = STDIN_FILENO, .events = POLLIN };
@@ -600,7 +615,7 @@ static int hold_until_told(void)
 	}
 	sigprocmask(SIG_UNBLOCK, &blocked, NULL);
 	if (stop_signal)
-		printf("got %s\n", strsignal(stop_signal));
+		fprintf(messages, "got %s\n", strsignal(stop_signal));
 	return err;
 }
 
@@ -718,7 +733,7 @@ static int command_alloc(int argc, char **argv)
 	if (hold) {
 		printf("holding it; from another shell: cmamem attach %s%s%s\n",
 		       name, pool ? " --pool " : "", pool ? pool : "");
-		err = hold_until_told();
+		err = hold_until_told(stdout);
 		if (err) {
 			report_error(err, "alloc: waiting");
 			status = EXIT_RUNTIME;
@@ -814,7 +829,7 @@ static int command_attach(int argc, char **argv)
 	printf("attached to block \"%s\"\n", name);
 	print_block_report(&report);
 	if (hold) {
-		err = hold_until_told();
+		err = hold_until_told(stdout);
 		if (err) {
 			report_error(err, "attach: waiting");
 			status = EXIT_RUNTIME;
@@ -1291,6 +1306,624 @@ fail:
 	return EXIT_RUNTIME;
 }
 
+/* --- dma-bufs: export and import -------------------------------------- */
+
+/* The descriptor a COMMAND given to "export" finds the dma-buf on. */
+#define DMABUF_COMMAND_FD 3
+#define DMABUF_COMMAND_FD_TEXT "3"
+/* Exit statuses of a COMMAND that could not be run, as shells give them. */
+#define EXIT_CANNOT_EXECUTE 126
+#define EXIT_NOT_FOUND 127
+
+/**
+ * struct dmabuf_report - what the kernel says about a dma-buf descriptor
+ * @fd: the descriptor
+ * @size: its size in bytes (the dma-buf's inode size)
+ * @inode: its inode number, as /sys/kernel/debug/dma_buf/bufinfo shows it
+ * @exporter: the exporting driver (exp_name in /proc/self/fdinfo), or ""
+ * @fdinfo_read: /proc/self/fdinfo could be read, so an empty @exporter
+ *	means the file is not a dma-buf
+ */
+struct dmabuf_report {
+	int fd;
+	uint64_t size;
+	uint64_t inode;
+	char exporter[64];
+	bool fdinfo_read;
+};
+
+/* Describe descriptor @fd. Returns 0, or a negative errno (-EBADF). */
+static int describe_dmabuf(int fd, struct dmabuf_report *report)
+{
+	char path[64], line[256];
+	struct stat status;
+	FILE *fdinfo;
+
+	memset(report, 0, sizeof(*report));
+	report->fd = fd;
+	if (fstat(fd, &status) != 0)
+		return -errno;
+	report->size = (uint64_t)status.st_size;
+	report->inode = (uint64_t)status.st_ino;
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	fdinfo = fopen(path, "re");
+	if (!fdinfo)
+		return 0;
+	report->fdinfo_read = true;
+	while (fgets(line, sizeof(line), fdinfo)) {
+		if (sscanf(line, "exp_name: %63s", report->exporter) == 1)
+			break;
+	}
+	fclose(fdinfo);
+	return 0;
+}
+
+static void print_dmabuf_report(const struct dmabuf_report *report)
+{
+	char size[32];
+
+	print_field("dma-buf fd", "%d", report->fd);
+	print_field("dma-buf size", "%llu (%s)",
+		    (unsigned long long)report->size,
+		    human_size(report->size, size, sizeof(size)));
+	print_field("dma-buf inode", "%llu", (unsigned long long)report->inode);
+	print_field("exporter", "%s",
+		    report->exporter[0] ? report->exporter : "unknown");
+}
+
+static void json_dmabuf_report(bool *first, const struct dmabuf_report *report)
+{
+	json_number(first, "dmabuf_fd", (uint64_t)report->fd);
+	json_number(first, "dmabuf_size", report->size);
+	json_number(first, "dmabuf_inode", report->inode);
+	json_key(first, "exporter");
+	if (report->exporter[0])
+		json_string(report->exporter);
+	else
+		printf("null");
+}
+
+/* DMA_BUF_IOCTL_SYNC, retried while a fence wait is interrupted. */
+static int sync_dmabuf(int dmabuf, uint64_t flags)
+{
+	struct dma_buf_sync sync = { .flags = flags };
+
+	while (ioctl(dmabuf, DMA_BUF_IOCTL_SYNC, &sync) != 0) {
+		if (errno != EINTR && errno != EAGAIN)
+			return -errno;
+	}
+	return 0;
+}
+
+/*
+ * Compare block @info (a handle of pool @fd) with dma-buf @dmabuf, each
+ * through a read-only mapping of its own and synced for the CPU first (the
+ * block with CMAMEM_IOCTL_SYNC, the dma-buf with DMA_BUF_IOCTL_SYNC).
+ * Returns 0 when the bytes are equal, 1 when they differ (*@difference is
+ * the offset of the first differing byte), or a negative errno, reported.
+ */
+static int compare_dmabuf_with_block(int fd,
+				     const struct cmamem_block_info *info,
+				     int dmabuf, uint64_t *difference)
+{
+	const unsigned char *block_bytes, *dmabuf_bytes;
+	void *block_mapping, *dmabuf_mapping;
+	uint64_t offset, chunk;
+	int err, result = 0;
+
+	err = cmamem_sync(fd, info->handle, CMAMEM_SYNC_FOR_CPU, 0,
+			  info->length);
+	if (err) {
+		report_error(err, "export: syncing \"%s\" for the CPU",
+			     info->name);
+		return err;
+	}
+	err = cmamem_map(fd, info->mmap_offset, 0, info->length, PROT_READ,
+			 &block_mapping);
+	if (err) {
+		report_error(err, "export: mapping \"%s\"", info->name);
+		return err;
+	}
+	/* A dma-buf maps at offset 0, like a pool file at a handle's offset. */
+	err = cmamem_map(dmabuf, 0, 0, info->length, PROT_READ,
+			 &dmabuf_mapping);
+	if (err) {
+		report_error(err, "export: mapping the dma-buf of \"%s\"",
+			     info->name);
+		goto unmap_block;
+	}
+	err = sync_dmabuf(dmabuf, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
+	if (err) {
+		report_error(err, "export: DMA_BUF_IOCTL_SYNC (start) of the dma-buf of \"%s\"",
+			     info->name);
+		goto unmap_dmabuf;
+	}
+	block_bytes = block_mapping;
+	dmabuf_bytes = dmabuf_mapping;
+	for (offset = 0; offset < info->length; offset += chunk) {
+		chunk = info->length - offset < 4096 ? info->length - offset :
+						       4096;
+		if (memcmp(block_bytes + offset, dmabuf_bytes + offset,
+			   (size_t)chunk) == 0)
+			continue;
+		while (block_bytes[offset] == dmabuf_bytes[offset])
+			offset++;
+		*difference = offset;
+		result = 1;
+		break;
+	}
+	err = sync_dmabuf(dmabuf, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
+	if (err)
+		report_error(err, "export: DMA_BUF_IOCTL_SYNC (end) of the dma-buf of \"%s\"",
+			     info->name);
+unmap_dmabuf:
+	cmamem_unmap(dmabuf_mapping, info->length);
+unmap_block:
+	cmamem_unmap(block_mapping, info->length);
+	return err ? err : result;
+}
+
+/*
+ * Run @command with dma-buf @dmabuf as its descriptor DMABUF_COMMAND_FD
+ * (and CMAMEM_DMABUF_FD set to that number in its environment), and wait
+ * for it. Like system(), ignores SIGINT and SIGQUIT meanwhile: Ctrl-C goes
+ * to the command, and this command cleans up after it. Returns the
+ * command's exit status as a shell reports it (128 + N when signal N ended
+ * it), or a negative errno, reported.
+ */
+static int run_with_dmabuf(char **command, int dmabuf)
+{
+	struct sigaction ignore, old_interrupt, old_quit;
+	int status, err = 0;
+	pid_t child;
+
+	memset(&ignore, 0, sizeof(ignore));
+	ignore.sa_handler = SIG_IGN;
+	sigemptyset(&ignore.sa_mask);
+	sigaction(SIGINT, &ignore, &old_interrupt);
+	sigaction(SIGQUIT, &ignore, &old_quit);
+	fflush(stdout);
+	fflush(stderr);
+	child = fork();
+	if (child == 0) {
+		sigaction(SIGINT, &old_interrupt, NULL);
+		sigaction(SIGQUIT, &old_quit, NULL);
+		/* dup2() leaves the copy without close-on-exec. */
+		if (dmabuf == DMABUF_COMMAND_FD ?
+		    fcntl(dmabuf, F_SETFD, 0) != 0 :
+		    dup2(dmabuf, DMABUF_COMMAND_FD) < 0) {
+			fprintf(stderr, "%s export: giving the dma-buf to %s: %s\n",
+				program, command[0], strerror(errno));
+			_exit(EXIT_CANNOT_EXECUTE);
+		}
+		setenv("CMAMEM_DMABUF_FD", DMABUF_COMMAND_FD_TEXT, 1);
+		execvp(command[0], command);
+		fprintf(stderr, "%s export: cannot run %s: %s\n", program,
+			command[0], strerror(errno));
+		_exit(errno == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXECUTE);
+	}
+	if (child < 0) {
+		err = -errno;
+		report_error(err, "export: starting %s", command[0]);
+	} else {
+		while (waitpid(child, &status, 0) < 0) {
+			if (errno != EINTR) {
+				err = -errno;
+				report_error(err, "export: waiting for %s",
+					     command[0]);
+				break;
+			}
+		}
+	}
+	sigaction(SIGINT, &old_interrupt, NULL);
+	sigaction(SIGQUIT, &old_quit, NULL);
+	if (err)
+		return err;
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+static const char usage_export[] =
+"usage: cmamem export NAME [--pool P] [--import] [--hold] [--json]\n"
+"                     [-- COMMAND [ARGUMENT...]]\n"
+"\n"
+"Export block NAME as a dma-buf (CMAMEM_IOCTL_EXPORT), as a program does\n"
+"to hand it to V4L2, DRM or a codec, and check it: print the dma-buf's\n"
+"size, inode (as /sys/kernel/debug/dma_buf/bufinfo shows it) and exporter,\n"
+"and compare its bytes, through a mapping of the dma-buf, with the block's\n"
+"own mapping (both synced for the CPU first).\n"
+"\n"
+"With --import the dma-buf is also imported back into the block's pool\n"
+"(CMAMEM_IOCTL_IMPORT), as a foreign buffer would be: the import's length\n"
+"and DMA address must be the block's (the DMA addresses are compared only\n"
+"when they are not withheld).\n"
+"\n"
+"A dma-buf cannot be opened by path: it lives while some process holds\n"
+"it. Without --hold or a COMMAND, the dma-buf (and the import) go when\n"
+"this command exits. --hold keeps them, and this command's handle on the\n"
+"block, until SIGINT, SIGTERM or SIGHUP (or end of input on a terminal or\n"
+"pipe). A COMMAND after '--' runs with the dma-buf open read-write on its\n"
+"file descriptor " DMABUF_COMMAND_FD_TEXT " (CMAMEM_DMABUF_FD=" DMABUF_COMMAND_FD_TEXT " in its environment), for example\n"
+"'cmamem export frame0 -- cmamem import --fd 3 --pool fpga'; without one\n"
+"the dma-buf is read-only.\n"
+"\n"
+"Exit status: 1 when something failed or the two views differ; with a\n"
+"COMMAND, otherwise the COMMAND's (128+N when signal N ended it, 127 when\n"
+"it was not found).\n"
+"\n"
+"  -p, --pool P  the block's pool (default: \"default\", /dev/cmamem)\n"
+"      --import  also import the dma-buf into the pool and compare\n"
+"      --hold    keep the dma-buf until told to stop (not with a COMMAND)\n"
+"      --json    print a JSON object; withheld addresses are null\n"
+"  -h, --help    show this help\n";
+
+static int command_export(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "pool", required_argument, NULL, 'p' },
+		{ "import", no_argument, NULL, 'i' },
+		{ "hold", no_argument, NULL, 'H' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool import = false, hold = false, json = false, withheld;
+	bool contents_equal = false, addresses_agree = false, imported_ok;
+	struct cmamem_import imported = { 0 };
+	struct cmamem_block_info info;
+	struct dmabuf_report report;
+	const char *pool = NULL, *name;
+	char **command = NULL;
+	uint64_t difference = 0;
+	int option, fd, dmabuf, err, i, import_error = 0, status = 0;
+	char size[32];
+
+	/* What follows "--" is the COMMAND, never options of ours. */
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			command = argv + i + 1;
+			argv[i] = NULL;
+			argc = i;
+			break;
+		}
+	}
+	while ((option = getopt_long(argc, argv, "p:h", options, NULL)) != -1) {
+		switch (option) {
+		case 'p':
+			pool = optarg;
+			break;
+		case 'i':
+			import = true;
+			break;
+		case 'H':
+			hold = true;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			fputs(usage_export, stdout);
+			return 0;
+		default:
+			option_error("export");
+		}
+	}
+	if (argc - optind != 1)
+		usage_error("export", "needs exactly one NAME (a COMMAND goes after '--')");
+	name = argv[optind];
+	if (cmamem_check_name(name))
+		usage_error("export", "bad block name '%s'", name);
+	if (command && !command[0])
+		usage_error("export", "no COMMAND after '--'");
+	if (command && hold)
+		usage_error("export", "--hold and a COMMAND exclude each other: the COMMAND holds the dma-buf");
+
+	/* Read-write only for a COMMAND, which may fill the buffer. */
+	if (attach_and_describe("export", pool, name,
+				command ? O_RDWR : O_RDONLY, &fd, &info))
+		return EXIT_RUNTIME;
+	withheld = info.out_flags & CMAMEM_ADDRESS_WITHHELD;
+	dmabuf = cmamem_export(fd, info.handle,
+			       (command ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	if (dmabuf < 0) {
+		report_error(dmabuf, "export: exporting \"%s\" of pool %s",
+			     name, pool_display_name(pool));
+		status = EXIT_RUNTIME;
+		goto free_block;
+	}
+	err = describe_dmabuf(dmabuf, &report);
+	if (err) {
+		report_error(err, "export: the dma-buf of \"%s\"", name);
+		status = EXIT_RUNTIME;
+		goto close_dmabuf;
+	}
+	err = compare_dmabuf_with_block(fd, &info, dmabuf, &difference);
+	if (err < 0) {
+		status = EXIT_RUNTIME;
+		goto close_dmabuf;
+	}
+	contents_equal = err == 0 && report.size == info.length;
+	if (import) {
+		import_error = cmamem_import(fd, dmabuf, &imported);
+		addresses_agree = !import_error &&
+				  imported.length == info.length &&
+				  (withheld ||
+				   imported.dma_address == info.dma_address);
+	}
+	imported_ok = import && !import_error;
+
+	if (json) {
+		bool first = true;
+
+		printf("{");
+		json_text(&first, "name", info.name);
+		json_text(&first, "pool", info.pool);
+		json_number(&first, "length", info.length);
+		json_text(&first, "mode", cmamem_mode_name(info.mode));
+		json_bool(&first, "address_withheld", withheld);
+		json_address(&first, "dma_address", info.dma_address, withheld);
+		json_dmabuf_report(&first, &report);
+		json_bool(&first, "contents_equal", contents_equal);
+		json_key(&first, "first_difference");
+		if (contents_equal || report.size != info.length)
+			printf("null");
+		else
+			printf("%llu", (unsigned long long)difference);
+		json_bool(&first, "imported", imported_ok);
+		if (imported_ok) {
+			json_number(&first, "import_handle", imported.handle);
+			json_number(&first, "import_length", imported.length);
+			json_address(&first, "import_dma_address",
+				     imported.dma_address, withheld);
+			json_bool(&first, "import_agrees", addresses_agree);
+		}
+		printf("\n}\n");
+	} else {
+		printf("exported block \"%s\" of pool %s as a dma-buf\n",
+		       info.name, info.pool);
+		print_field("length", "%llu (%s)",
+			    (unsigned long long)info.length,
+			    human_size(info.length, size, sizeof(size)));
+		print_field("mode", "%s", cmamem_mode_name(info.mode));
+		print_address("dma address", info.dma_address, withheld);
+		print_dmabuf_report(&report);
+		if (report.size != info.length)
+			print_field("contents", "DIFFERENT: the dma-buf is %llu bytes, the block %llu",
+				    (unsigned long long)report.size,
+				    (unsigned long long)info.length);
+		else if (contents_equal)
+			print_field("contents", "the dma-buf's mapping equals the block's (%llu bytes)",
+				    (unsigned long long)info.length);
+		else
+			print_field("contents", "DIFFERENT from the block's mapping from byte %llu on",
+				    (unsigned long long)difference);
+		if (imported_ok) {
+			printf("imported the dma-buf back into pool %s\n",
+			       info.pool);
+			print_field("handle", "%u", imported.handle);
+			print_field("length", "%llu (%s)",
+				    (unsigned long long)imported.length,
+				    imported.length == info.length ?
+				    "the block's" : "DIFFERENT from the block's");
+			if (withheld)
+				print_field("dma address", "%s", WITHHELD_TEXT);
+			else
+				print_field("dma address", "0x%llx (%s)",
+					    (unsigned long long)imported.dma_address,
+					    imported.dma_address == info.dma_address ?
+					    "the block's" : "DIFFERENT from the block's");
+		}
+	}
+	fflush(stdout);
+	if (!contents_equal) {
+		report_error(0, "export: the dma-buf of \"%s\" does not show the block's bytes",
+			     name);
+		status = EXIT_RUNTIME;
+	}
+	if (import_error) {
+		report_error(import_error, "export: importing the dma-buf of \"%s\" into pool %s",
+			     name, pool_display_name(pool));
+		status = EXIT_RUNTIME;
+	} else if (import && !addresses_agree) {
+		report_error(0, "export: the import of \"%s\" (%llu bytes at 0x%llx) is not the block (%llu bytes at 0x%llx)",
+			     name, (unsigned long long)imported.length,
+			     (unsigned long long)imported.dma_address,
+			     (unsigned long long)info.length,
+			     (unsigned long long)info.dma_address);
+		status = EXIT_RUNTIME;
+	}
+
+	if (hold) {
+		err = hold_until_told(json ? stderr : stdout);
+		if (err) {
+			report_error(err, "export: waiting");
+			status = EXIT_RUNTIME;
+		}
+	} else if (command && !status) {
+		err = run_with_dmabuf(command, dmabuf);
+		status = err < 0 ? EXIT_RUNTIME : err;
+	}
+	if (imported_ok) {
+		err = cmamem_free(fd, imported.handle);
+		if (err) {
+			report_error(err, "export: dropping import handle %u",
+				     imported.handle);
+			status = status ? status : EXIT_RUNTIME;
+		}
+	}
+close_dmabuf:
+	if (dmabuf >= 0)
+		close(dmabuf);
+free_block:
+	cmamem_free(fd, info.handle);
+	close(fd);
+	return status;
+}
+
+static const char usage_import[] =
+"usage: cmamem import --fd N [--pool P] [--hold] [--json]\n"
+"\n"
+"Import the dma-buf open on file descriptor N into pool P\n"
+"(CMAMEM_IOCTL_IMPORT): attach it to the pool's device and map it there,\n"
+"as for an engine that takes a DMA address, and print the dma-buf's size,\n"
+"inode and exporter, and the import's handle, length and DMA address (or\n"
+"\"" WITHHELD_TEXT "\").\n"
+"\n"
+"A dma-buf cannot be opened by path, so N must be inherited from the\n"
+"process that runs this command: a program that allocates or exports the\n"
+"buffer, or 'cmamem export NAME -- cmamem import --fd 3' for a block. The\n"
+"kernel refuses (exit status 1) a file that is not a dma-buf, and a buffer\n"
+"that the pool's device cannot reach as one contiguous run of DMA\n"
+"addresses (scattered pages without an IOMMU).\n"
+"\n"
+"Without --hold the import is dropped when this command exits. With\n"
+"--hold the command keeps it, attached and mapped for the pool's device,\n"
+"until SIGINT, SIGTERM or SIGHUP (or end of input on a terminal or pipe).\n"
+"\n"
+"  -f, --fd N    the dma-buf's file descriptor (required)\n"
+"  -p, --pool P  pool name (default: \"default\", /dev/cmamem)\n"
+"      --hold    keep the import until told to stop\n"
+"      --json    print a JSON object; a withheld address is null\n"
+"  -h, --help    show this help\n";
+
+static int command_import(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "fd", required_argument, NULL, 'f' },
+		{ "pool", required_argument, NULL, 'p' },
+		{ "hold", no_argument, NULL, 'H' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cmamem_import imported;
+	struct dmabuf_report report;
+	const char *pool = NULL;
+	bool hold = false, json = false, withheld;
+	int option, fd, err, dmabuf = -1, status = 0;
+	char size[32], path[4096];
+
+	while ((option = getopt_long(argc, argv, "f:p:h", options,
+				     NULL)) != -1) {
+		switch (option) {
+		case 'f': {
+			char *end;
+			long number;
+
+			errno = 0;
+			number = strtol(optarg, &end, 10);
+			if (!isdigit((unsigned char)optarg[0]) || *end ||
+			    errno || number > INT32_MAX)
+				usage_error("import", "bad file descriptor '%s': a number such as 3",
+					    optarg);
+			dmabuf = (int)number;
+			break;
+		}
+		case 'p':
+			pool = optarg;
+			break;
+		case 'H':
+			hold = true;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			fputs(usage_import, stdout);
+			return 0;
+		default:
+			option_error("import");
+		}
+	}
+	if (optind != argc)
+		usage_error("import", "unexpected argument '%s'", argv[optind]);
+	if (dmabuf < 0)
+		usage_error("import", "needs --fd N, the dma-buf's file descriptor");
+	check_pool_name("import", pool, path, sizeof(path));
+
+	/* Before the pool is opened, which could take the number. */
+	if (describe_dmabuf(dmabuf, &report)) {
+		report_error(0,
+			     "import: file descriptor %d is not open: a dma-buf must be inherited, as in 'cmamem export NAME -- cmamem import --fd 3'",
+			     dmabuf);
+		return EXIT_RUNTIME;
+	}
+	fd = open_pool("import", pool, O_RDONLY);
+	if (fd < 0)
+		return EXIT_RUNTIME;
+	err = cmamem_import(fd, dmabuf, &imported);
+	if (err == -EINVAL && report.fdinfo_read && !report.exporter[0]) {
+		char link_path[64], target[256];
+		ssize_t length;
+
+		snprintf(link_path, sizeof(link_path), "/proc/self/fd/%d",
+			 dmabuf);
+		length = readlink(link_path, target, sizeof(target) - 1);
+		target[length > 0 ? length : 0] = '\0';
+		report_error(0, "import: file descriptor %d is not a dma-buf (it is %s)",
+			     dmabuf, target[0] ? target : "something else");
+		status = EXIT_RUNTIME;
+	} else if (err == -EINVAL) {
+		report_error(0,
+			     "import: pool %s refuses the dma-buf on file descriptor %d (%s, %llu bytes): its device cannot reach it as one contiguous run of DMA addresses",
+			     pool_display_name(pool), dmabuf,
+			     report.exporter[0] ? report.exporter : "unknown exporter",
+			     (unsigned long long)report.size);
+		status = EXIT_RUNTIME;
+	} else if (err) {
+		report_error(err, "import: importing the dma-buf on file descriptor %d into pool %s",
+			     dmabuf, pool_display_name(pool));
+		status = EXIT_RUNTIME;
+	}
+	if (status) {
+		close(fd);
+		return status;
+	}
+
+	withheld = imported.out_flags & CMAMEM_ADDRESS_WITHHELD;
+	if (json) {
+		bool first = true;
+
+		printf("{");
+		json_text(&first, "pool", pool_display_name(pool));
+		json_dmabuf_report(&first, &report);
+		json_number(&first, "handle", imported.handle);
+		json_number(&first, "length", imported.length);
+		json_bool(&first, "address_withheld", withheld);
+		json_address(&first, "dma_address", imported.dma_address,
+			     withheld);
+		printf("\n}\n");
+	} else {
+		printf("imported the dma-buf on file descriptor %d into pool %s\n",
+		       dmabuf, pool_display_name(pool));
+		print_dmabuf_report(&report);
+		print_field("handle", "%u", imported.handle);
+		print_field("length", "%llu (%s)",
+			    (unsigned long long)imported.length,
+			    human_size(imported.length, size, sizeof(size)));
+		print_address("dma address", imported.dma_address, withheld);
+	}
+	fflush(stdout);
+	if (hold) {
+		err = hold_until_told(json ? stderr : stdout);
+		if (err) {
+			report_error(err, "import: waiting");
+			status = EXIT_RUNTIME;
+		}
+	}
+	err = cmamem_free(fd, imported.handle);
+	if (err) {
+		report_error(err, "import: dropping import handle %u",
+			     imported.handle);
+		status = EXIT_RUNTIME;
+	} else if (!json) {
+		printf("dropped the import (handle %u)\n", imported.handle);
+	}
+	close(fd);
+	return status;
+}
+
 /* --- list (debugfs) --------------------------------------------------- */
 
 /* One block line of debugfs .../blocks, in the driver's field order. */
@@ -1581,6 +2214,10 @@ static const struct command commands[] = {
 	{ "free", command_free, "drop a handle on a block", usage_free },
 	{ "fill", command_fill, "write a byte pattern into a block", usage_fill },
 	{ "dump", command_dump, "hex dump a block", usage_dump },
+	{ "export", command_export, "export a block as a dma-buf and check it",
+	  usage_export },
+	{ "import", command_import, "import an inherited dma-buf into a pool",
+	  usage_import },
 	{ "bench", bench_command, "measure cmamem against dma-heap and malloc",
 	  bench_usage },
 };

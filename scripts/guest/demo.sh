@@ -38,6 +38,12 @@ run cmamem info frame0 --pool camera
 step "Every live block of the pool (root-only debugfs table)"
 run cmamem list --pool camera
 
+step "frame0 as a dma-buf (what V4L2, DRM or a codec takes), imported back into the camera pool: the dma-buf's own mapping shows the block's bytes, and the pool's device sees the import at the block's DMA address"
+run cmamem export frame0 --pool camera --import
+
+step "A dma-buf goes by descriptor, not by name: a second program inherits it (as fd 3) and imports it for the fpga pool's device"
+run cmamem export frame0 --pool camera -- cmamem import --fd 3 --pool fpga
+
 step "A write-combine block from the no-map carveout, for an FPGA engine"
 run cmamem alloc fpga-desc 64K --mode wc --pool fpga
 

@@ -260,6 +260,36 @@ int cmamem_pool_info(int fd, struct cmamem_pool_info *info)
 	return 0;
 }
 
+int cmamem_export(int fd, uint32_t handle, int fd_flags)
+{
+	struct cmamem_export request;
+	int err;
+
+	memset(&request, 0, sizeof(request));
+	request.size = sizeof(request);
+	request.handle = handle;
+	request.fd_flags = (uint32_t)fd_flags;
+	err = do_ioctl(fd, CMAMEM_IOCTL_EXPORT, &request);
+	if (err)
+		return err;
+	return (int)request.fd;
+}
+
+int cmamem_import(int fd, int dmabuf_fd, struct cmamem_import *result)
+{
+	struct cmamem_import request;
+	int err;
+
+	memset(&request, 0, sizeof(request));
+	request.size = sizeof(request);
+	request.fd = dmabuf_fd;
+	err = do_ioctl(fd, CMAMEM_IOCTL_IMPORT, &request);
+	if (err)
+		return err;
+	*result = request;
+	return 0;
+}
+
 int cmamem_map(int fd, uint64_t mmap_offset, uint64_t offset, uint64_t length,
 	       int prot, void **address)
 {
@@ -328,7 +358,7 @@ const char *cmamem_strerror(int error)
 	case ENOENT:
 		return "No such file or directory: no such pool, block or handle";
 	case EINVAL:
-		return "Invalid argument: bad name, length, alignment, mode, flags or range";
+		return "Invalid argument: bad name, length, alignment, mode, flags or range, or not a dma-buf the pool's device can reach contiguously";
 	case E2BIG:
 		return "Argument list too long: this program's structs are newer than the driver";
 	case EEXIST:
@@ -338,9 +368,9 @@ const char *cmamem_strerror(int error)
 	case EDQUOT:
 		return "Disk quota exceeded: this open file reached the module's fd_quota_bytes";
 	case EMFILE:
-		return "Too many open files: this file holds fd_max_blocks handles";
+		return "Too many open files: this file holds fd_max_blocks handles, or the process has no free file descriptor";
 	case EOPNOTSUPP:
-		return "Operation not supported: cached blocks cannot come from a carveout pool";
+		return "Operation not supported: carveout pools have no cached blocks and export no dma-bufs";
 	case ENOMEM:
 		return "Cannot allocate memory: no free contiguous run that large in the pool";
 	case EACCES:
@@ -353,6 +383,8 @@ const char *cmamem_strerror(int error)
 		return "Inappropriate ioctl for device: not a cmamem device, or too old a driver";
 	case EFAULT:
 		return "Bad address";
+	case EBADF:
+		return "Bad file descriptor: not an open file (a pool, or the dma-buf to import)";
 	case ENODEV:
 		return "No such device: the pool's driver is gone";
 	case EOVERFLOW:

@@ -14,10 +14,11 @@
  * it go.
  *
  * Linking: pkg-config --cflags --libs cmamem (add --static for
- * libcmamem.a). The shared library's SONAME is libcmamem.so.1 and its
- * functions carry the symbol version CMAMEM_1.0; functions added later get
- * a version node of their own (see lib/libcmamem.map in the sources), so a
- * program built against a newer library refuses to load with an older one.
+ * libcmamem.a). The shared library's SONAME is libcmamem.so.1. Its first
+ * functions carry the symbol version CMAMEM_1.0, the dma-buf ones
+ * (cmamem_export(), cmamem_import()) CMAMEM_1.1 (see lib/libcmamem.map in
+ * the sources), so a program built against a newer library refuses to load
+ * with an older one.
  * The manual is libcmamem(3); the ioctls themselves are in cmamem(4).
  *
  * Typical use:
@@ -140,9 +141,11 @@ int cmamem_attach(int fd, const char *name, uint32_t flags,
 /**
  * cmamem_free() - drop a handle (%CMAMEM_IOCTL_FREE)
  * @fd: the open pool the handle belongs to
- * @handle: the handle
+ * @handle: the handle, of a block or of an import (cmamem_import())
  *
- * The block itself goes when its last handle, mapping and dma-buf are gone.
+ * A block itself goes when its last handle, mapping and dma-buf are gone.
+ * Freeing an import handle detaches the dma-buf from the pool's device
+ * and drops the pool's reference on it.
  *
  * Return: 0, or -ENOENT if @handle is not a handle of @fd.
  */
@@ -181,6 +184,54 @@ int cmamem_block_info(int fd, uint32_t handle, struct cmamem_block_info *info);
  * Return: 0 or a negative errno.
  */
 int cmamem_pool_info(int fd, struct cmamem_pool_info *info);
+
+/**
+ * cmamem_export() - export a block as a dma-buf (%CMAMEM_IOCTL_EXPORT)
+ * @fd: the open pool holding @handle
+ * @handle: a block handle of @fd (not an import handle)
+ * @fd_flags: flags of the new file descriptor: its access mode (O_RDWR,
+ *	or O_RDONLY for a dma-buf that cannot be mapped writable), with
+ *	O_CLOEXEC unless the descriptor is meant for a program this process
+ *	executes. Nothing else.
+ *
+ * The dma-buf is what V4L2 (V4L2_MEMORY_DMABUF), DRM (PRIME) and codecs
+ * import. It holds the block alive after cmamem_free() and after @fd is
+ * closed, until its last file descriptor and mapping are gone. Close it
+ * with close(). It can be mapped with mmap(MAP_SHARED) at offset 0, or
+ * with cmamem_map(dmabuf, 0, offset, length, prot, &address), and its
+ * DMA_BUF_IOCTL_SYNC does the cache maintenance of a cached block.
+ *
+ * Return: the dma-buf's file descriptor, or a negative errno: -EINVAL for
+ * @fd_flags other than O_CLOEXEC and an access mode, or an import handle;
+ * -ENOENT if @handle is not a handle of @fd; -EOPNOTSUPP for a block of a
+ * carveout pool; -EMFILE when the process has no free file descriptor.
+ */
+int cmamem_export(int fd, uint32_t handle, int fd_flags);
+
+/**
+ * cmamem_import() - attach a dma-buf to a pool's device (%CMAMEM_IOCTL_IMPORT)
+ * @fd: an open pool
+ * @dmabuf_fd: a dma-buf file descriptor, from any exporter (cmamem_export(),
+ *	a DMA-BUF heap, DRM PRIME, V4L2 VIDIOC_EXPBUF, ...)
+ * @result: receives the kernel's reply: the import handle, the dma-buf's
+ *	length, and the dma_address where the pool's device sees it (0, with
+ *	%CMAMEM_ADDRESS_WITHHELD in out_flags, when the caller may not see
+ *	addresses, as for blocks)
+ *
+ * Maps the buffer for the pool's device, so that an engine that takes a
+ * DMA address (the way blocks' addresses are given) reaches it. The import
+ * handle keeps the dma-buf attached and mapped until cmamem_free() drops
+ * it or @fd is closed; closing @dmabuf_fd meanwhile changes nothing. An
+ * import handle has no mmap offset: map and sync the buffer through the
+ * dma-buf itself. cmamem_sync(), cmamem_block_info() and cmamem_export()
+ * fail with -EINVAL on it.
+ *
+ * Return: 0 or a negative errno: -EBADF when @dmabuf_fd is not open,
+ * -EINVAL when it is not a dma-buf or the buffer is not one contiguous run
+ * of DMA addresses for the pool's device, -EMFILE when @fd holds
+ * fd_max_blocks handles, or an error of the exporter (-EBUSY, ...).
+ */
+int cmamem_import(int fd, int dmabuf_fd, struct cmamem_import *result);
 
 /**
  * cmamem_map() - map (part of) a block with mmap(MAP_SHARED)

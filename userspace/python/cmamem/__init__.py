@@ -31,6 +31,11 @@ Open files: the module-level functions use one shared Pool per pool name
 and process (a forked child opens its own on first use). A Pool object is
 an open file of its own, and Pool(fd=FD) adopts one that is already open,
 for a process that may no longer open the device itself.
+
+dma-bufs: buffer.export() gives the block to other drivers as a dma-buf
+(a DmaBuf, which owns the file descriptor); import_dmabuf(fd) attaches a
+dma-buf from any exporter to a pool's device and returns an Import with
+its length and dma_address, free() and the with statement.
 """
 
 import os
@@ -40,15 +45,17 @@ import numpy
 
 from . import uapi
 from .buffer import Buffer
+from .dmabuf import DmaBuf, Import
 from .pool import (DEFAULT_POOL, BlockInfo, Pool, PoolInfo, mode_number,
                    pool_names, pool_path)
 
 __all__ = [
-    "allocate", "attach", "pools", "pool_names", "pool_path", "Pool",
-    "PoolInfo", "BlockInfo", "Buffer", "DEFAULT_POOL", "uapi",
+    "allocate", "attach", "import_dmabuf", "pools", "pool_names", "pool_path",
+    "Pool", "PoolInfo", "BlockInfo", "Buffer", "DmaBuf", "Import",
+    "DEFAULT_POOL", "uapi",
 ]
 
-__version__ = "1.0.0"
+__version__ = "1.1.0"
 
 _shared_pools = {}
 _shared_pools_lock = threading.Lock()
@@ -115,6 +122,24 @@ def attach(name, shape=None, dtype=numpy.uint8, pool=DEFAULT_POOL):
     there is no such block, PermissionError (EPERM) for another user's.
     """
     return _pool(pool).attach(name, shape, dtype)
+
+
+def import_dmabuf(dmabuf, pool=DEFAULT_POOL):
+    """Attach a dma-buf to a pool's device: an Import.
+
+    @dmabuf is a dma-buf file descriptor from any exporter (a DmaBuf of
+    Buffer.export(), a DMA-BUF heap, DRM PRIME, V4L2 VIDIOC_EXPBUF, ...) or
+    an object with fileno(). @pool: a pool name or a Pool; the import
+    belongs to that open file. The Import's dma_address is where the pool's
+    device sees the buffer; free() (or the end of a with statement) lets it
+    go, and closing the descriptor meanwhile changes nothing.
+
+    Raises OSError EBADF (not an open descriptor), EINVAL (not a dma-buf,
+    or a buffer the pool's device cannot reach as one contiguous run of DMA
+    addresses), EMFILE (the open file holds fd_max_blocks handles), or what
+    the exporter refuses with.
+    """
+    return _pool(pool).import_dmabuf(dmabuf)
 
 
 def pools():

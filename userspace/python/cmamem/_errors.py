@@ -8,13 +8,15 @@ import os
 # What each errno of <linux/cmamem.h> means here.
 _MEANINGS = {
     errno.ENOENT: "no such pool, block or handle",
-    errno.EINVAL: "bad name, length, alignment, mode, flags or range",
+    errno.EINVAL: "bad name, length, alignment, mode, flags or range, or not a "
+                  "dma-buf the pool's device can reach contiguously",
     errno.E2BIG: "this program's structs are newer than the driver",
     errno.EEXIST: "a block of that name already exists in this pool",
     errno.EFBIG: "block larger than the pool or the module's max_block_size",
     errno.EDQUOT: "this open file reached the module's fd_quota_bytes",
-    errno.EMFILE: "this open file holds fd_max_blocks handles",
-    errno.EOPNOTSUPP: "cached blocks cannot come from a carveout pool",
+    errno.EMFILE: "this open file holds fd_max_blocks handles, or the process has "
+                  "no free file descriptor",
+    errno.EOPNOTSUPP: "carveout pools have no cached blocks and export no dma-bufs",
     errno.ENOMEM: "no free contiguous run that large in the pool",
     errno.EACCES: "pool not open for writing, or no access to it",
     errno.EPERM: "another user's block, or an executable mapping",

@@ -21,6 +21,7 @@ import numpy
 
 from . import _errors
 from . import uapi
+from .dmabuf import DmaBuf
 
 try:
     _byte_bounds = numpy.lib.array_utils.byte_bounds
@@ -139,11 +140,13 @@ class Buffer(numpy.ndarray):
         the CPU reads (invalidate). Needed for mode "cached"; harmless and
         validated on the other modes. Alias: sync_to_device(),
         sync_from_device().
+    export()
+        The block as a dma-buf (a DmaBuf) for V4L2, DRM or a codec.
     freebuffer() (alias close())
         Unmap the block and drop this handle; the block's memory returns to
-        the pool when no other handle or mapping holds it. Every view of
-        the block then reads zeros. Freeing twice raises FileNotFoundError
-        (ENOENT).
+        the pool when no other handle, mapping or dma-buf holds it. Every
+        view of the block then reads zeros. Freeing twice raises
+        FileNotFoundError (ENOENT).
     with statement
         ``with cmamem.allocate(...) as buffer:`` frees at the end.
     """
@@ -273,6 +276,20 @@ class Buffer(numpy.ndarray):
         """The block's BLOCK_INFO through this buffer's handle."""
         block = self._live_block("info")
         return block.pool.block_info(block.handle)
+
+    def export(self, writable=True):
+        """Export the whole block (whatever part of it this array views)
+        as a dma-buf: a DmaBuf that owns the file descriptor.
+
+        The dma-buf is what V4L2, DRM and codecs import. It keeps the block
+        alive after freebuffer() until it is closed (and unmapped). With
+        @writable False it is open read-only and cannot be mapped writable.
+        The descriptor is close-on-exec (subprocess's pass_fds still passes
+        it). Raises OSError EOPNOTSUPP for a block of a carveout pool.
+        """
+        block = self._live_block("export")
+        flags = (os.O_RDWR if writable else os.O_RDONLY) | os.O_CLOEXEC
+        return DmaBuf(block.pool.export(block.handle, flags))
 
     def freebuffer(self):
         """Unmap the block and drop this buffer's handle on it."""

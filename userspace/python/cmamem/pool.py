@@ -2,10 +2,11 @@
 """cmamem pools: the open device file, its ioctls, and what they report.
 
 A Pool is one open file of /dev/cmamem (pool "default") or
-/dev/cmamem-NAME. Handles, and so blocks, belong to the open file: closing
-the pool drops every handle it holds (the kernel frees a block when its
-last handle and its last mapping are gone). Pool methods may be called from
-several threads at once; close() waits for ioctls in flight.
+/dev/cmamem-NAME. Handles, and so blocks and imports, belong to the open
+file: closing the pool drops every handle it holds (the kernel frees a
+block when its last handle, mapping and dma-buf are gone). Pool methods
+may be called from several threads at once; close() waits for ioctls in
+flight.
 """
 
 import contextlib
@@ -23,6 +24,7 @@ import numpy
 from . import _errors
 from . import _mapping
 from . import uapi
+from .dmabuf import Import, descriptor
 
 DEFAULT_POOL = "default"
 DEVICE_DIRECTORY = "/dev"
@@ -337,12 +339,15 @@ class Pool:
                 if not self._users:
                     self._lock.notify_all()
 
-    def _ioctl(self, command, request, what):
+    def _ioctl(self, command, request, what, meanings=None):
+        """ioctl() @command with @request; an OSError says @what failed,
+        and why: @meanings ({errno: text}) overrides the usual meanings."""
         with self._using_fd(what) as fd:
             try:
                 fcntl.ioctl(fd, command, request, True)
             except OSError as exception:
-                raise _errors.from_oserror(exception, what) from None
+                meaning = (meanings or {}).get(exception.errno)
+                raise _errors.from_oserror(exception, what, meaning) from None
         return request
 
     # The ioctls, one method each.
@@ -411,6 +416,48 @@ class Pool:
         reply = self._ioctl(uapi.CMAMEM_IOCTL_BLOCK_INFO, request,
                             "BLOCK_INFO of handle %d of pool %r" % (handle, self.name))
         return BlockInfo._from_reply(reply)
+
+    def export(self, handle, fd_flags=os.O_RDWR | os.O_CLOEXEC):
+        """CMAMEM_IOCTL_EXPORT: block handle @handle as a dma-buf; the raw
+        file descriptor (an int the caller closes).
+
+        @fd_flags: the access mode (os.O_RDWR, or os.O_RDONLY for a dma-buf
+        that cannot be mapped writable), with os.O_CLOEXEC unless a program
+        this process executes itself is to inherit it. Most programs want
+        Buffer.export(), which returns a DmaBuf that closes it.
+        """
+        request = uapi.new_request(uapi.CmamemExport)
+        request.handle = handle
+        request.fd_flags = fd_flags
+        self._ioctl(uapi.CMAMEM_IOCTL_EXPORT, request,
+                    "exporting handle %d of pool %r as a dma-buf" % (handle, self.name),
+                    {errno.EINVAL: "bad fd_flags, or an import handle, not a block",
+                     errno.EOPNOTSUPP: "a carveout block has no struct pages for importers",
+                     errno.EMFILE: "the process has no free file descriptor"})
+        return request.fd
+
+    def import_handle(self, dmabuf):
+        """CMAMEM_IOCTL_IMPORT: attach dma-buf @dmabuf (a file descriptor,
+        or an object with fileno()) to the pool's device; the raw reply.
+
+        Most programs want import_dmabuf(), which returns an Import.
+        """
+        fd = descriptor(dmabuf)
+        request = uapi.new_request(uapi.CmamemImport)
+        request.fd = fd
+        return self._ioctl(uapi.CMAMEM_IOCTL_IMPORT, request,
+                           "importing the dma-buf on fd %d into pool %r" % (fd, self.name),
+                           {errno.EBADF: "not an open file descriptor",
+                            errno.EINVAL: "not a dma-buf, or not one contiguous run of "
+                                          "DMA addresses for the pool's device",
+                            errno.EMFILE: "this open file holds fd_max_blocks handles"})
+
+    def import_dmabuf(self, dmabuf):
+        """Attach dma-buf @dmabuf to the pool's device: an Import.
+
+        See cmamem.import_dmabuf().
+        """
+        return Import(self, self.import_handle(dmabuf))
 
     # Blocks as numpy arrays.
 

@@ -48,6 +48,7 @@ CMAMEM_CMD_SYNC = CMAMEM_CMD_BASE + 3
 CMAMEM_CMD_BLOCK_INFO = CMAMEM_CMD_BASE + 4
 CMAMEM_CMD_POOL_INFO = CMAMEM_CMD_BASE + 5
 CMAMEM_CMD_EXPORT = CMAMEM_CMD_BASE + 6
+CMAMEM_CMD_IMPORT = CMAMEM_CMD_BASE + 7
 
 # _IO() of <asm-generic/ioctl.h>. The "no data" direction is 0 in the bits
 # above the size on most architectures, and 1 in the top three bits on
@@ -72,8 +73,10 @@ CMAMEM_IOCTL_SYNC = _IO(CMAMEM_TYPE, CMAMEM_CMD_SYNC)
 CMAMEM_IOCTL_BLOCK_INFO = _IO(CMAMEM_TYPE, CMAMEM_CMD_BLOCK_INFO)
 CMAMEM_IOCTL_POOL_INFO = _IO(CMAMEM_TYPE, CMAMEM_CMD_POOL_INFO)
 CMAMEM_IOCTL_EXPORT = _IO(CMAMEM_TYPE, CMAMEM_CMD_EXPORT)
+CMAMEM_IOCTL_IMPORT = _IO(CMAMEM_TYPE, CMAMEM_CMD_IMPORT)
 
 _u32 = ctypes.c_uint32
+_s32 = ctypes.c_int32
 _u64 = ctypes.c_uint64
 _name = ctypes.c_char * CMAMEM_NAME_SIZE
 
@@ -168,6 +171,16 @@ FIELDS = {
         ("fd", _u32, 16),
         ("__reserved", _u32, 20),
     ],
+    "cmamem_import": [
+        ("size", _u32, 0),
+        ("flags", _u32, 4),
+        ("fd", _s32, 8),
+        ("handle", _u32, 12),
+        ("length", _u64, 16),
+        ("dma_address", _u64, 24),
+        ("out_flags", _u32, 32),
+        ("__reserved", _u32, 36),
+    ],
 }
 
 # sizeof() of each struct in the C header.
@@ -179,6 +192,7 @@ SIZES = {
     "cmamem_block_info": 144,
     "cmamem_pool_info": 112,
     "cmamem_export": 24,
+    "cmamem_import": 40,
 }
 
 
@@ -207,6 +221,7 @@ CmamemSync = _structure("cmamem_sync")
 CmamemBlockInfo = _structure("cmamem_block_info")
 CmamemPoolInfo = _structure("cmamem_pool_info")
 CmamemExport = _structure("cmamem_export")
+CmamemImport = _structure("cmamem_import")
 
 STRUCTURES = {
     "cmamem_alloc": CmamemAlloc,
@@ -216,6 +231,7 @@ STRUCTURES = {
     "cmamem_block_info": CmamemBlockInfo,
     "cmamem_pool_info": CmamemPoolInfo,
     "cmamem_export": CmamemExport,
+    "cmamem_import": CmamemImport,
 }
 
 # Which structure each ioctl takes.
@@ -227,6 +243,7 @@ IOCTLS = {
     "CMAMEM_IOCTL_BLOCK_INFO": (CMAMEM_IOCTL_BLOCK_INFO, CmamemBlockInfo),
     "CMAMEM_IOCTL_POOL_INFO": (CMAMEM_IOCTL_POOL_INFO, CmamemPoolInfo),
     "CMAMEM_IOCTL_EXPORT": (CMAMEM_IOCTL_EXPORT, CmamemExport),
+    "CMAMEM_IOCTL_IMPORT": (CMAMEM_IOCTL_IMPORT, CmamemImport),
 }
 
 

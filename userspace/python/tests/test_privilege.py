@@ -3,8 +3,9 @@
 """An unprivileged process and the binding: a child of a root parent drops
 to nobody (uid and gid 65534, no groups), keeps the pool file it inherited,
 and uses it through cmamem.Pool(fd=...). The kernel withholds addresses
-from it and refuses it root's blocks. Runs as root with the module loaded
-(TAP output; see tap.py): each check of the child is one test."""
+from it (of its blocks and of its imports) and refuses it root's blocks.
+Runs as root with the module loaded (TAP output; see tap.py): each check
+of the child is one test."""
 
 import errno
 import json
@@ -67,6 +68,20 @@ def child_checks(fd):
         state["buffer"].flush()
         state["buffer"].invalidate()
 
+    def export_own_block():
+        dmabuf = state["buffer"].export()
+        equal(dmabuf.size, state["buffer"].block_length, "size of the child's dma-buf")
+        equal(state["buffer"].info().dma_bufs, 1, "dma_bufs of the child's block")
+        state["dmabuf"] = dmabuf
+
+    def import_address_withheld():
+        with state["pool"].import_dmabuf(state["dmabuf"]) as imported:
+            check(imported.address_withheld, "address_withheld is False for nobody's import")
+            equal(imported.length, state["buffer"].block_length, "length of the import")
+            error = expect_error(PermissionError, errno.EPERM, lambda: imported.dma_address)
+            check("CAP_SYS_RAWIO" in str(error), "the message does not say why: %s" % error)
+        state["dmabuf"].close()
+
     def root_block_refused():
         expect_error(PermissionError, errno.EPERM, state["pool"].attach, ROOT_BLOCK)
 
@@ -77,8 +92,8 @@ def child_checks(fd):
         state["pool"].close()
 
     return [cannot_open_device, adopt_inherited_fd, allocate_and_use,
-            addresses_withheld, flush_and_invalidate, root_block_refused,
-            free_own_block]
+            addresses_withheld, flush_and_invalidate, export_own_block,
+            import_address_withheld, root_block_refused, free_own_block]
 
 
 CHECK_NAMES = [function.__name__ for function in child_checks(-1)]

@@ -21,6 +21,7 @@ HEADER = os.environ.get("CMAMEM_UAPI_HEADER", os.path.join(
 # C type -> (ctypes type, size and alignment in bytes)
 C_TYPES = {
     "__u32": (ctypes.c_uint32, 4),
+    "__s32": (ctypes.c_int32, 4),
     "__aligned_u64": (ctypes.c_uint64, 8),
 }
 
