@@ -925,7 +925,13 @@ static void *throughput_thread(void *argument)
 	snprintf(name, sizeof(name), "bench-throughput-%u", worker->index);
 	gate_wait(worker->gate);
 	start = now_ns();
-	while (!atomic_load_explicit(worker->stop, memory_order_relaxed)) {
+	/*
+	 * At least one cycle, however short the trial: on a loaded machine
+	 * (software emulation, two VMs on two cores) a thread may not even
+	 * finish one inside the trial's time, and a rate of 0 would say the
+	 * allocator did nothing.
+	 */
+	do {
 		struct bench_buffer buffer;
 
 		worker->error = buffer_alloc(worker->context, worker->backend,
@@ -937,7 +943,7 @@ static void *throughput_thread(void *argument)
 		if (worker->error)
 			break;
 		worker->operations++;
-	}
+	} while (!atomic_load_explicit(worker->stop, memory_order_relaxed));
 	worker->nanoseconds = now_ns() - start;
 	return NULL;
 }
