@@ -54,65 +54,27 @@ static struct cmamem_pool *cmamem_device_pool(struct device *dev)
 	return container_of(misc, struct cmamem_pool, misc);
 }
 
-static ssize_t total_bytes_show(struct device *dev,
-				struct device_attribute *attr, char *buf)
-{
-	struct cmamem_pool_snapshot snapshot;
+/*
+ * One read-only file per counter. Each read takes a fresh snapshot, so a
+ * file never mixes two moments.
+ */
+#define CMAMEM_POOL_ATTR_RO(_name, _format, _field)			\
+static ssize_t _name##_show(struct device *dev,				\
+			    struct device_attribute *attr, char *buf)	\
+{									\
+	struct cmamem_pool_snapshot snapshot;				\
+									\
+	cmamem_pool_snapshot(cmamem_device_pool(dev), &snapshot);	\
+	return sysfs_emit(buf, _format "\n", snapshot._field);		\
+}									\
+static DEVICE_ATTR_RO(_name)
 
-	cmamem_pool_snapshot(cmamem_device_pool(dev), &snapshot);
-	return sysfs_emit(buf, "%llu\n", snapshot.total_bytes);
-}
-static DEVICE_ATTR_RO(total_bytes);
-
-static ssize_t used_bytes_show(struct device *dev,
-			       struct device_attribute *attr, char *buf)
-{
-	struct cmamem_pool_snapshot snapshot;
-
-	cmamem_pool_snapshot(cmamem_device_pool(dev), &snapshot);
-	return sysfs_emit(buf, "%llu\n", snapshot.stats.used_bytes);
-}
-static DEVICE_ATTR_RO(used_bytes);
-
-static ssize_t peak_bytes_show(struct device *dev,
-			       struct device_attribute *attr, char *buf)
-{
-	struct cmamem_pool_snapshot snapshot;
-
-	cmamem_pool_snapshot(cmamem_device_pool(dev), &snapshot);
-	return sysfs_emit(buf, "%llu\n", snapshot.stats.peak_bytes);
-}
-static DEVICE_ATTR_RO(peak_bytes);
-
-static ssize_t allocations_show(struct device *dev,
-				struct device_attribute *attr, char *buf)
-{
-	struct cmamem_pool_snapshot snapshot;
-
-	cmamem_pool_snapshot(cmamem_device_pool(dev), &snapshot);
-	return sysfs_emit(buf, "%llu\n", snapshot.stats.allocations);
-}
-static DEVICE_ATTR_RO(allocations);
-
-static ssize_t failures_show(struct device *dev,
-			     struct device_attribute *attr, char *buf)
-{
-	struct cmamem_pool_snapshot snapshot;
-
-	cmamem_pool_snapshot(cmamem_device_pool(dev), &snapshot);
-	return sysfs_emit(buf, "%llu\n", snapshot.stats.failures);
-}
-static DEVICE_ATTR_RO(failures);
-
-static ssize_t blocks_show(struct device *dev, struct device_attribute *attr,
-			   char *buf)
-{
-	struct cmamem_pool_snapshot snapshot;
-
-	cmamem_pool_snapshot(cmamem_device_pool(dev), &snapshot);
-	return sysfs_emit(buf, "%u\n", snapshot.stats.blocks);
-}
-static DEVICE_ATTR_RO(blocks);
+CMAMEM_POOL_ATTR_RO(total_bytes, "%llu", total_bytes);
+CMAMEM_POOL_ATTR_RO(used_bytes, "%llu", stats.used_bytes);
+CMAMEM_POOL_ATTR_RO(peak_bytes, "%llu", stats.peak_bytes);
+CMAMEM_POOL_ATTR_RO(allocations, "%llu", stats.allocations);
+CMAMEM_POOL_ATTR_RO(failures, "%llu", stats.failures);
+CMAMEM_POOL_ATTR_RO(blocks, "%u", stats.blocks);
 
 static struct attribute *cmamem_pool_attrs[] = {
 	&dev_attr_total_bytes.attr,
