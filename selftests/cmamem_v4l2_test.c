@@ -572,50 +572,66 @@ FIXTURE_TEARDOWN(vivid_dmabuf)
 	cmamem_tracker_release(&self->tracker);
 }
 
-/*
- * Exported blocks as DMABUF capture buffers: every frame, read through the
- * block's own mapping, is the reference frame; the block is poisoned again
- * before it is queued again, so each frame is a fresh write.
+/**
+ * struct dmabuf_capture - what both DMABUF stream tests start from
+ * @format: the full-size capture format
+ * @reference: the frame vivid captured into its own MMAP buffers
+ * @length: a block's length: the frame, in whole pages
+ * @count: how many DMABUF buffers vivid gave
+ * @used_before: the pool's used bytes before the test made blocks
  */
-TEST_F_TIMEOUT(vivid_dmabuf, streams_into_exported_blocks,
-	       STREAM_TEST_TIMEOUT_S)
-{
-	struct capture_block blocks[MAX_CAPTURE_BUFFERS];
+struct dmabuf_capture {
 	struct v4l2_pix_format format;
-	struct v4l2_buffer buffer;
-	struct capture_block *block;
-	__u64 used_before;
-	__u32 count, index;
 	__u8 *reference;
 	size_t length;
+	__u32 count;
+	__u64 used_before;
+};
+
+static void dmabuf_capture_prepare(struct __test_metadata *_metadata,
+				   FIXTURE_DATA(vivid_dmabuf) *self,
+				   struct dmabuf_capture *capture)
+{
+	capture->used_before = pool_used_bytes(_metadata, self->pool);
+	configure_capture(_metadata, self->video, FULL_WIDTH, FULL_HEIGHT,
+			  &capture->format);
+	capture->reference = malloc(capture->format.sizeimage);
+	ASSERT_NE(NULL, capture->reference);
+	capture_reference(_metadata, self->video, &capture->format,
+			  capture->reference);
+	capture->length = page_round_up(capture->format.sizeimage,
+					self->page_size);
+	capture->count = request_buffers(_metadata, self->video,
+					 V4L2_MEMORY_DMABUF, CAPTURE_BUFFERS);
+}
+
+/*
+ * Streams FILLS_PER_BUFFER frames per queued block and checks each one
+ * through the block's own mapping; the block is poisoned again before it
+ * is queued again, so each frame is a fresh write. Cache maintenance goes
+ * through CMAMEM_IOCTL_SYNC on the block's handle, or, when the handles
+ * are gone, through DMA_BUF_IOCTL_SYNC on the dma-buf.
+ */
+static void dmabuf_capture_stream(struct __test_metadata *_metadata,
+				  FIXTURE_DATA(vivid_dmabuf) *self,
+				  const FIXTURE_VARIANT(vivid_dmabuf) *variant,
+				  const struct dmabuf_capture *capture,
+				  struct capture_block *blocks,
+				  bool sync_through_dmabuf)
+{
+	size_t length = capture->length;
+	struct capture_block *block;
+	struct v4l2_buffer buffer;
 	__u32 frame;
 
-	used_before = pool_used_bytes(_metadata, self->pool);
-	configure_capture(_metadata, self->video, FULL_WIDTH, FULL_HEIGHT,
-			  &format);
-	reference = malloc(format.sizeimage);
-	ASSERT_NE(NULL, reference);
-	capture_reference(_metadata, self->video, &format, reference);
-
-	length = page_round_up(format.sizeimage, self->page_size);
-	count = request_buffers(_metadata, self->video, V4L2_MEMORY_DMABUF,
-				CAPTURE_BUFFERS);
-	for (index = 0; index < count; index++) {
-		alloc_poisoned_block(_metadata, self->pool, &self->tracker,
-				     length, variant->mode, &blocks[index]);
-		export_block(_metadata, self->pool, &self->tracker,
-			     &blocks[index]);
-		queue_dmabuf(_metadata, self->video, index, &blocks[index]);
-	}
 	ASSERT_EQ(0, stream(self->video, VIDIOC_STREAMON));
-
-	for (frame = 0; frame < count * FILLS_PER_BUFFER; frame++) {
+	for (frame = 0; frame < capture->count * FILLS_PER_BUFFER; frame++) {
 		dequeue_frame(_metadata, self->video, V4L2_MEMORY_DMABUF,
 			      &buffer);
-		ASSERT_GT(count, buffer.index);
+		ASSERT_GT(capture->count, buffer.index);
 		block = &blocks[buffer.index];
 		ASSERT_EQ(block->dmabuf, buffer.m.fd);
-		ASSERT_EQ(format.sizeimage, buffer.bytesused);
+		ASSERT_EQ(capture->format.sizeimage, buffer.bytesused);
 		/*
 		 * What a program does after a device wrote a cached block.
 		 * vivid is no real device: it writes with the CPU through
@@ -624,34 +640,65 @@ TEST_F_TIMEOUT(vivid_dmabuf, streams_into_exported_blocks,
 		 * dirty (the emulator has no caches). On a board, a failing
 		 * cached variant is vivid's doing before it is cmamem's.
 		 */
-		if (variant->mode == CMAMEM_MODE_CACHED)
+		if (sync_through_dmabuf) {
+			ASSERT_EQ(0, dmabuf_sync(block->dmabuf,
+						 DMA_BUF_SYNC_START |
+						 DMA_BUF_SYNC_RW));
+		} else if (variant->mode == CMAMEM_MODE_CACHED) {
 			ASSERT_EQ(0, cmamem_sync(self->pool,
 						 block->alloc.handle,
 						 CMAMEM_SYNC_FOR_CPU, 0,
 						 length));
-		check_frame(_metadata, block->view, length, reference,
-			    &format);
+		}
+		check_frame(_metadata, block->view, length,
+			    capture->reference, &capture->format);
 
 		memset(block->view, POISON, length);
-		if (variant->mode != CMAMEM_MODE_COHERENT)
+		if (sync_through_dmabuf) {
+			ASSERT_EQ(0, dmabuf_sync(block->dmabuf,
+						 DMA_BUF_SYNC_END |
+						 DMA_BUF_SYNC_RW));
+		} else if (variant->mode != CMAMEM_MODE_COHERENT) {
 			ASSERT_EQ(0, cmamem_sync(self->pool,
 						 block->alloc.handle,
 						 CMAMEM_SYNC_FOR_DEVICE, 0,
 						 length));
+		}
 		queue_dmabuf(_metadata, self->video, buffer.index, block);
 	}
-
 	ASSERT_EQ(0, stream(self->video, VIDIOC_STREAMOFF));
 	request_buffers(_metadata, self->video, V4L2_MEMORY_DMABUF, 0);
-	for (index = 0; index < count; index++) {
+}
+
+/* Exported blocks as DMABUF capture buffers, every frame checked. */
+TEST_F_TIMEOUT(vivid_dmabuf, streams_into_exported_blocks,
+	       STREAM_TEST_TIMEOUT_S)
+{
+	struct capture_block blocks[MAX_CAPTURE_BUFFERS];
+	struct dmabuf_capture capture;
+	__u32 index;
+
+	dmabuf_capture_prepare(_metadata, self, &capture);
+	for (index = 0; index < capture.count; index++) {
+		alloc_poisoned_block(_metadata, self->pool, &self->tracker,
+				     capture.length, variant->mode,
+				     &blocks[index]);
+		export_block(_metadata, self->pool, &self->tracker,
+			     &blocks[index]);
+		queue_dmabuf(_metadata, self->video, index, &blocks[index]);
+	}
+	dmabuf_capture_stream(_metadata, self, variant, &capture, blocks,
+			      false);
+
+	for (index = 0; index < capture.count; index++) {
 		ASSERT_EQ(0, cmamem_close(&self->tracker, blocks[index].dmabuf));
 		ASSERT_EQ(0, cmamem_unmap(&self->tracker, blocks[index].view));
 		ASSERT_EQ(0, cmamem_free(self->pool,
 					 blocks[index].alloc.handle));
 	}
-	ASSERT_EQ(used_before, pool_used_bytes(_metadata, self->pool))
+	ASSERT_EQ(capture.used_before, pool_used_bytes(_metadata, self->pool))
 		TH_LOG("%s blocks were not freed", mode_name(variant->mode));
-	free(reference);
+	free(capture.reference);
 }
 
 /*
@@ -665,72 +712,41 @@ TEST_F_TIMEOUT(vivid_dmabuf, streams_after_free_and_close,
 	       STREAM_TEST_TIMEOUT_S)
 {
 	struct capture_block blocks[MAX_CAPTURE_BUFFERS];
-	struct v4l2_pix_format format;
-	struct v4l2_buffer buffer;
-	struct capture_block *block;
-	__u64 used_before;
-	__u32 count, index;
-	__u8 *reference;
-	size_t length;
-	__u32 frame;
+	struct dmabuf_capture capture;
+	__u32 index;
 	int owner;
 
 	/* self->pool only watches the pool; owner makes the blocks. */
-	used_before = pool_used_bytes(_metadata, self->pool);
-	configure_capture(_metadata, self->video, FULL_WIDTH, FULL_HEIGHT,
-			  &format);
-	reference = malloc(format.sizeimage);
-	ASSERT_NE(NULL, reference);
-	capture_reference(_metadata, self->video, &format, reference);
-
-	length = page_round_up(format.sizeimage, self->page_size);
-	count = request_buffers(_metadata, self->video, V4L2_MEMORY_DMABUF,
-				CAPTURE_BUFFERS);
+	dmabuf_capture_prepare(_metadata, self, &capture);
 	owner = cmamem_track_fd(&self->tracker,
 				open(CMAMEM_DEFAULT_POOL_PATH,
 				     O_RDWR | O_CLOEXEC));
 	ASSERT_LE(0, owner);
-	for (index = 0; index < count; index++) {
-		alloc_poisoned_block(_metadata, owner, &self->tracker, length,
-				     variant->mode, &blocks[index]);
+	for (index = 0; index < capture.count; index++) {
+		alloc_poisoned_block(_metadata, owner, &self->tracker,
+				     capture.length, variant->mode,
+				     &blocks[index]);
 		export_block(_metadata, owner, &self->tracker, &blocks[index]);
 		ASSERT_EQ(0, cmamem_free(owner, blocks[index].alloc.handle));
 	}
 	ASSERT_EQ(0, cmamem_close(&self->tracker, owner));
-	ASSERT_EQ(used_before + count * length,
+	ASSERT_EQ(capture.used_before + capture.count * capture.length,
 		  pool_used_bytes(_metadata, self->pool));
 
-	for (index = 0; index < count; index++)
+	for (index = 0; index < capture.count; index++)
 		queue_dmabuf(_metadata, self->video, index, &blocks[index]);
-	ASSERT_EQ(0, stream(self->video, VIDIOC_STREAMON));
-	for (frame = 0; frame < count * FILLS_PER_BUFFER; frame++) {
-		dequeue_frame(_metadata, self->video, V4L2_MEMORY_DMABUF,
-			      &buffer);
-		ASSERT_GT(count, buffer.index);
-		block = &blocks[buffer.index];
-		ASSERT_EQ(format.sizeimage, buffer.bytesused);
-		/* As above, but through the dma-buf: the handle is gone. */
-		ASSERT_EQ(0, dmabuf_sync(block->dmabuf, DMA_BUF_SYNC_START |
-					 DMA_BUF_SYNC_RW));
-		check_frame(_metadata, block->view, length, reference,
-			    &format);
-		memset(block->view, POISON, length);
-		ASSERT_EQ(0, dmabuf_sync(block->dmabuf, DMA_BUF_SYNC_END |
-					 DMA_BUF_SYNC_RW));
-		queue_dmabuf(_metadata, self->video, buffer.index, block);
-	}
-	ASSERT_EQ(0, stream(self->video, VIDIOC_STREAMOFF));
-	request_buffers(_metadata, self->video, V4L2_MEMORY_DMABUF, 0);
+	dmabuf_capture_stream(_metadata, self, variant, &capture, blocks,
+			      true);
 
 	/* vivid let go; the dma-buf fds go next, the mappings still hold. */
-	for (index = 0; index < count; index++)
+	for (index = 0; index < capture.count; index++)
 		ASSERT_EQ(0, cmamem_close(&self->tracker, blocks[index].dmabuf));
-	ASSERT_EQ(used_before + count * length,
+	ASSERT_EQ(capture.used_before + capture.count * capture.length,
 		  pool_used_bytes(_metadata, self->pool));
-	for (index = 0; index < count; index++)
+	for (index = 0; index < capture.count; index++)
 		ASSERT_EQ(0, cmamem_unmap(&self->tracker, blocks[index].view));
-	ASSERT_EQ(used_before, pool_used_bytes(_metadata, self->pool));
-	free(reference);
+	ASSERT_EQ(capture.used_before, pool_used_bytes(_metadata, self->pool));
+	free(capture.reference);
 }
 
 FIXTURE(vivid_userptr) {
