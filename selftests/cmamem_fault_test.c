@@ -56,6 +56,7 @@
 /* The harness does not build cleanly under -Wextra on its own. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-parameter"
+#include "cmamem_util.h"
 #include "kselftest_harness.h"
 #pragma GCC diagnostic pop
 /* TEST_F()'s own wrapper keeps a local across setjmp(); not ours. */
@@ -239,18 +240,6 @@ static int alloc_block(int fd, const char *name, size_t length, __u32 mode,
 	request->mode = mode;
 	snprintf(request->name, CMAMEM_NAME_SIZE, "%s", name);
 	return cmamem_call(fd, CMAMEM_IOCTL_ALLOC, request);
-}
-
-static const char *mode_name(__u32 mode)
-{
-	switch (mode) {
-	case CMAMEM_MODE_COHERENT:
-		return "coherent";
-	case CMAMEM_MODE_WRITECOMBINE:
-		return "writecombine";
-	default:
-		return "cached";
-	}
 }
 
 /*
@@ -1145,7 +1134,7 @@ TEST_F_TIMEOUT(fault, alloc, FAULT_TIMEOUT)
 				char detail[48];
 
 				snprintf(detail, sizeof(detail), "%s%s",
-					 mode_name(modes[mode]),
+					 cmamem_mode_name(modes[mode]),
 					 map ? " CMAMEM_MAP" : "");
 				sweep_begin(&sweep, "ALLOC", pool, detail);
 				sweep_alloc(self, pool, modes[mode],
@@ -1212,7 +1201,7 @@ TEST_F_TIMEOUT(fault, free_sync_and_info, FAULT_TIMEOUT)
 						 &target));
 			for (call = 0; call < ARRAY_SIZE(calls); call++) {
 				sweep_begin(&sweep, calls[call].name, pool,
-					    mode_name(modes[mode]));
+					    cmamem_mode_name(modes[mode]));
 				sweep_simple(self, &target, pool,
 					     calls[call].call, &sweep);
 				sweep_report(_metadata, &sweep);
@@ -1240,15 +1229,15 @@ TEST_F_TIMEOUT(fault, mmap_and_munmap, FAULT_TIMEOUT)
 			ASSERT_EQ(0, target_make(self, pool, modes[mode],
 						 &target));
 			sweep_begin(&sweep, "mmap", pool,
-				    mode_name(modes[mode]));
+				    cmamem_mode_name(modes[mode]));
 			sweep_mmap(self, &target, &sweep);
 			sweep_report(_metadata, &sweep);
 			sweep_begin(&sweep, "munmap split", pool,
-				    mode_name(modes[mode]));
+				    cmamem_mode_name(modes[mode]));
 			sweep_munmap(self, pool, &target, false, &sweep);
 			sweep_report(_metadata, &sweep);
 			sweep_begin(&sweep, "munmap last ref", pool,
-				    mode_name(modes[mode]));
+				    cmamem_mode_name(modes[mode]));
 			sweep_munmap(self, pool, &target, true, &sweep);
 			sweep_report(_metadata, &sweep);
 			target_drop(&target);
@@ -1274,7 +1263,7 @@ TEST_F_TIMEOUT(fault, open_and_close, FAULT_TIMEOUT)
 		count = pool_modes(pool, modes);
 		for (mode = 0; mode < count; mode++) {
 			sweep_begin(&sweep, "close", pool,
-				    mode_name(modes[mode]));
+				    cmamem_mode_name(modes[mode]));
 			sweep_close(self, pool, modes[mode], &sweep);
 			sweep_report(_metadata, &sweep);
 		}
@@ -1302,7 +1291,7 @@ TEST_F_TIMEOUT(fault, export_and_import, FAULT_TIMEOUT)
 						 &target));
 			for (import = 0; import < 2; import++) {
 				sweep_begin(&sweep, import ? "IMPORT" : "EXPORT",
-					    pool, mode_name(modes[mode]));
+					    pool, cmamem_mode_name(modes[mode]));
 				sweep_export_import(self, &target, pool, import,
 						    &sweep);
 				sweep_report(_metadata, &sweep);

@@ -62,6 +62,7 @@
 /* The harness does not build cleanly under -Wextra on its own. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-parameter"
+#include "cmamem_util.h"
 #include "kselftest_harness.h"
 #pragma GCC diagnostic pop
 /* TEST_F()'s own wrapper keeps a local across setjmp(); not ours. */
@@ -416,19 +417,6 @@ static long pattern_check(const unsigned char *address, size_t length,
 	return -1;
 }
 
-static const char *mode_name(__u32 mode)
-{
-	switch (mode) {
-	case CMAMEM_MODE_COHERENT:
-		return "coherent";
-	case CMAMEM_MODE_WRITECOMBINE:
-		return "writecombine";
-	case CMAMEM_MODE_CACHED:
-		return "cached";
-	}
-	return "?";
-}
-
 /* ---- the shared name table ---------------------------------------- */
 
 static __u32 slot_load(int pool, int slot)
@@ -637,7 +625,7 @@ static void entry_check(struct entry *entry, struct rng *rng,
 
 		if (bad >= 0)
 			worker_err("%s: block %s (%s, %zu bytes) mapped at %p from block offset %zu has wrong data at +%ld",
-				   when, entry->name, mode_name(entry->mode),
+				   when, entry->name, cmamem_mode_name(entry->mode),
 				   entry->length, (void *)fragment->address,
 				   fragment->block_offset, bad);
 	}
@@ -821,7 +809,7 @@ static void operation_alloc(struct rng *rng)
 						 length, alignment))
 				worker_err("ALLOC %s in %s (%s, %llu bytes, alignment %llu, flags %#x) failed: %s",
 					   request.name, description->name,
-					   mode_name(mode),
+					   cmamem_mode_name(mode),
 					   (unsigned long long)length,
 					   (unsigned long long)alignment, flags,
 					   strerror(-result));
@@ -876,7 +864,7 @@ static void operation_alloc(struct rng *rng)
 	if (pattern_check(address, entry->length, 0, entry->pattern, false,
 			  rng) >= 0)
 		worker_err("new block %s (%s) does not read back what was written",
-			   entry->name, mode_name(entry->mode));
+			   entry->name, cmamem_mode_name(entry->mode));
 	slot_publish(pool, slot, entry->length);
 	entry_done(index);
 }
@@ -970,7 +958,7 @@ static void operation_attach(struct rng *rng)
 				   shared->page_size);
 		if (bad >= 0)
 			worker_err("attached block %s (%s, %zu bytes) has wrong data at +%ld",
-				   entry->name, mode_name(entry->mode),
+				   entry->name, cmamem_mode_name(entry->mode),
 				   entry->length, bad);
 	}
 	/*
@@ -1292,7 +1280,7 @@ static void operation_fork_touch(struct rng *rng)
 			   strerror(errno));
 	else if (!WIFEXITED(status) || WEXITSTATUS(status))
 		worker_err("child touching inherited mapping of %s (%s) ended with %s %d",
-			   entry->name, mode_name(entry->mode),
+			   entry->name, cmamem_mode_name(entry->mode),
 			   WIFSIGNALED(status) ? "signal" : "status",
 			   WIFSIGNALED(status) ? WTERMSIG(status) :
 			   WEXITSTATUS(status));

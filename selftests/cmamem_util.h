@@ -93,6 +93,20 @@ static inline int cmamem_ioctl(int fd, unsigned long command, void *argument)
 }
 
 /* Copies @text into a name field, zero-filling the rest of the field. */
+/* The mode's name, as the uapi header and the test logs spell it. */
+static inline const char *cmamem_mode_name(__u32 mode)
+{
+	switch (mode) {
+	case CMAMEM_MODE_COHERENT:
+		return "coherent";
+	case CMAMEM_MODE_WRITECOMBINE:
+		return "writecombine";
+	case CMAMEM_MODE_CACHED:
+		return "cached";
+	}
+	return "unknown";
+}
+
 static inline void cmamem_set_name(char *field, const char *text)
 {
 	size_t length = strlen(text);

@@ -488,18 +488,6 @@ static __u64 pool_used_bytes(struct __test_metadata *_metadata, int pool)
 	return info.used_bytes;
 }
 
-static const char *mode_name(__u32 mode)
-{
-	switch (mode) {
-	case CMAMEM_MODE_COHERENT:
-		return "coherent";
-	case CMAMEM_MODE_WRITECOMBINE:
-		return "writecombine";
-	default:
-		return "cached";
-	}
-}
-
 FIXTURE(vivid_dmabuf) {
 	int pool;
 	int video;
@@ -697,7 +685,7 @@ TEST_F_TIMEOUT(vivid_dmabuf, streams_into_exported_blocks,
 					 blocks[index].alloc.handle));
 	}
 	ASSERT_EQ(capture.used_before, pool_used_bytes(_metadata, self->pool))
-		TH_LOG("%s blocks were not freed", mode_name(variant->mode));
+		TH_LOG("%s blocks were not freed", cmamem_mode_name(variant->mode));
 	free(capture.reference);
 }
 
