@@ -130,36 +130,6 @@ sweep_err(struct sweep *sweep, const char *format, ...)
 	}
 }
 
-static int read_text(const char *path, char *text, size_t size)
-{
-	ssize_t length;
-	int fd = open(path, O_RDONLY);
-
-	if (fd < 0)
-		return -errno;
-	length = read(fd, text, size - 1);
-	close(fd);
-	if (length < 0)
-		return -errno;
-	text[length] = '\0';
-	while (length && (text[length - 1] == '\n' || text[length - 1] == ' '))
-		text[--length] = '\0';
-	return 0;
-}
-
-static int write_text(const char *path, const char *text)
-{
-	ssize_t length = (ssize_t)strlen(text);
-	int fd = open(path, O_WRONLY), result = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, length) != length)
-		result = -errno;
-	close(fd);
-	return result;
-}
-
 /* Remembers a knob's value (once), then sets it. */
 static int set_knob(FIXTURE_DATA(fault) *self, const char *directory,
 		    const char *knob, const char *value)
@@ -172,12 +142,12 @@ static int set_knob(FIXTURE_DATA(fault) *self, const char *directory,
 	if (self->saved_count >= MAX_SETTINGS)
 		return -ENOSPC;
 	setting = &self->saved[self->saved_count];
-	result = read_text(path, setting->value, sizeof(setting->value));
+	result = cmamem_read_text(path, setting->value, sizeof(setting->value));
 	if (result)
 		return result;
 	snprintf(setting->path, sizeof(setting->path), "%s", path);
 	self->saved_count++;
-	return write_text(path, value);
+	return cmamem_write_text(path, value);
 }
 
 /* Is DMA-API debugging present and still on? */
@@ -185,20 +155,8 @@ static bool dma_debug_on(void)
 {
 	char text[8];
 
-	return !read_text(DMA_DEBUG_DISABLED, text, sizeof(text)) &&
+	return !cmamem_read_text(DMA_DEBUG_DISABLED, text, sizeof(text)) &&
 	       text[0] == 'N';
-}
-
-static int cmamem_call(int fd, unsigned long command, void *argument)
-{
-	return ioctl(fd, command, argument) ? -errno : 0;
-}
-
-static int pool_info(int fd, struct cmamem_pool_info *info)
-{
-	memset(info, 0, sizeof(*info));
-	info->size = sizeof(*info);
-	return cmamem_call(fd, CMAMEM_IOCTL_POOL_INFO, info);
 }
 
 static int pool_info_path(const char *path, struct cmamem_pool_info *info)
@@ -207,39 +165,9 @@ static int pool_info_path(const char *path, struct cmamem_pool_info *info)
 
 	if (fd < 0)
 		return -errno;
-	result = pool_info(fd, info);
+	result = cmamem_pool_info(fd, info);
 	close(fd);
 	return result;
-}
-
-static int block_info(int fd, __u32 handle, struct cmamem_block_info *info)
-{
-	memset(info, 0, sizeof(*info));
-	info->size = sizeof(*info);
-	info->handle = handle;
-	return cmamem_call(fd, CMAMEM_IOCTL_BLOCK_INFO, info);
-}
-
-static int free_handle(int fd, __u32 handle)
-{
-	struct cmamem_free request = {
-		.size = sizeof(request),
-		.handle = handle,
-	};
-
-	return cmamem_call(fd, CMAMEM_IOCTL_FREE, &request);
-}
-
-static int alloc_block(int fd, const char *name, size_t length, __u32 mode,
-		       __u32 flags, struct cmamem_alloc *request)
-{
-	memset(request, 0, sizeof(*request));
-	request->size = sizeof(*request);
-	request->flags = flags;
-	request->length = length;
-	request->mode = mode;
-	snprintf(request->name, CMAMEM_NAME_SIZE, "%s", name);
-	return cmamem_call(fd, CMAMEM_IOCTL_ALLOC, request);
 }
 
 /*
@@ -276,7 +204,7 @@ static bool holds_no_handle(int fd)
 	__u32 handle;
 
 	for (handle = 1; handle <= HANDLE_PROBE_RANGE; handle++)
-		if (block_info(fd, handle, &info) != -ENOENT)
+		if (cmamem_block_info(fd, handle, &info) != -ENOENT)
 			return false;
 	return true;
 }
@@ -378,7 +306,7 @@ static void sweep_alloc(FIXTURE_DATA(fault) *self,
 
 	for (nth = 1; nth <= MAX_FAULT_POINTS; nth++) {
 		fd = open(pool->path, O_RDWR | O_CLOEXEC);
-		if (fd < 0 || pool_info(fd, &before)) {
+		if (fd < 0 || cmamem_pool_info(fd, &before)) {
 			sweep_err(sweep, "open or POOL_INFO of %s failed",
 				  pool->path);
 			return;
@@ -392,7 +320,7 @@ static void sweep_alloc(FIXTURE_DATA(fault) *self,
 		memcpy(request.name, name, sizeof(name));
 
 		arm(self, nth);
-		result = cmamem_call(fd, CMAMEM_IOCTL_ALLOC, &request);
+		result = cmamem_ioctl(fd, CMAMEM_IOCTL_ALLOC, &request);
 		injected = disarm(self);
 
 		sweep_step(sweep, nth, result, injected, true);
@@ -412,7 +340,7 @@ static void sweep_alloc(FIXTURE_DATA(fault) *self,
 			if (request.user_address)
 				munmap((void *)(uintptr_t)request.user_address,
 				       length);
-			if (free_handle(fd, request.handle))
+			if (cmamem_free(fd, request.handle))
 				sweep_err(sweep, "N=%d: FREE after ALLOC failed",
 					  nth);
 		} else {
@@ -423,13 +351,13 @@ static void sweep_alloc(FIXTURE_DATA(fault) *self,
 			if (!holds_no_handle(fd))
 				sweep_err(sweep, "N=%d: failed ALLOC left a handle",
 					  nth);
-			result = alloc_block(fd, name, length, mode, 0,
-					     &request);
+			result = cmamem_alloc_named(fd, name, length, mode,
+						    0, 0, &request);
 			if (result)
 				sweep_err(sweep, "N=%d: the name of a failed ALLOC is not free: %s",
 					  nth, strerror(-result));
 			else
-				free_handle(fd, request.handle);
+				cmamem_free(fd, request.handle);
 			result = -ENOMEM;
 		}
 		close(fd);
@@ -458,9 +386,9 @@ static int target_make(FIXTURE_DATA(fault) *self,
 	if (target->fd < 0)
 		return -errno;
 	unique_name(self, target->name, "target");
-	result = alloc_block(target->fd, target->name,
-			     BLOCK_PAGES * self->page, mode, 0,
-			     &target->block);
+	result = cmamem_alloc_named(target->fd, target->name,
+				    BLOCK_PAGES * self->page, mode, 0, 0,
+				    &target->block);
 	if (result)
 		close(target->fd);
 	return result;
@@ -468,7 +396,7 @@ static int target_make(FIXTURE_DATA(fault) *self,
 
 static void target_drop(struct target *target)
 {
-	free_handle(target->fd, target->block.handle);
+	cmamem_free(target->fd, target->block.handle);
 	close(target->fd);
 }
 
@@ -477,7 +405,7 @@ static bool target_counts(struct target *target, __u32 *handles,
 {
 	struct cmamem_block_info info;
 
-	if (block_info(target->fd, target->block.handle, &info))
+	if (cmamem_block_info(target->fd, target->block.handle, &info))
 		return false;
 	*handles = info.handles;
 	*mappings = info.mappings;
@@ -512,7 +440,7 @@ static void sweep_attach(FIXTURE_DATA(fault) *self,
 		memcpy(request.name, target->name, CMAMEM_NAME_SIZE);
 
 		arm(self, nth);
-		result = cmamem_call(fd, CMAMEM_IOCTL_ATTACH, &request);
+		result = cmamem_ioctl(fd, CMAMEM_IOCTL_ATTACH, &request);
 		injected = disarm(self);
 		sweep_step(sweep, nth, result, injected, true);
 
@@ -537,7 +465,7 @@ static void sweep_attach(FIXTURE_DATA(fault) *self,
 			if (request.user_address)
 				munmap((void *)(uintptr_t)request.user_address,
 				       length);
-			if (free_handle(fd, request.handle))
+			if (cmamem_free(fd, request.handle))
 				sweep_err(sweep, "N=%d: FREE after ATTACH failed",
 					  nth);
 		} else {
@@ -590,7 +518,7 @@ static void sweep_simple(FIXTURE_DATA(fault) *self, struct target *target,
 		return;
 	}
 	for (nth = 1; nth <= MAX_FAULT_POINTS; nth++) {
-		if (pool_info(target->fd, &before)) {
+		if (cmamem_pool_info(target->fd, &before)) {
 			sweep_err(sweep, "POOL_INFO failed");
 			return;
 		}
@@ -600,7 +528,7 @@ static void sweep_simple(FIXTURE_DATA(fault) *self, struct target *target,
 			memset(&attach, 0, sizeof(attach));
 			attach.size = sizeof(attach);
 			memcpy(attach.name, target->name, CMAMEM_NAME_SIZE);
-			if (cmamem_call(target->fd, CMAMEM_IOCTL_ATTACH,
+			if (cmamem_ioctl(target->fd, CMAMEM_IOCTL_ATTACH,
 					&attach)) {
 				sweep_err(sweep, "ATTACH outside the sweep failed");
 				return;
@@ -608,8 +536,9 @@ static void sweep_simple(FIXTURE_DATA(fault) *self, struct target *target,
 			free_request.handle = attach.handle;
 		} else if (call == CALL_FREE_LAST) {
 			unique_name(self, name, "last");
-			if (alloc_block(target->fd, name, self->page,
-					target->block.mode, 0, &extra)) {
+			if (cmamem_alloc_named(target->fd, name, self->page,
+					       target->block.mode, 0, 0,
+					       &extra)) {
 				sweep_err(sweep, "ALLOC outside the sweep failed");
 				return;
 			}
@@ -631,21 +560,21 @@ static void sweep_simple(FIXTURE_DATA(fault) *self, struct target *target,
 		switch (call) {
 		case CALL_FREE:
 		case CALL_FREE_LAST:
-			result = cmamem_call(target->fd, CMAMEM_IOCTL_FREE,
+			result = cmamem_ioctl(target->fd, CMAMEM_IOCTL_FREE,
 					     &free_request);
 			break;
 		case CALL_SYNC_DEVICE:
 		case CALL_SYNC_CPU:
-			result = cmamem_call(target->fd, CMAMEM_IOCTL_SYNC,
+			result = cmamem_ioctl(target->fd, CMAMEM_IOCTL_SYNC,
 					     &sync);
 			break;
 		case CALL_BLOCK_INFO:
-			result = cmamem_call(target->fd,
+			result = cmamem_ioctl(target->fd,
 					     CMAMEM_IOCTL_BLOCK_INFO,
 					     &info_reply);
 			break;
 		case CALL_POOL_INFO:
-			result = cmamem_call(target->fd,
+			result = cmamem_ioctl(target->fd,
 					     CMAMEM_IOCTL_POOL_INFO,
 					     &pool_reply);
 			break;
@@ -654,7 +583,7 @@ static void sweep_simple(FIXTURE_DATA(fault) *self, struct target *target,
 		sweep_step(sweep, nth, result, injected, false);
 
 		if (result && (call == CALL_FREE || call == CALL_FREE_LAST))
-			free_handle(target->fd, free_request.handle);
+			cmamem_free(target->fd, free_request.handle);
 		if (!result && call == CALL_BLOCK_INFO &&
 		    (info_reply.length != target->block.length ||
 		     info_reply.handles != handles))
@@ -744,16 +673,16 @@ static void sweep_munmap(FIXTURE_DATA(fault) *self,
 		return;
 	}
 	for (nth = 1; nth <= MAX_FAULT_POINTS; nth++) {
-		if (pool_info(target->fd, &before)) {
+		if (cmamem_pool_info(target->fd, &before)) {
 			sweep_err(sweep, "POOL_INFO failed");
 			return;
 		}
 		if (last_reference) {
 			unique_name(self, name, "unmap");
-			if (alloc_block(target->fd, name, length,
-					target->block.mode, CMAMEM_MAP,
-					&extra) ||
-			    free_handle(target->fd, extra.handle)) {
+			if (cmamem_alloc_named(target->fd, name, length,
+					       target->block.mode, CMAMEM_MAP,
+					       0, &extra) ||
+			    cmamem_free(target->fd, extra.handle)) {
 				sweep_err(sweep, "ALLOC outside the sweep failed");
 				return;
 			}
@@ -838,7 +767,7 @@ static void sweep_open(FIXTURE_DATA(fault) *self,
 		injected = disarm(self);
 		sweep_step(sweep, nth, result, injected, true);
 		if (fd >= 0) {
-			if (pool_info(fd, &reply) || !holds_no_handle(fd))
+			if (cmamem_pool_info(fd, &reply) || !holds_no_handle(fd))
 				sweep_err(sweep, "N=%d: the opened file does not work",
 					  nth);
 			close(fd);
@@ -868,8 +797,9 @@ static void sweep_close(FIXTURE_DATA(fault) *self,
 		}
 		fd = open(pool->path, O_RDWR | O_CLOEXEC);
 		unique_name(self, name, "close");
-		if (fd < 0 || alloc_block(fd, name, BLOCK_PAGES * self->page,
-					  mode, 0, &block)) {
+		if (fd < 0 ||
+		    cmamem_alloc_named(fd, name, BLOCK_PAGES * self->page,
+				       mode, 0, 0, &block)) {
 			sweep_err(sweep, "open or ALLOC outside the sweep failed");
 			if (fd >= 0)
 				close(fd);
@@ -884,8 +814,8 @@ static void sweep_close(FIXTURE_DATA(fault) *self,
 				  nth);
 		/* The name is free again. */
 		fd = open(pool->path, O_RDWR | O_CLOEXEC);
-		if (fd < 0 || alloc_block(fd, name, self->page, mode, 0,
-					  &block))
+		if (fd < 0 || cmamem_alloc_named(fd, name, self->page, mode,
+						 0, 0, &block))
 			sweep_err(sweep, "N=%d: the name of a closed file's block is still taken",
 				  nth);
 		if (fd >= 0)
@@ -915,7 +845,7 @@ static void sweep_export_import(FIXTURE_DATA(fault) *self,
 	bool injected;
 
 	for (nth = 1; nth <= MAX_FAULT_POINTS; nth++) {
-		if (pool_info(target->fd, &before)) {
+		if (cmamem_pool_info(target->fd, &before)) {
 			sweep_err(sweep, "POOL_INFO failed");
 			return;
 		}
@@ -925,7 +855,7 @@ static void sweep_export_import(FIXTURE_DATA(fault) *self,
 		export_request.fd_flags = O_RDWR | O_CLOEXEC;
 		dmabuf = -1;
 		if (import) {
-			if (cmamem_call(target->fd, CMAMEM_IOCTL_EXPORT,
+			if (cmamem_ioctl(target->fd, CMAMEM_IOCTL_EXPORT,
 					&export_request)) {
 				sweep_err(sweep, "EXPORT outside the sweep failed");
 				return;
@@ -938,10 +868,10 @@ static void sweep_export_import(FIXTURE_DATA(fault) *self,
 
 		arm(self, nth);
 		if (import)
-			result = cmamem_call(target->fd, CMAMEM_IOCTL_IMPORT,
+			result = cmamem_ioctl(target->fd, CMAMEM_IOCTL_IMPORT,
 					     &import_request);
 		else
-			result = cmamem_call(target->fd, CMAMEM_IOCTL_EXPORT,
+			result = cmamem_ioctl(target->fd, CMAMEM_IOCTL_EXPORT,
 					     &export_request);
 		injected = disarm(self);
 		sweep_step(sweep, nth, result, injected, true);
@@ -951,7 +881,7 @@ static void sweep_export_import(FIXTURE_DATA(fault) *self,
 			    target->block.dma_address)
 				sweep_err(sweep, "N=%d: IMPORT gave another DMA address",
 					  nth);
-			if (free_handle(target->fd, import_request.handle))
+			if (cmamem_free(target->fd, import_request.handle))
 				sweep_err(sweep, "N=%d: FREE of the import failed",
 					  nth);
 		} else if (!result) {
@@ -959,7 +889,7 @@ static void sweep_export_import(FIXTURE_DATA(fault) *self,
 		}
 		if (dmabuf >= 0)
 			close(dmabuf);
-		if (block_info(target->fd, target->block.handle, &info) ||
+		if (cmamem_block_info(target->fd, target->block.handle, &info) ||
 		    info.dma_bufs || info.handles != 1)
 			sweep_err(sweep, "N=%d: a dma-buf or handle was left behind",
 				  nth);
@@ -1040,7 +970,7 @@ FIXTURE_SETUP(fault)
 	ASSERT_EQ(0, set_knob(self, FAIL_PAGE_ALLOC, "ignore-gfp-highmem",
 			      "N"));
 	ASSERT_EQ(0, set_knob(self, FAIL_PAGE_ALLOC, "min-order", "0"));
-	ASSERT_EQ(0, write_text(MAKE_IT_FAIL, "1"));
+	ASSERT_EQ(0, cmamem_write_text(MAKE_IT_FAIL, "1"));
 
 	self->fail_nth = open(FAIL_NTH, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fail_nth);
@@ -1079,7 +1009,8 @@ FIXTURE_TEARDOWN_PARENT(fault)
 
 	/* Put every knob back, whatever happened in the test. */
 	for (index = self->saved_count - 1; index >= 0; index--)
-		if (write_text(self->saved[index].path, self->saved[index].value))
+		if (cmamem_write_text(self->saved[index].path,
+				      self->saved[index].value))
 			TH_LOG("could not restore %s to %s",
 			       self->saved[index].path,
 			       self->saved[index].value);
@@ -1103,7 +1034,7 @@ static void check_pools_restored(struct __test_metadata *_metadata,
 		EXPECT_EQ(pool->used_bytes, info.used_bytes)
 			TH_LOG("pool %s", pool->name);
 	}
-	write_text(MAKE_IT_FAIL, "0");
+	cmamem_write_text(MAKE_IT_FAIL, "0");
 }
 
 static __u32 pool_modes(const struct pool_description *pool, __u32 *modes)

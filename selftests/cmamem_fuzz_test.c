@@ -55,6 +55,7 @@
 /* The harness does not build cleanly under -Wextra on its own. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-parameter"
+#include "cmamem_util.h"
 #include "kselftest_harness.h"
 #pragma GCC diagnostic pop
 /* TEST_F()'s own wrapper keeps a local across setjmp(); not ours. */
@@ -542,13 +543,6 @@ static void mapping_add(struct fuzzer *fuzzer, unsigned char *address,
 	mapping->address = address;
 	mapping->length = length;
 	mapping->writable = writable;
-}
-
-static int pool_info_of(int fd, struct cmamem_pool_info *info)
-{
-	memset(info, 0, sizeof(*info));
-	info->size = sizeof(*info);
-	return ioctl(fd, CMAMEM_IOCTL_POOL_INFO, info) ? -errno : 0;
 }
 
 static void file_close(struct fuzzer *fuzzer, struct fd_model *file)
@@ -1555,7 +1549,7 @@ static void fuzz_ioctl(struct fuzzer *fuzzer)
 
 	judge_request(fuzzer, kind, file, &placement, &verdict);
 	bracket = kind == KIND_ALLOC || kind == KIND_ATTACH;
-	if (bracket && pool_info_of(file->fd, &before))
+	if (bracket && cmamem_pool_info(file->fd, &before))
 		fuzz_err(fuzzer, "POOL_INFO before the call failed");
 	result = ioctl(file->fd, command, placement.pointer) ? -errno : 0;
 	fuzzer->shared->calls++;
@@ -1583,7 +1577,7 @@ static void fuzz_ioctl(struct fuzzer *fuzzer)
 
 	if (bracket && result) {
 		/* A refused ALLOC or ATTACH leaves the pool as it was. */
-		if (pool_info_of(file->fd, &after))
+		if (cmamem_pool_info(file->fd, &after))
 			fuzz_err(fuzzer, "POOL_INFO after the call failed");
 		else if (after.blocks != before.blocks ||
 			 after.used_bytes != before.used_bytes)
@@ -1603,7 +1597,7 @@ static void fuzz_ioctl(struct fuzzer *fuzzer)
 		struct cmamem_alloc reply;
 
 		memcpy(&reply, placement.pointer, sizeof(reply));
-		if (pool_info_of(file->fd, &after))
+		if (cmamem_pool_info(file->fd, &after))
 			fuzz_err(fuzzer, "POOL_INFO after ALLOC failed");
 		else if (after.blocks != before.blocks + 1 ||
 			 after.used_bytes < before.used_bytes + reply.length)
@@ -1625,7 +1619,7 @@ static void fuzz_ioctl(struct fuzzer *fuzzer)
 		struct cmamem_attach reply;
 
 		memcpy(&reply, placement.pointer, sizeof(reply));
-		if (pool_info_of(file->fd, &after))
+		if (cmamem_pool_info(file->fd, &after))
 			fuzz_err(fuzzer, "POOL_INFO after ATTACH failed");
 		else if (after.blocks != before.blocks ||
 			 after.used_bytes != before.used_bytes)
@@ -2218,7 +2212,7 @@ static int discover_pools(struct fuzzer *fuzzer)
 
 		if (fd < 0)
 			continue;
-		if (!pool_info_of(fd, &info)) {
+		if (!cmamem_pool_info(fd, &info)) {
 			snprintf(pool->path, sizeof(pool->path), "%.63s",
 				 names[index]);
 			memcpy(pool->name, info.name, CMAMEM_NAME_SIZE);
@@ -2358,7 +2352,7 @@ static int fuzz_child(struct fuzz_shared *shared)
 
 	for (index = 0; index < fuzzer.pool_count; index++) {
 		fd = open(fuzzer.pools[index].path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || pool_info_of(fd, &info)) {
+		if (fd < 0 || cmamem_pool_info(fd, &info)) {
 			fuzz_err(&fuzzer, "POOL_INFO of %s at the end failed",
 				 fuzzer.pools[index].name);
 		} else if (info.blocks || info.used_bytes) {
@@ -2490,7 +2484,7 @@ TEST_F_TIMEOUT(fuzz, random_calls, fuzz_timeout())
 		}
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		ASSERT_LE(0, fd);
-		ASSERT_EQ(0, pool_info_of(fd, &info));
+		ASSERT_EQ(0, cmamem_pool_info(fd, &info));
 		close(fd);
 		TH_LOG("pool %s at the end: blocks %u used %llu allocations %llu failures %llu",
 		       info.name, info.blocks,

@@ -46,6 +46,7 @@
 /* The harness does not build cleanly under -Wextra on its own. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-parameter"
+#include "cmamem_util.h"
 #include "kselftest_harness.h"
 #pragma GCC diagnostic pop
 /* TEST_F()'s own wrapper keeps a local across setjmp(); not ours. */
@@ -132,48 +133,6 @@ child_expect(struct child *child, bool condition, int line,
 
 #define CHILD_CHECK(child, condition, ...) \
 	child_expect(child, condition, __LINE__, __VA_ARGS__)
-
-static int cmamem_call(int fd, unsigned long command, void *argument)
-{
-	return ioctl(fd, command, argument) ? -errno : 0;
-}
-
-static int pool_info(int fd, struct cmamem_pool_info *info)
-{
-	memset(info, 0, sizeof(*info));
-	info->size = sizeof(*info);
-	return cmamem_call(fd, CMAMEM_IOCTL_POOL_INFO, info);
-}
-
-static int alloc_block(int fd, const char *name, size_t length, __u32 mode,
-		       __u32 flags, struct cmamem_alloc *request)
-{
-	memset(request, 0, sizeof(*request));
-	request->size = sizeof(*request);
-	request->flags = flags;
-	request->length = length;
-	request->mode = mode;
-	snprintf(request->name, CMAMEM_NAME_SIZE, "%s", name);
-	return cmamem_call(fd, CMAMEM_IOCTL_ALLOC, request);
-}
-
-static int free_handle(int fd, __u32 handle)
-{
-	struct cmamem_free request = {
-		.size = sizeof(request),
-		.handle = handle,
-	};
-
-	return cmamem_call(fd, CMAMEM_IOCTL_FREE, &request);
-}
-
-static int block_info(int fd, __u32 handle, struct cmamem_block_info *info)
-{
-	memset(info, 0, sizeof(*info));
-	info->size = sizeof(*info);
-	info->handle = handle;
-	return cmamem_call(fd, CMAMEM_IOCTL_BLOCK_INFO, info);
-}
 
 /* A name no other block has, zero-padded as the uapi wants. */
 static void unique_name(FIXTURE_DATA(security) *self, char *name,
@@ -456,7 +415,7 @@ static int replies_check(FIXTURE_DATA(security) *self, int fd,
 	alloc.alloc.length = 2 * self->page;
 	alloc.alloc.mode = CMAMEM_MODE_COHERENT;
 	memcpy(alloc.alloc.name, name, CMAMEM_NAME_SIZE);
-	result = cmamem_call(fd, CMAMEM_IOCTL_ALLOC, &alloc);
+	result = cmamem_ioctl(fd, CMAMEM_IOCTL_ALLOC, &alloc);
 	if (reply_bad(&log, result)) {
 		reply_err(&log, "ALLOC in %s failed: %s", pool->name, strerror(-result));
 		return log.problems;
@@ -466,7 +425,7 @@ static int replies_check(FIXTURE_DATA(security) *self, int fd,
 	attach.attach.size = sizeof(attach.attach) + TAIL_BYTES;
 	attach.attach.flags = CMAMEM_MAP;
 	memcpy(attach.attach.name, name, CMAMEM_NAME_SIZE);
-	result = cmamem_call(fd, CMAMEM_IOCTL_ATTACH, &attach);
+	result = cmamem_ioctl(fd, CMAMEM_IOCTL_ATTACH, &attach);
 	if (reply_bad(&log, result))
 		reply_err(&log, "ATTACH to its own block in %s failed: %s", pool->name,
 			  strerror(-result));
@@ -474,14 +433,14 @@ static int replies_check(FIXTURE_DATA(security) *self, int fd,
 	memset(&block, 0, sizeof(block));
 	block.block.size = sizeof(block.block) + TAIL_BYTES;
 	block.block.handle = alloc.alloc.handle;
-	result = cmamem_call(fd, CMAMEM_IOCTL_BLOCK_INFO, &block);
+	result = cmamem_ioctl(fd, CMAMEM_IOCTL_BLOCK_INFO, &block);
 	if (reply_bad(&log, result))
 		reply_err(&log, "BLOCK_INFO in %s failed: %s", pool->name,
 			  strerror(-result));
 
 	memset(&info, 0, sizeof(info));
 	info.pool.size = sizeof(info.pool) + TAIL_BYTES;
-	result = cmamem_call(fd, CMAMEM_IOCTL_POOL_INFO, &info);
+	result = cmamem_ioctl(fd, CMAMEM_IOCTL_POOL_INFO, &info);
 	if (reply_bad(&log, result))
 		reply_err(&log, "POOL_INFO of %s failed: %s", pool->name,
 			  strerror(-result));
@@ -562,9 +521,10 @@ static int replies_check(FIXTURE_DATA(security) *self, int fd,
 	if (attach.attach.user_address)
 		munmap((void *)(uintptr_t)attach.attach.user_address,
 		       (size_t)attach.attach.length);
-	if (reply_bad(&log, attach.attach.handle && free_handle(fd, attach.attach.handle)))
+	if (reply_bad(&log, attach.attach.handle &&
+		      cmamem_free(fd, attach.attach.handle)))
 		reply_err(&log, "FREE of the attached handle failed");
-	if (reply_bad(&log, free_handle(fd, alloc.alloc.handle)))
+	if (reply_bad(&log, cmamem_free(fd, alloc.alloc.handle)))
 		reply_err(&log, "FREE of the block failed");
 	if (child)
 		child->checks += log.checks;
@@ -614,7 +574,7 @@ FIXTURE_SETUP(security)
 
 		self->user_fds[index] = open(pool->path, O_RDWR | O_CLOEXEC);
 		ASSERT_LE(0, self->user_fds[index]);
-		ASSERT_EQ(0, pool_info(self->user_fds[index], &info));
+		ASSERT_EQ(0, cmamem_pool_info(self->user_fds[index], &info));
 		memcpy(pool->name, info.name, CMAMEM_NAME_SIZE);
 		pool->name[CMAMEM_NAME_SIZE - 1] = '\0';
 		pool->pool_flags = info.pool_flags;
@@ -708,26 +668,26 @@ static void foreign_block(FIXTURE_DATA(security) *self, struct child *child,
 	memset(&attach, 0, sizeof(attach));
 	attach.size = sizeof(attach);
 	memcpy(attach.name, root->block.name, CMAMEM_NAME_SIZE);
-	result = cmamem_call(fd, CMAMEM_IOCTL_ATTACH, &attach);
+	result = cmamem_ioctl(fd, CMAMEM_IOCTL_ATTACH, &attach);
 	CHILD_CHECK(child, result == -EPERM,
 		    "ATTACH to root's block %s in %s gave %s, not EPERM",
 		    root->block.name, pool,
 		    result ? strerror(-result) : "success");
 	attach.flags = CMAMEM_MAP;
-	result = cmamem_call(fd, CMAMEM_IOCTL_ATTACH, &attach);
+	result = cmamem_ioctl(fd, CMAMEM_IOCTL_ATTACH, &attach);
 	CHILD_CHECK(child, result == -EPERM,
 		    "ATTACH with CMAMEM_MAP to root's block gave %s, not EPERM",
 		    result ? strerror(-result) : "success");
 
-	result = free_handle(fd, root->block.handle);
+	result = cmamem_free(fd, root->block.handle);
 	CHILD_CHECK(child, result == -ENOENT,
 		    "FREE of root's handle %u gave %s, not ENOENT",
 		    root->block.handle, result ? strerror(-result) : "success");
-	result = block_info(fd, root->block.handle, &info);
+	result = cmamem_block_info(fd, root->block.handle, &info);
 	CHILD_CHECK(child, result == -ENOENT,
 		    "BLOCK_INFO of root's handle gave %s, not ENOENT",
 		    result ? strerror(-result) : "success");
-	result = cmamem_call(fd, CMAMEM_IOCTL_SYNC, &sync);
+	result = cmamem_ioctl(fd, CMAMEM_IOCTL_SYNC, &sync);
 	CHILD_CHECK(child, result == -ENOENT,
 		    "SYNC of root's handle gave %s, not ENOENT",
 		    result ? strerror(-result) : "success");
@@ -750,13 +710,13 @@ static void foreign_block(FIXTURE_DATA(security) *self, struct child *child,
 		munmap(address, self->page);
 
 	/* Its name is taken, by someone else: no way to replace it. */
-	result = alloc_block(fd, root->block.name, self->page,
-			     CMAMEM_MODE_COHERENT, 0, &alloc);
+	result = cmamem_alloc_named(fd, root->block.name, self->page,
+				    CMAMEM_MODE_COHERENT, 0, 0, &alloc);
 	CHILD_CHECK(child, result == -EEXIST,
 		    "ALLOC of root's block name gave %s, not EEXIST",
 		    result ? strerror(-result) : "success");
 	if (!result)
-		free_handle(fd, alloc.handle);
+		cmamem_free(fd, alloc.handle);
 
 	/* debugfs shows addresses: root only. */
 	snprintf(path, sizeof(path), "/sys/kernel/debug/cmamem/%s/blocks",
@@ -788,8 +748,9 @@ TEST_F(security, another_users_block_is_out_of_reach)
 		fd = open(self->pools[pool].path, O_RDWR | O_CLOEXEC);
 		ASSERT_LE(0, fd);
 		unique_name(self, name, "root");
-		ASSERT_EQ(0, alloc_block(fd, name, length, CMAMEM_MODE_COHERENT,
-					 CMAMEM_MAP, &root.block));
+		ASSERT_EQ(0, cmamem_alloc_named(fd, name, length,
+						CMAMEM_MODE_COHERENT,
+						CMAMEM_MAP, 0, &root.block));
 		mapping = (unsigned char *)(uintptr_t)root.block.user_address;
 		for (index = 0; index < length; index++)
 			mapping[index] = (unsigned char)(index * 7 + 1);
@@ -813,12 +774,12 @@ TEST_F(security, another_users_block_is_out_of_reach)
 				break;
 		EXPECT_EQ(length, index)
 			TH_LOG("root's block changed at +%zu", index);
-		ASSERT_EQ(0, block_info(fd, root.block.handle, &info));
+		ASSERT_EQ(0, cmamem_block_info(fd, root.block.handle, &info));
 		EXPECT_EQ(1u, info.handles);
 		EXPECT_EQ(1u, info.mappings);
 		EXPECT_EQ(0u, info.owner_uid);
 		munmap(mapping, length);
-		EXPECT_EQ(0, free_handle(fd, root.block.handle));
+		EXPECT_EQ(0, cmamem_free(fd, root.block.handle));
 		close(fd);
 	}
 }
@@ -836,7 +797,8 @@ static void mapping_rules(FIXTURE_DATA(security) *self, struct child *child,
 	(void)argument;
 	/* The only block on this file: nothing else lies next to it. */
 	unique_name(self, name, "rules");
-	result = alloc_block(fd, name, length, CMAMEM_MODE_COHERENT, 0, &block);
+	result = cmamem_alloc_named(fd, name, length, CMAMEM_MODE_COHERENT,
+				    0, 0, &block);
 	CHILD_CHECK(child, !result, "ALLOC failed: %s", strerror(-result));
 	if (result)
 		return;
@@ -917,20 +879,21 @@ static void mapping_rules(FIXTURE_DATA(security) *self, struct child *child,
 		    mapping == MAP_FAILED ? strerror(errno) : "a mapping");
 	if (mapping != MAP_FAILED)
 		munmap(mapping, length);
-	result = free_handle(fd, block.handle);
+	result = cmamem_free(fd, block.handle);
 	CHILD_CHECK(child, !result, "FREE failed: %s", strerror(-result));
 
 	/* A file open read-only gives read-only access, and no more. */
 	unique_name(self, name, "ro");
-	result = alloc_block(self->read_only_fd, name, length,
-			     CMAMEM_MODE_COHERENT, CMAMEM_MAP, &block);
+	result = cmamem_alloc_named(self->read_only_fd, name, length,
+				    CMAMEM_MODE_COHERENT, CMAMEM_MAP, 0,
+				    &block);
 	CHILD_CHECK(child, result == -EACCES,
 		    "ALLOC with CMAMEM_MAP on a read-only file gave %s, not EACCES",
 		    result ? strerror(-result) : "success");
 	if (!result)
-		free_handle(self->read_only_fd, block.handle);
-	result = alloc_block(self->read_only_fd, name, length,
-			     CMAMEM_MODE_COHERENT, 0, &block);
+		cmamem_free(self->read_only_fd, block.handle);
+	result = cmamem_alloc_named(self->read_only_fd, name, length,
+				    CMAMEM_MODE_COHERENT, 0, 0, &block);
 	CHILD_CHECK(child, !result,
 		    "ALLOC without mapping on a read-only file failed: %s",
 		    strerror(-result));
@@ -955,7 +918,7 @@ static void mapping_rules(FIXTURE_DATA(security) *self, struct child *child,
 			    result ? strerror(errno) : "success");
 		munmap(mapping, length);
 	}
-	result = free_handle(self->read_only_fd, block.handle);
+	result = cmamem_free(self->read_only_fd, block.handle);
 	CHILD_CHECK(child, !result, "FREE failed: %s", strerror(-result));
 }
 

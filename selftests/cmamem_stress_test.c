@@ -315,11 +315,6 @@ static long long monotonic_ms(void)
 	return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
-static int cmamem_call(int fd, unsigned long command, void *argument)
-{
-	return ioctl(fd, command, argument) ? -errno : 0;
-}
-
 static void count_event(enum counter counter)
 {
 	__atomic_fetch_add(&shared->counters[counter], 1, __ATOMIC_RELAXED);
@@ -642,7 +637,7 @@ static void entry_free_handle(struct entry *entry, const char *why)
 
 	if (entry->owned && entry->slot >= 0)
 		slot_unpublish(entry->pool, entry->slot);
-	result = cmamem_call(worker.fds[entry->pool], CMAMEM_IOCTL_FREE,
+	result = cmamem_ioctl(worker.fds[entry->pool], CMAMEM_IOCTL_FREE,
 			     &request);
 	if (result)
 		worker_err("%s: FREE of handle %u (%s) failed: %s", why,
@@ -802,7 +797,7 @@ static void operation_alloc(struct rng *rng)
 		__u64 length = request.length, alignment = request.alignment;
 		__u32 mode = request.mode, flags = request.flags;
 
-		result = cmamem_call(worker.fds[pool], CMAMEM_IOCTL_ALLOC,
+		result = cmamem_ioctl(worker.fds[pool], CMAMEM_IOCTL_ALLOC,
 				     &request);
 		if (result) {
 			if (!alloc_error_allowed(result, description, mode,
@@ -894,7 +889,7 @@ static void operation_attach(struct rng *rng)
 	request.size = sizeof(request);
 	request.flags = rng_below(rng, 3) ? 0 : CMAMEM_MAP;
 	slot_name(request.name, pool, slot);
-	result = cmamem_call(worker.fds[pool], CMAMEM_IOCTL_ATTACH, &request);
+	result = cmamem_ioctl(worker.fds[pool], CMAMEM_IOCTL_ATTACH, &request);
 	if (result) {
 		if (result == -ENOENT)
 			count_event(COUNT_ATTACH_MISSED);
@@ -1094,7 +1089,7 @@ static void operation_touch(struct rng *rng)
 			.length = page,
 		};
 
-		result = cmamem_call(worker.fds[entry->pool],
+		result = cmamem_ioctl(worker.fds[entry->pool],
 				     CMAMEM_IOCTL_SYNC, &sync);
 		if (result)
 			worker_err("SYNC for device of a page of %s failed: %s",
@@ -1138,7 +1133,7 @@ static void operation_info(struct rng *rng)
 	memset(&info, 0, sizeof(info));
 	info.size = sizeof(info);
 	info.handle = entry->handle;
-	result = cmamem_call(worker.fds[entry->pool], CMAMEM_IOCTL_BLOCK_INFO,
+	result = cmamem_ioctl(worker.fds[entry->pool], CMAMEM_IOCTL_BLOCK_INFO,
 			     &info);
 	if (result) {
 		worker_err("BLOCK_INFO of handle %u (%s) failed: %s",
@@ -1169,7 +1164,7 @@ static void operation_info(struct rng *rng)
 	sync.offset = (__u64)first * page + rng_below(rng, (__u32)page);
 	sync.length = 1 + rng_below(rng, (__u32)(entry->length -
 						    sync.offset));
-	result = cmamem_call(worker.fds[entry->pool], CMAMEM_IOCTL_SYNC, &sync);
+	result = cmamem_ioctl(worker.fds[entry->pool], CMAMEM_IOCTL_SYNC, &sync);
 	if (result)
 		worker_err("SYNC of %llu bytes at %llu of %s (%zu bytes) failed: %s",
 			   (unsigned long long)sync.length,
@@ -1178,14 +1173,14 @@ static void operation_info(struct rng *rng)
 	/* One byte past the end must be refused, without overflow. */
 	sync.offset = entry->length;
 	sync.length = 1;
-	result = cmamem_call(worker.fds[entry->pool], CMAMEM_IOCTL_SYNC, &sync);
+	result = cmamem_ioctl(worker.fds[entry->pool], CMAMEM_IOCTL_SYNC, &sync);
 	if (result != -EINVAL)
 		worker_err("SYNC past the end of %s gave %s, not EINVAL",
 			   entry->name, result ? strerror(-result) : "success");
 
 	memset(&pool_info, 0, sizeof(pool_info));
 	pool_info.size = sizeof(pool_info);
-	result = cmamem_call(worker.fds[entry->pool], CMAMEM_IOCTL_POOL_INFO,
+	result = cmamem_ioctl(worker.fds[entry->pool], CMAMEM_IOCTL_POOL_INFO,
 			     &pool_info);
 	if (result)
 		worker_err("POOL_INFO of %s failed: %s", pool->name,
@@ -1401,7 +1396,7 @@ static void *race_close_helper(void *argument)
 			};
 
 			call = "BLOCK_INFO";
-			result = cmamem_call(race->fd, CMAMEM_IOCTL_BLOCK_INFO,
+			result = cmamem_ioctl(race->fd, CMAMEM_IOCTL_BLOCK_INFO,
 					     &info);
 			if (!result && info.length != race->length)
 				race->bad_data = 0;
@@ -1416,7 +1411,7 @@ static void *race_close_helper(void *argument)
 			};
 
 			call = "SYNC";
-			result = cmamem_call(race->fd, CMAMEM_IOCTL_SYNC,
+			result = cmamem_ioctl(race->fd, CMAMEM_IOCTL_SYNC,
 					     &sync);
 			break;
 		}
@@ -1468,7 +1463,7 @@ static void operation_race_close(struct rng *rng)
 		 shared->run_id, (int)getpid(),
 		 __atomic_fetch_add(&worker.private_serial, 1,
 				    __ATOMIC_RELAXED));
-	result = cmamem_call(fd, CMAMEM_IOCTL_ALLOC, &request);
+	result = cmamem_ioctl(fd, CMAMEM_IOCTL_ALLOC, &request);
 	if (result) {
 		if (result != -ENOMEM && result != -EDQUOT)
 			worker_err("ALLOC %s in %s failed: %s", request.name,
@@ -1536,7 +1531,7 @@ static void *race_attach_helper(void *argument)
 	race->reply.size = sizeof(race->reply);
 	memcpy(race->reply.name, race->name, CMAMEM_NAME_SIZE);
 	pthread_barrier_wait(&race->start);
-	race->result = cmamem_call(race->fd, CMAMEM_IOCTL_ATTACH,
+	race->result = cmamem_ioctl(race->fd, CMAMEM_IOCTL_ATTACH,
 				   &race->reply);
 	return NULL;
 }
@@ -1571,7 +1566,7 @@ static void operation_race_attach_free(struct rng *rng)
 			.handle = entry->handle,
 		};
 
-		result = cmamem_call(race.fd, CMAMEM_IOCTL_FREE, &request);
+		result = cmamem_ioctl(race.fd, CMAMEM_IOCTL_FREE, &request);
 		if (result)
 			worker_err("FREE racing ATTACH of %s failed: %s",
 				   entry->name, strerror(-result));
@@ -1605,7 +1600,7 @@ static void operation_race_attach_free(struct rng *rng)
 			worker_err("mmap of %s attached while it was freed failed: %s",
 				   entry->name, strerror(-result));
 		}
-		result = cmamem_call(race.fd, CMAMEM_IOCTL_FREE, &request);
+		result = cmamem_ioctl(race.fd, CMAMEM_IOCTL_FREE, &request);
 		if (result)
 			worker_err("FREE of handle %u from ATTACH racing FREE failed: %s",
 				   race.reply.handle, strerror(-result));
@@ -1639,7 +1634,7 @@ static void operation_duplicate(struct rng *rng)
 	request.length = shared->page_size;
 	request.mode = CMAMEM_MODE_COHERENT;
 	slot_name(request.name, pool, slot);
-	result = cmamem_call(worker.fds[pool], CMAMEM_IOCTL_ALLOC, &request);
+	result = cmamem_ioctl(worker.fds[pool], CMAMEM_IOCTL_ALLOC, &request);
 	count_event(COUNT_DUPLICATE);
 	if (!result) {
 		struct cmamem_free free_request = {
@@ -1650,7 +1645,7 @@ static void operation_duplicate(struct rng *rng)
 		if (slot_unchanged(pool, slot, before))
 			worker_err("ALLOC of %s succeeded while a block of that name was published",
 				   request.name);
-		result = cmamem_call(worker.fds[pool], CMAMEM_IOCTL_FREE,
+		result = cmamem_ioctl(worker.fds[pool], CMAMEM_IOCTL_FREE,
 				     &free_request);
 		if (result)
 			worker_err("FREE of duplicate %s failed: %s",
@@ -1864,7 +1859,7 @@ static int pool_info(const char *path, struct cmamem_pool_info *info)
 		return -errno;
 	memset(info, 0, sizeof(*info));
 	info->size = sizeof(*info);
-	result = cmamem_call(fd, CMAMEM_IOCTL_POOL_INFO, info);
+	result = cmamem_ioctl(fd, CMAMEM_IOCTL_POOL_INFO, info);
 	close(fd);
 	return result;
 }

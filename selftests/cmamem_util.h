@@ -92,7 +92,6 @@ static inline int cmamem_ioctl(int fd, unsigned long command, void *argument)
 	return ioctl(fd, command, argument) ? -errno : 0;
 }
 
-/* Copies @text into a name field, zero-filling the rest of the field. */
 /* The mode's name, as the uapi header and the test logs spell it. */
 static inline const char *cmamem_mode_name(__u32 mode)
 {
@@ -107,6 +106,7 @@ static inline const char *cmamem_mode_name(__u32 mode)
 	return "unknown";
 }
 
+/* Copies @text into a name field, zero-filling the rest of the field. */
 static inline void cmamem_set_name(char *field, const char *text)
 {
 	size_t length = strlen(text);
@@ -275,7 +275,10 @@ static inline int cmamem_find_pool(__u32 wanted, __u32 unwanted,
 	return result;
 }
 
-/* Reads a whole small text file into @buffer, without the final newline. */
+/*
+ * Reads a whole small text file into @buffer, without the trailing
+ * newline and spaces (debugfs knobs end some values with a space).
+ */
 static inline int cmamem_read_text(const char *path, char *buffer, size_t size)
 {
 	ssize_t length;
@@ -293,7 +296,8 @@ static inline int cmamem_read_text(const char *path, char *buffer, size_t size)
 	}
 	close(fd);
 	buffer[length] = '\0';
-	while (length > 0 && buffer[length - 1] == '\n')
+	while (length > 0 && (buffer[length - 1] == '\n' ||
+			      buffer[length - 1] == ' '))
 		buffer[--length] = '\0';
 	return 0;
 }
@@ -380,42 +384,6 @@ static inline long cmamem_check(const void *buffer, size_t length,
 		if (words[index] != cmamem_pattern_word(seed, index))
 			return (long)(index * sizeof(*words));
 	return -1;
-}
-
-/*
- * Runs @check(@fd, @argument) in a child that has become uid and gid
- * 65534 with no supplementary groups, which also drops every capability.
- * @fd is opened by the caller beforehand, because the device node may not
- * be accessible to nobody. Returns the child's exit status (0 = the check
- * passed), 200 + signal number if it was killed, or 255 if the privilege
- * drop itself failed.
- */
-static inline int cmamem_run_as_nobody(int fd,
-				       int (*check)(int fd, void *argument),
-				       void *argument)
-{
-	int status;
-	pid_t child;
-
-	fflush(stdout);
-	fflush(stderr);
-	child = fork();
-	if (child < 0)
-		return 254;
-	if (child == 0) {
-		if (setgroups(0, NULL) ||
-		    setresgid(CMAMEM_NOBODY_ID, CMAMEM_NOBODY_ID,
-			      CMAMEM_NOBODY_ID) ||
-		    setresuid(CMAMEM_NOBODY_ID, CMAMEM_NOBODY_ID,
-			      CMAMEM_NOBODY_ID))
-			_exit(255);
-		_exit(check(fd, argument));
-	}
-	if (waitpid(child, &status, 0) != child)
-		return 254;
-	if (WIFSIGNALED(status))
-		return 200 + WTERMSIG(status);
-	return WEXITSTATUS(status);
 }
 
 /*
@@ -584,6 +552,44 @@ static inline int cmamem_run_child(int (*body)(void *argument),
 	if (WIFSIGNALED(status))
 		return 200 + WTERMSIG(status);
 	return WEXITSTATUS(status);
+}
+
+struct cmamem_nobody_call {
+	int fd;
+	int (*check)(int fd, void *argument);
+	void *argument;
+};
+
+static inline int cmamem_nobody_body(void *argument)
+{
+	struct cmamem_nobody_call *call = argument;
+
+	if (setgroups(0, NULL) ||
+	    setresgid(CMAMEM_NOBODY_ID, CMAMEM_NOBODY_ID, CMAMEM_NOBODY_ID) ||
+	    setresuid(CMAMEM_NOBODY_ID, CMAMEM_NOBODY_ID, CMAMEM_NOBODY_ID))
+		return 255;
+	return call->check(call->fd, call->argument);
+}
+
+/*
+ * Runs @check(@fd, @argument) in a child that has become uid and gid
+ * 65534 with no supplementary groups, which also drops every capability.
+ * @fd is opened by the caller beforehand, because the device node may not
+ * be accessible to nobody. Returns the child's exit status (0 = the check
+ * passed), 200 + signal number if it was killed, or 255 if the privilege
+ * drop itself failed.
+ */
+static inline int cmamem_run_as_nobody(int fd,
+				       int (*check)(int fd, void *argument),
+				       void *argument)
+{
+	struct cmamem_nobody_call call = {
+		.fd = fd,
+		.check = check,
+		.argument = argument,
+	};
+
+	return cmamem_run_child(cmamem_nobody_body, &call);
 }
 
 /*
