@@ -38,6 +38,7 @@
 #include <cmamem/libcmamem.h>
 
 #include "bench.h"
+#include "tools-common.h"
 
 #if defined(__has_include)
 #if __has_include("linux/dma-heap.h")
@@ -2178,22 +2179,6 @@ void bench_print_text(const struct bench_context *context, FILE *stream)
 
 /* --- JSON output ------------------------------------------------------- */
 
-static void json_string(FILE *stream, const char *text)
-{
-	fputc('"', stream);
-	for (; *text; text++) {
-		unsigned char c = (unsigned char)*text;
-
-		if (c == '"' || c == '\\')
-			fprintf(stream, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(stream, "\\u%04x", c);
-		else
-			fputc(c, stream);
-	}
-	fputc('"', stream);
-}
-
 /* Whole numbers (sizes, counts) exactly; others to six digits. */
 static void json_double(FILE *stream, double value)
 {
@@ -2534,43 +2519,11 @@ static int parse_unsigned(const char *text, unsigned long long *value)
 	return 0;
 }
 
-/* "4096", "64K", "1M", "1MiB", "2G". */
+/* A non-zero byte count, as the command reads every size. */
 static int parse_bytes(const char *text, uint64_t *bytes)
 {
-	unsigned long long number;
-	unsigned int shift = 0;
-	char *end;
-
-	if (!text || text[0] < '0' || text[0] > '9')
+	if (parse_size(text, bytes) || !*bytes)
 		return -EINVAL;
-	errno = 0;
-	number = strtoull(text, &end, 0);
-	if (errno)
-		return -EINVAL;
-	switch (*end) {
-	case 'k':
-	case 'K':
-		shift = 10;
-		break;
-	case 'm':
-	case 'M':
-		shift = 20;
-		break;
-	case 'g':
-	case 'G':
-		shift = 30;
-		break;
-	}
-	if (shift) {
-		end++;
-		if (*end == 'i')
-			end++;
-		if (*end == 'B')
-			end++;
-	}
-	if (*end || !number || number > (UINT64_MAX >> shift))
-		return -EINVAL;
-	*bytes = (uint64_t)number << shift;
 	return 0;
 }
 

@@ -43,9 +43,7 @@
 #include <cmamem/libcmamem.h>
 
 #include "bench.h"
-
-#define EXIT_RUNTIME 1
-#define EXIT_USAGE 2
+#include "tools-common.h"
 
 #define DEBUGFS_ROOT "/sys/kernel/debug"
 #define DEBUGFS_DIR DEBUGFS_ROOT "/cmamem"
@@ -57,11 +55,6 @@
 #define WITHHELD_TEXT "withheld (needs CAP_SYS_RAWIO)"
 
 static const char *program = "cmamem";
-
-#define ARRAY_SIZE(array) (sizeof(array) / sizeof((array)[0]))
-#define __printf(format_index, first_argument) \
-	__attribute__((format(printf, format_index, first_argument)))
-#define __noreturn __attribute__((noreturn))
 
 /* --- messages --------------------------------------------------------- */
 
@@ -103,52 +96,6 @@ static void __noreturn __printf(2, 3) usage_error(const char *command, const cha
 }
 
 /* --- parsing ---------------------------------------------------------- */
-
-/*
- * Parse a byte count: decimal or 0x-hex, optionally followed by K, M, G or
- * T (powers of 1024), which may be written KiB, KB, k and so on.
- * Returns false on anything else, including overflow.
- */
-static bool parse_size(const char *text, uint64_t *value)
-{
-	unsigned long long number;
-	unsigned int shift = 0;
-	char *end;
-
-	if (!text || !isdigit((unsigned char)text[0]))
-		return false;
-	errno = 0;
-	number = strtoull(text, &end, 0);
-	if (errno)
-		return false;
-	switch (toupper((unsigned char)*end)) {
-	case 'K':
-		shift = 10;
-		break;
-	case 'M':
-		shift = 20;
-		break;
-	case 'G':
-		shift = 30;
-		break;
-	case 'T':
-		shift = 40;
-		break;
-	}
-	if (shift) {
-		end++;
-		if (*end == 'i')
-			end++;
-		if (*end == 'B')
-			end++;
-	}
-	if (*end)
-		return false;
-	if (shift && number > (UINT64_MAX >> shift))
-		return false;
-	*value = (uint64_t)number << shift;
-	return true;
-}
 
 /* Parse hex bytes "a5", "0xdeadbeef", "de:ad:be:ef" into @pattern. */
 static int parse_pattern(const char *text, unsigned char *pattern)
@@ -201,28 +148,11 @@ static const char *human_size(uint64_t bytes, char *buffer, size_t size)
 	return buffer;
 }
 
-/* A JSON string: names are printable ASCII, but quote what must be. */
-static void json_string(const char *text)
-{
-	putchar('"');
-	for (; *text; text++) {
-		unsigned char c = (unsigned char)*text;
-
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20 || c > 0x7e)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-}
-
 static void json_key(bool *first, const char *key)
 {
 	printf("%s\n    ", *first ? "" : ",");
 	*first = false;
-	json_string(key);
+	json_string(stdout, key);
 	printf(": ");
 }
 
@@ -235,7 +165,7 @@ static void json_number(bool *first, const char *key, uint64_t value)
 static void json_text(bool *first, const char *key, const char *value)
 {
 	json_key(first, key);
-	json_string(value);
+	json_string(stdout, value);
 }
 
 static void json_bool(bool *first, const char *key, bool value)
@@ -677,7 +607,7 @@ static int command_alloc(int argc, char **argv)
 					    optarg);
 			break;
 		case 'a':
-			if (!parse_size(optarg, &alignment) ||
+			if (parse_size(optarg, &alignment) ||
 			    (alignment & (alignment - 1)))
 				usage_error("alloc", "alignment '%s' is not a power of two",
 					    optarg);
@@ -702,7 +632,7 @@ static int command_alloc(int argc, char **argv)
 		usage_error("alloc",
 			    "bad block name '%s': 1 to %d characters, no spaces or control characters",
 			    name, CMAMEM_NAME_SIZE - 1);
-	if (!parse_size(argv[optind + 1], &size) || size == 0)
+	if (parse_size(argv[optind + 1], &size) || size == 0)
 		usage_error("alloc", "bad SIZE '%s' (e.g. 4096, 64K, 16M)",
 			    argv[optind + 1]);
 
@@ -1119,11 +1049,11 @@ static void parse_range_options(const char *command, const char *usage,
 			range->pool = optarg;
 			break;
 		case 'o':
-			if (!parse_size(optarg, &range->offset))
+			if (parse_size(optarg, &range->offset))
 				usage_error(command, "bad offset '%s'", optarg);
 			break;
 		case 'l':
-			if (!parse_size(optarg, &range->length) ||
+			if (parse_size(optarg, &range->length) ||
 			    range->length == 0)
 				usage_error(command, "bad length '%s'", optarg);
 			range->have_length = true;
@@ -1378,7 +1308,7 @@ static void json_dmabuf_report(bool *first, const struct dmabuf_report *report)
 	json_number(first, "dmabuf_inode", report->inode);
 	json_key(first, "exporter");
 	if (report->exporter[0])
-		json_string(report->exporter);
+		json_string(stdout, report->exporter);
 	else
 		printf("null");
 }
@@ -2073,7 +2003,7 @@ static int list_pool(const char *pool, bool json, bool *first_block)
 			if (strcmp(block.name, "-") == 0)
 				printf("null");
 			else
-				json_string(block.name);
+				json_string(stdout, block.name);
 			json_number(&first, "length", block.length);
 			json_text(&first, "mode", block.mode);
 			json_number(&first, "handles", block.handles);
