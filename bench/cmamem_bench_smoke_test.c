@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The benchmark's smoke test, for "make check": runs each of the seven
- * measurements of "cmamem bench" (userspace/bench.c, the same code) once,
+ * measurements of "cmamem bench" (userspace/bench-*.c, the same code) once,
  * at tiny sizes, and prints TAP. It checks that every measurement runs,
  * yields positive finite samples for every allocator present, and leaves
  * no block behind in the pool; and that both reports render. It takes a
