@@ -413,6 +413,7 @@ usr/local/lib/$LIBRARY
 usr/local/lib/pkgconfig/cmamem.pc
 usr/local/lib/python$python/dist-packages/cmamem/__init__.py
 usr/local/lib/python$python/dist-packages/cmamem/_errors.py
+usr/local/lib/python$python/dist-packages/cmamem/_lifetime.py
 usr/local/lib/python$python/dist-packages/cmamem/_mapping.py
 usr/local/lib/python$python/dist-packages/cmamem/buffer.py
 usr/local/lib/python$python/dist-packages/cmamem/dmabuf.py

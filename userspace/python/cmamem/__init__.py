@@ -46,8 +46,9 @@ import numpy
 from . import uapi
 from .buffer import Buffer
 from .dmabuf import DmaBuf, Import
-from .pool import (DEFAULT_POOL, BlockInfo, Pool, PoolInfo, mode_number,
-                   pool_names, pool_path)
+from .pool import (DEFAULT_POOL, BlockInfo, Pool, PoolInfo, pool_names,
+                   pool_path)
+from .uapi import mode_number
 
 __all__ = [
     "allocate", "attach", "import_dmabuf", "pools", "pool_names", "pool_path",
@@ -92,9 +93,10 @@ def allocate(shape, dtype=numpy.uint8, mode="coherent", pool=DEFAULT_POOL,
 
     @shape and @dtype as for numpy.ndarray; the block is rounded up to
     whole pages. @mode: "coherent" (the default: no cache maintenance
-    needed, uncached CPU view where DMA is not coherent), "wc"
-    (write-combined, for buffers the CPU fills) or "cached" (fast CPU
-    access, needs flush() and invalidate(); not on carveout pools).
+    needed, uncached CPU view where DMA is not coherent), "writecombine"
+    (write-combined, for buffers the CPU fills; "wc" is accepted too) or
+    "cached" (fast CPU access, needs flush() and invalidate(); not on
+    carveout pools).
     @pool: a pool name ("default" is /dev/cmamem) or a Pool. @name: the
     block's name in the pool, for other processes to attach() to (1 to 31
     printable ASCII characters, no spaces); None makes one up. @align:

@@ -14,12 +14,11 @@ memory, hence plain numpy arrays.
 import errno
 import operator
 import os
-import threading
-import weakref
 
 import numpy
 
 from . import _errors
+from . import _lifetime
 from . import uapi
 from .dmabuf import DmaBuf
 
@@ -49,21 +48,7 @@ def byte_count(shape, dtype):
     return count
 
 
-def _free_quietly(pool, handle, pid):
-    """Finalizer of a block nobody freed: drop its handle.
-
-    Only in the process that took the handle: a forked child shares the
-    parent's open file, and freeing there would free the parent's handle.
-    """
-    if os.getpid() != pid:
-        return
-    try:
-        pool.free(handle)
-    except OSError:
-        pass
-
-
-class _Block:
+class _Block(_lifetime.Owner):
     """One handle on a block, and the block's mapping in this process."""
 
     def __init__(self, pool, name, reply):
@@ -76,11 +61,12 @@ class _Block:
         self.withheld = bool(reply.out_flags & uapi.CMAMEM_ADDRESS_WITHHELD)
         self.dma_address = reply.dma_address
         self.physical_address = reply.physical_address
-        self.freed = False
-        self.lock = threading.Lock()
         self.mapping = None
-        self.finalizer = weakref.finalize(self, _free_quietly, pool, self.handle,
-                                          os.getpid())
+        self._own(_lifetime.free_quietly, pool, self.handle, os.getpid())
+
+    @property
+    def freed(self):
+        return self._released
 
     def offset_of(self, array):
         """(offset, length) of @array's memory in the block.
@@ -100,18 +86,17 @@ class _Block:
 
     def free(self):
         """Unmap the block from this process and drop the handle."""
-        with self.lock:
-            if self.freed:
-                raise _errors.error(errno.ENOENT, "freeing block %r" % self.name,
-                                    "the buffer was already freed")
-            self.freed = True
-        self.finalizer.detach()
+        if not self._disown():
+            raise _errors.error(errno.ENOENT, "freeing block %r" % self.name,
+                                "the buffer was already freed")
         try:
             self.mapping.release()
         finally:
             # A closed pool already dropped the handle with its file.
             if not self.pool.closed:
                 self.pool.free(self.handle)
+
+    close = free
 
 
 def _block_of(array):
@@ -130,7 +115,7 @@ class Buffer(numpy.ndarray):
 
     physical_address, dma_address (alias device_address)
         The address of this array's first byte for the CPU's physical
-        address space and for devices. When the kernel withholds addresses
+        address space and for devices (virtual_address: in this process). When the kernel withholds addresses
         from this process (no CAP_SYS_RAWIO, not in the module's
         address_group) reading them raises PermissionError (EPERM);
         address_withheld says so beforehand.
@@ -139,7 +124,8 @@ class Buffer(numpy.ndarray):
         before a device reads (flush), and after a device wrote and before
         the CPU reads (invalidate). Needed for mode "cached"; harmless and
         validated on the other modes. Alias: sync_to_device(),
-        sync_from_device().
+        sync_from_device(). cacheable is True for mode "cached", coherent
+        for the others.
     export()
         The block as a dma-buf (a DmaBuf) for V4L2, DRM or a codec.
     freebuffer() (alias close())
@@ -175,7 +161,7 @@ class Buffer(numpy.ndarray):
         try:
             block.mapping = pool.map(reply.mmap_offset, reply.length)
         except BaseException:
-            block.finalizer.detach()
+            block._disown()
             pool.free(reply.handle)
             raise
         raw = numpy.asarray(block.mapping)
@@ -224,15 +210,27 @@ class Buffer(numpy.ndarray):
         return self._live_block("name").name
 
     @property
+    def virtual_address(self):
+        """This process's address of this array's first byte (for ctypes,
+        or a driver that takes a user pointer), as PYNQ's virtual_address."""
+        self._live_block("virtual address")
+        return self.__array_interface__["data"][0]
+
+    @property
     def mode(self):
-        """"coherent", "wc" or "cached"."""
-        from .pool import mode_name
-        return mode_name(self._live_block("mode").mode)
+        """"coherent", "writecombine" or "cached" (cmamem.uapi.MODE_NAMES)."""
+        return uapi.mode_name(self._live_block("mode").mode)
 
     @property
     def cacheable(self):
         """True for mode "cached" (flush() and invalidate() needed)."""
         return self._live_block("cacheable").mode == uapi.CMAMEM_MODE_CACHED
+
+    @property
+    def coherent(self):
+        """True when the CPU's view needs no cache maintenance (modes
+        "coherent" and "writecombine"), as PYNQ's coherent: not cacheable."""
+        return not self.cacheable
 
     @property
     def pool(self):
@@ -305,5 +303,5 @@ class Buffer(numpy.ndarray):
 
     def __exit__(self, *exception_info):
         block = getattr(self, "_block", None)
-        if block is not None and not block.freed:
-            block.free()
+        if block is not None:
+            block.__exit__(*exception_info)

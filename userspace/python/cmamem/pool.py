@@ -17,48 +17,24 @@ import itertools
 import os
 import stat
 import threading
-import weakref
 
 import numpy
 
 from . import _errors
+from . import _lifetime
 from . import _mapping
+from . import buffer
 from . import uapi
 from .dmabuf import Import, descriptor
+from .uapi import mode_name, mode_number
 
 DEFAULT_POOL = "default"
 DEVICE_DIRECTORY = "/dev"
 DEVICE_BASE = "cmamem"
 
-_MODES = {
-    "coherent": uapi.CMAMEM_MODE_COHERENT,
-    "wc": uapi.CMAMEM_MODE_WRITECOMBINE,
-    "writecombine": uapi.CMAMEM_MODE_WRITECOMBINE,
-    "cached": uapi.CMAMEM_MODE_CACHED,
-}
-_MODE_NAMES = {
-    uapi.CMAMEM_MODE_COHERENT: "coherent",
-    uapi.CMAMEM_MODE_WRITECOMBINE: "wc",
-    uapi.CMAMEM_MODE_CACHED: "cached",
-}
-
 # Names for blocks allocated without one: unique in this process, and the
 # pid keeps them apart from other processes'.
 _block_numbers = itertools.count(1)
-
-
-def mode_number(mode):
-    """The enum cmamem_mode of a mode name ("coherent", "wc" or "cached")."""
-    try:
-        return _MODES[mode]
-    except (KeyError, TypeError):
-        raise ValueError("unknown cmamem mode %r: use 'coherent', 'wc' or 'cached'"
-                         % (mode,)) from None
-
-
-def mode_name(number):
-    """The name of an enum cmamem_mode value ("unknown" for others)."""
-    return _MODE_NAMES.get(number, "unknown")
 
 
 def pool_path(name=DEFAULT_POOL):
@@ -214,15 +190,7 @@ class BlockInfo:
                    owner_uid=reply.owner_uid)
 
 
-def _close_quietly(fd):
-    """Finalizer of a Pool nobody closed."""
-    try:
-        os.close(fd)
-    except OSError:
-        pass
-
-
-class Pool:
+class Pool(_lifetime.Owner):
     """One open file of a cmamem pool.
 
     Pool(name) opens /dev/cmamem (name "default", the default) or
@@ -268,7 +236,7 @@ class Pool:
                 raise _errors.from_oserror(exception, "opening %s" % self.device) from None
             self.writable = writable
         self._fd = own_fd
-        self._finalizer = weakref.finalize(self, _close_quietly, own_fd)
+        self._own(_lifetime.close_quietly, own_fd)
         try:
             info = self.info()
         except OSError:
@@ -289,12 +257,6 @@ class Pool:
         return "<cmamem.Pool %r (%s, %s)>" % (getattr(self, "name", "?"),
                                               self.device, state)
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exception_info):
-        self.close()
-
     @property
     def closed(self):
         return self._fd < 0
@@ -313,14 +275,13 @@ class Pool:
         garbage collected; their flush(), invalidate() and info() then fail
         with EBADF. Waits for ioctls other threads have in flight.
         """
+        if not self._disown():
+            return
         with self._lock:
-            if self._fd < 0:
-                return
             fd = self._fd
             self._fd = -1
             while self._users:
                 self._lock.wait()
-        self._finalizer.detach()
         os.close(fd)
 
     @contextlib.contextmanager
@@ -467,8 +428,6 @@ class Pool:
 
         See cmamem.allocate().
         """
-        from . import buffer
-
         dtype = numpy.dtype(dtype)
         shape = buffer.normalize_shape(shape)
         length = buffer.byte_count(shape, dtype)
@@ -497,8 +456,6 @@ class Pool:
 
         See cmamem.attach().
         """
-        from . import buffer
-
         dtype = numpy.dtype(dtype)
         if shape is not None:
             shape = buffer.normalize_shape(shape)

@@ -93,19 +93,24 @@ def test_uint16_3d():
         frames[:] = numpy.arange(6000, dtype=numpy.uint16).reshape(4, 30, 50)
         frames.flush()
         equal(int(frames[3, 29, 49]), 5999, "last element")
-        equal(frames.mode, "wc", "mode")
-        equal(frames.info().mode, "wc", "BLOCK_INFO mode")
+        # "wc" is an alias: the name is the kernel's and libcmamem's.
+        equal(frames.mode, "writecombine", "mode")
+        equal(frames.info().mode, "writecombine", "BLOCK_INFO mode")
 
 
 def test_modes():
     with cmamem.Pool() as pool:
         cached_allowed = pool.info().cached_allowed
-    for mode in ("coherent", "wc", "cached"):
+    equal(sorted(uapi.MODE_NAMES.values()), ["cached", "coherent", "writecombine"],
+          "mode names")
+    for mode in uapi.MODE_NAMES.values():
         if mode == "cached" and not cached_allowed:
             continue
         with cmamem.allocate(3 * PAGE_SIZE, numpy.uint32, mode=mode) as buffer:
             equal(buffer.mode, mode, "mode")
+            equal(buffer.info().mode, mode, "BLOCK_INFO mode")
             equal(buffer.cacheable, mode == "cached", "cacheable")
+            equal(buffer.coherent, mode != "cached", "coherent")
             buffer[:] = 0xA5A5A5A5
             buffer.flush()
             buffer.invalidate()
@@ -136,6 +141,9 @@ def test_addresses_and_info():
     with cmamem.allocate(2 * PAGE_SIZE, numpy.uint8, name="py-addresses") as buffer:
         check(not buffer.address_withheld, "root is refused addresses")
         physical, dma = buffer.physical_address, buffer.dma_address
+        equal(buffer.virtual_address, buffer.ctypes.data, "virtual_address")
+        equal(buffer[PAGE_SIZE:].virtual_address, buffer.ctypes.data + PAGE_SIZE,
+              "virtual_address of the second page")
         check(isinstance(physical, int) and physical > 0, "physical address %r" % physical)
         check(dma > 0 and dma % PAGE_SIZE == 0, "DMA address 0x%x is not page aligned" % dma)
         equal(buffer.device_address, dma, "device_address")
