@@ -18,8 +18,11 @@ Errors the kernel reports raise OSError with its errno and a message that
 says what it means for cmamem (EFBIG: larger than the pool or the module's
 max_block_size, and so on); Python picks the usual subclass
 (FileExistsError for a name in use, PermissionError, FileNotFoundError).
-Arguments the kernel never sees (an unknown mode, a shape larger than an
-attached block) raise ValueError or TypeError.
+Bad arguments are refused before any system call, with ValueError or
+TypeError naming the argument and what is wrong with it: a shape that is
+no int or tuple of ints, an empty shape, a dtype holding Python objects
+(pointers mean nothing in shared memory), a bad name, mode or alignment,
+a shape larger than an attached block.
 
 Addresses: reading physical_address or dma_address of a buffer raises
 PermissionError (EPERM) when the kernel withholds addresses from the
@@ -46,9 +49,8 @@ import numpy
 from . import uapi
 from .buffer import Buffer
 from .dmabuf import DmaBuf, Import
-from .pool import (DEFAULT_POOL, BlockInfo, Pool, PoolInfo, pool_names,
-                   pool_path)
-from .uapi import mode_number
+from .pool import (DEFAULT_POOL, BlockInfo, Pool, PoolInfo, allocation,
+                   attachment, pool_names, pool_path)
 
 __all__ = [
     "allocate", "attach", "import_dmabuf", "pools", "pool_names", "pool_path",
@@ -103,14 +105,17 @@ def allocate(shape, dtype=numpy.uint8, mode="coherent", pool=DEFAULT_POOL,
     alignment of the DMA address in bytes, a power of two of at least the
     page size (None: one page).
 
-    Returns a Buffer. Raises OSError for what the kernel refuses: EINVAL
-    (bad name or alignment, zero size), EEXIST (name in use), EFBIG (larger
-    than the pool or max_block_size), ENOMEM (no contiguous run that
-    large), EDQUOT/EMFILE (the open file's limits), EOPNOTSUPP (cached on a
-    carveout); ValueError for an unknown mode.
+    Returns a Buffer. Raises TypeError for a shape that is no int or tuple
+    of ints and for a dtype that holds Python objects or has no size;
+    ValueError for a shape of no bytes, a bad name, an unknown mode, an
+    alignment that is no power of two of at least the page size. Raises
+    OSError for what the kernel refuses: EEXIST (name in use), EFBIG
+    (larger than the pool or max_block_size), ENOMEM (no contiguous run
+    that large), EDQUOT/EMFILE (the open file's limits), EOPNOTSUPP
+    (cached on a carveout).
     """
-    # Arguments first: a bad mode must not cost an open().
-    mode_number(mode)
+    # Arguments first: a bad one must not cost an open().
+    allocation(shape, dtype, mode, name, align)
     return _pool(pool).allocate(shape, dtype, mode=mode, name=name, align=align)
 
 
@@ -120,9 +125,11 @@ def attach(name, shape=None, dtype=numpy.uint8, pool=DEFAULT_POOL):
     The block was allocated by this or another process of the same user
     (or any user's, with CAP_SYS_ADMIN). @shape and @dtype describe the
     array: by default the whole block as 1-D @dtype; a shape larger than
-    the block raises ValueError. Raises FileNotFoundError (ENOENT) when
+    the block raises ValueError, as do a bad name, and a dtype holding
+    Python objects TypeError. Raises FileNotFoundError (ENOENT) when
     there is no such block, PermissionError (EPERM) for another user's.
     """
+    attachment(name, shape, dtype)
     return _pool(pool).attach(name, shape, dtype)
 
 

@@ -33,11 +33,46 @@ def normalize_shape(shape):
     try:
         dimensions = (operator.index(shape),)
     except TypeError:
-        dimensions = tuple(operator.index(dimension) for dimension in shape)
+        try:
+            dimensions = tuple(shape)
+        except TypeError:
+            raise TypeError("shape must be an int or a tuple of ints, not %s"
+                            % type(shape).__name__) from None
+        for dimension in dimensions:
+            try:
+                operator.index(dimension)
+            except TypeError:
+                raise TypeError("shape %r: %r is not an int; shape must be an int or "
+                                "a tuple of ints" % (shape, dimension)) from None
+        dimensions = tuple(operator.index(dimension) for dimension in dimensions)
     for dimension in dimensions:
         if dimension < 0:
             raise ValueError("negative dimension in shape %s" % (dimensions,))
     return dimensions
+
+
+def array_dtype(dtype):
+    """@dtype as a numpy.dtype that can describe the bytes of a block.
+
+    TypeError for a dtype that holds Python objects (object, or a
+    structured dtype with an object field): its elements are pointers into
+    this process's heap, meaningless to devices and to every other process
+    that attaches the block (which crashes on them). And for a dtype
+    without a size ("S", "U", "V"), which gives an array no bytes.
+    """
+    try:
+        dtype = numpy.dtype(dtype)
+    except TypeError as exception:
+        raise TypeError("dtype %r: %s" % (dtype, exception)) from None
+    if dtype.hasobject:
+        raise TypeError("dtype %s holds Python objects: their pointers into this "
+                        "process's memory mean nothing to devices and other processes "
+                        "that share the block; use numbers, bytes or fixed-size "
+                        "strings" % (dtype,))
+    if dtype.itemsize == 0:
+        raise TypeError("dtype %s has no size: give one (such as 'S16' or 'U8')"
+                        % (dtype,))
+    return dtype
 
 
 def byte_count(shape, dtype):
