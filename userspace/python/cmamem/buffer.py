@@ -7,11 +7,13 @@ device: physical_address and dma_address, flush() and invalidate() for
 the caches, freebuffer() and the with statement to let it go.
 
 Slices and other views of a Buffer are Buffers of the same block (their
-addresses are their own first byte's). Results of arithmetic are new
-memory, hence plain numpy arrays.
+addresses are their own first byte's). Copies and results of arithmetic
+are new memory, hence plain numpy arrays. Once the block is freed, every
+Buffer over it refuses to be read or written.
 """
 
 import errno
+import itertools
 import operator
 import os
 
@@ -134,6 +136,59 @@ class _Block(_lifetime.Owner):
     close = free
 
 
+def _unwrapped(value, what):
+    """@value for numpy's own code: a Buffer as a plain ndarray view of the
+    same memory (if its block is live), anything else as it is."""
+    if isinstance(value, Buffer):
+        value._check_not_freed(what)
+        return value.view(numpy.ndarray)
+    return value
+
+
+def _new_memory_plain(result):
+    """@result with every Buffer that is not a view of a block (a copy, a
+    result in new memory) as a plain ndarray."""
+    if isinstance(result, Buffer) and getattr(result, "_block", None) is None:
+        return result.view(numpy.ndarray)
+    if isinstance(result, tuple):
+        return tuple(_new_memory_plain(item) for item in result)
+    if isinstance(result, list):
+        return [_new_memory_plain(item) for item in result]
+    return result
+
+
+def _checked_method(name):
+    """numpy.ndarray's method @name for a Buffer: refused on a freed block,
+    its results in new memory plain arrays."""
+    method = getattr(numpy.ndarray, name)
+
+    what = "Buffer.%s()" % name
+
+    def checked(self, *arguments, **keywords):
+        self._check_not_freed(what)
+        for argument in arguments:
+            if isinstance(argument, Buffer):
+                argument._check_not_freed(what)
+        return _new_memory_plain(method(self, *arguments, **keywords))
+
+    checked.__name__ = checked.__qualname__ = name
+    checked.__doc__ = method.__doc__
+    return checked
+
+
+# The ndarray methods that read or write the elements in C, without a ufunc
+# or a numpy function that Buffer's __array_ufunc__ or __array_function__
+# would see, or that return new memory.
+_CHECKED_METHODS = (
+    "__getitem__", "__setitem__", "__bool__", "__int__", "__float__",
+    "__complex__", "__index__", "__copy__", "__deepcopy__", "copy", "astype",
+    "tobytes", "tolist", "item", "fill", "sort", "argsort", "partition",
+    "argpartition", "argmax", "argmin", "byteswap", "flatten", "ravel",
+    "take", "put", "repeat", "compress", "choose", "searchsorted", "nonzero",
+    "dot", "tofile", "getfield", "setfield", "itemset",
+)
+
+
 def _block_of(array):
     """The _Block an array is a view of, or None."""
     block = getattr(array, "_block", None)
@@ -150,10 +205,11 @@ class Buffer(numpy.ndarray):
 
     physical_address, dma_address (alias device_address)
         The address of this array's first byte for the CPU's physical
-        address space and for devices (virtual_address: in this process). When the kernel withholds addresses
-        from this process (no CAP_SYS_RAWIO, not in the module's
-        address_group) reading them raises PermissionError (EPERM);
-        address_withheld says so beforehand.
+        address space and for devices (virtual_address: in this
+        process). When the kernel withholds addresses from this process
+        (no CAP_SYS_RAWIO, not in the module's address_group) reading them
+        raises PermissionError (EPERM); address_withheld says so
+        beforehand.
     flush(), invalidate()
         Cache maintenance for this array's bytes: after the CPU wrote and
         before a device reads (flush), and after a device wrote and before
@@ -166,14 +222,22 @@ class Buffer(numpy.ndarray):
     freebuffer() (alias close())
         Unmap the block and drop this handle; the block's memory returns to
         the pool when no other handle, mapping or dma-buf holds it. Every
-        view of the block then reads zeros. Freeing twice raises
-        FileNotFoundError (ENOENT).
+        view of the block then raises FileNotFoundError (ENOENT) when it
+        is read or written (indexing, numpy functions and ufuncs, methods)
+        and says "freed" in its repr(); memory access that bypasses the
+        array's methods (memoryview, ctypes, numpy.asarray()) reads zeros.
+        Freeing twice raises FileNotFoundError (ENOENT).
     with statement
         ``with cmamem.allocate(...) as buffer:`` frees at the end.
+
+    Copies and every other result in new memory (a.copy(), astype(),
+    numpy.zeros_like(a), arithmetic, fancy indexing) are plain
+    numpy.ndarray objects.
     """
 
     def __array_finalize__(self, obj):
-        # Views keep the block; new memory (copies, results) does not.
+        # Views keep the block; new memory (copies, results) does not, and
+        # _new_memory_plain() turns it into a plain ndarray on its way out.
         self._block = getattr(obj, "_block", None)
         if self._block is not None and _block_of(self) is None:
             self._block = None
@@ -185,9 +249,55 @@ class Buffer(numpy.ndarray):
         # Reductions (sum(), max()) give numbers, as on plain arrays.
         return result[()] if result.ndim == 0 else result
 
+    def __array_ufunc__(self, ufunc, method, *inputs, **keywords):
+        # numpy's own code runs on plain views of the same memory, once
+        # every Buffer among the operands is known to be live; results are
+        # then plain arrays (new memory), or the out= arrays as given.
+        what = "numpy.%s()" % ufunc.__name__
+        inputs = tuple(_unwrapped(value, what) for value in inputs)
+        out = keywords.get("out")
+        if out is not None:
+            keywords["out"] = tuple(_unwrapped(value, what) for value in out)
+        if "where" in keywords:
+            keywords["where"] = _unwrapped(keywords["where"], what)
+        result = getattr(ufunc, method)(*inputs, **keywords)
+        if out is None or method == "at":
+            return result
+        return out[0] if len(out) == 1 else out
+
+    def __array_function__(self, func, types, arguments, keywords):
+        what = "numpy.%s()" % func.__name__
+        for value in itertools.chain(arguments, keywords.values()):
+            for array in value if isinstance(value, (list, tuple)) else (value,):
+                if isinstance(array, Buffer):
+                    array._check_not_freed(what)
+        return _new_memory_plain(super().__array_function__(func, types, arguments,
+                                                            keywords))
+
     def __reduce__(self):
         # A pickle holds the values, not the block.
+        self._check_not_freed("pickling")
         return numpy.asarray(self).copy().__reduce__()
+
+    def __repr__(self):
+        block = getattr(self, "_block", None)
+        if block is not None and block.freed:
+            return "<cmamem.Buffer %s %s of block %r: freed>" % (
+                self.shape, self.dtype, block.name)
+        return super().__repr__()
+
+    def __str__(self):
+        block = getattr(self, "_block", None)
+        if block is not None and block.freed:
+            return repr(self)
+        return super().__str__()
+
+    def _check_not_freed(self, what):
+        """Raise FileNotFoundError (ENOENT) if this is a view of a freed
+        block: its bytes are gone, and writes would be lost."""
+        block = getattr(self, "_block", None)
+        if block is not None:
+            block.check_live(what)
 
     @classmethod
     def _over_block(cls, pool, name, reply, shape, dtype):
@@ -340,3 +450,9 @@ class Buffer(numpy.ndarray):
         block = getattr(self, "_block", None)
         if block is not None:
             block.__exit__(*exception_info)
+
+
+for _name in _CHECKED_METHODS:
+    if hasattr(numpy.ndarray, _name):       # itemset is gone in numpy 2
+        setattr(Buffer, _name, _checked_method(_name))
+del _name

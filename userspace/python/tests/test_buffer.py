@@ -4,6 +4,7 @@
 maintenance, freeing, and the errors of bad requests. Runs as root with
 the module loaded (TAP output; see tap.py)."""
 
+import copy
 import errno
 import gc
 import os
@@ -83,8 +84,8 @@ def test_float32_arithmetic_and_views():
         equal(float(values[999]), 999.0, "in-place multiply")
         copy = values.copy()
         check(not numpy.may_share_memory(copy, values), "copy() shares the block")
-        # A copy is not in the block, so it has no address.
-        expect_error(ValueError, None, lambda: copy.physical_address)
+        # A copy is not in the block: a plain array, without addresses.
+        check(type(copy) is numpy.ndarray, "copy() is a %s" % type(copy).__name__)
 
 
 def test_uint16_3d():
@@ -174,7 +175,9 @@ def test_freebuffer():
     buffer.freebuffer()
     equal(used_bytes(), before, "used_bytes after freebuffer()")
     check(buffer.freed and view.freed, "freed is not set on the buffer and its view")
-    equal(int(view.max()), 0, "a stale view still shows the block's bytes")
+    # The views say so rather than show zeros or keep what is written.
+    expect_error(OSError, errno.ENOENT, view.max)
+    expect_error(OSError, errno.ENOENT, view.__setitem__, 0, 1)
     error = expect_error(OSError, errno.ENOENT, buffer.freebuffer)
     check("already freed" in str(error), "message of a second free: %s" % error)
     expect_error(OSError, errno.ENOENT, view.freebuffer)
@@ -184,6 +187,63 @@ def test_freebuffer():
     # The name is free again.
     with cmamem.allocate(PAGE_SIZE, name="py-freebuffer"):
         pass
+
+
+def test_copies_are_plain_arrays():
+    # What lives in new memory is a plain ndarray: no block, no addresses,
+    # nothing to free. Views of the block stay Buffers.
+    with cmamem.allocate((8, 16), numpy.uint16, name="py-copies") as buffer:
+        buffer[:] = numpy.arange(128, dtype=numpy.uint16).reshape(8, 16)
+        new_memory = {
+            "a.copy()": buffer.copy(),
+            "numpy.zeros_like(a)": numpy.zeros_like(buffer),
+            "numpy.empty_like(a)": numpy.empty_like(buffer),
+            "numpy.full_like(a, 3)": numpy.full_like(buffer, 3),
+            "a.astype(float)": buffer.astype(float),
+            "a[[0, 2]]": buffer[[0, 2]],
+            "a[a > 5]": buffer[buffer > 5],
+            "a.T.flatten()": buffer.T.flatten(),
+            "a * 2": buffer * 2,
+            "numpy.concatenate": numpy.concatenate([buffer, buffer]),
+            "copy.deepcopy(a)": copy.deepcopy(buffer),
+        }
+        for what, array in new_memory.items():
+            check(type(array) is numpy.ndarray, "%s is a %s" % (what, type(array).__name__))
+            check(not numpy.may_share_memory(array, buffer), "%s shares the block" % what)
+        equal(int(new_memory["a.copy()"][7, 15]), 127, "last element of the copy")
+        for what, view in {"a[1:]": buffer[1:], "a.T": buffer.T,
+                           "a.reshape(16, 8)": buffer.reshape(16, 8),
+                           "numpy.transpose(a)": numpy.transpose(buffer)}.items():
+            check(type(view) is cmamem.Buffer, "%s is a %s" % (what, type(view).__name__))
+            equal(view.name, "py-copies", "name of %s" % what)
+        # Written in place: the out= array itself.
+        check(numpy.add(buffer, 1, out=buffer) is buffer, "out= did not return the buffer")
+        buffer += 1
+        equal(int(buffer[0, 0]), 2, "after two in-place additions")
+
+
+def test_freed_buffer_says_so():
+    buffer = cmamem.allocate(64, numpy.uint32, name="py-freed")
+    view = buffer[8:]
+    buffer[:] = 5
+    text = repr(view)
+    check("freed" not in text and "5" in text, "repr of a live buffer: %s" % text)
+    buffer.freebuffer()
+    for array in (buffer, view):
+        for text in (repr(array), str(array)):
+            check("freed" in text and "py-freed" in text, "repr or str: %s" % text)
+    # Reads and writes raise: written values would be lost, and read ones
+    # are not the block's.
+    for what, access in {"a[0]": lambda: buffer[0], "a[0] = 1": lambda: buffer.__setitem__(0, 1),
+                         "view[:] = 2": lambda: view.__setitem__(slice(None), 2),
+                         "a + 1": lambda: buffer + 1, "a += 1": lambda: view.__iadd__(1),
+                         "a.sum()": buffer.sum, "numpy.mean(a)": lambda: numpy.mean(view),
+                         "a.copy()": buffer.copy, "a.tolist()": buffer.tolist,
+                         "a.fill(0)": lambda: buffer.fill(0), "list(a)": lambda: list(view),
+                         "numpy.zeros_like(a)": lambda: numpy.zeros_like(buffer),
+                         "a.virtual_address": lambda: buffer.virtual_address}.items():
+        error = expect_error(OSError, errno.ENOENT, access)
+        check("freed" in str(error), "%s: %s" % (what, error))
 
 
 def test_context_manager():
@@ -309,7 +369,8 @@ def test_missing_pool():
 if __name__ == "__main__":
     run([test_write_read_uint8, test_image_uint8_2d, test_float32_arithmetic_and_views,
          test_uint16_3d, test_modes, test_sync_validation, test_addresses_and_info,
-         test_alignment, test_freebuffer, test_context_manager, test_garbage_collected,
+         test_alignment, test_freebuffer, test_copies_are_plain_arrays,
+         test_freed_buffer_says_so, test_context_manager, test_garbage_collected,
          test_pools, test_bad_mode, test_huge_size, test_bad_names,
          test_duplicate_name_and_missing_block, test_other_bad_arguments,
          test_object_dtype_refused, test_missing_pool],
