@@ -80,6 +80,9 @@ def _pool(pool):
     process's shared Pool of that name."""
     if isinstance(pool, Pool):
         return pool
+    if pool is not None and not isinstance(pool, str):
+        raise TypeError("pool (PYNQ's target) must be a pool name or a cmamem.Pool, "
+                        "not %s" % type(pool).__name__)
     path = pool_path(pool)
     with _shared_pools_lock:
         shared = _shared_pools.get(path)
@@ -90,7 +93,7 @@ def _pool(pool):
 
 
 def allocate(shape, dtype=numpy.uint8, mode="coherent", pool=DEFAULT_POOL,
-             name=None, align=None):
+             name=None, align=None, *, cacheable=None, target=None):
     """Allocate a physically contiguous block as a numpy array.
 
     @shape and @dtype as for numpy.ndarray; the block is rounded up to
@@ -105,6 +108,11 @@ def allocate(shape, dtype=numpy.uint8, mode="coherent", pool=DEFAULT_POOL,
     alignment of the DMA address in bytes, a power of two of at least the
     page size (None: one page).
 
+    PYNQ's spelling works too, for porting: @cacheable=True is
+    mode="cached", False mode="writecombine" (give mode or cacheable, not
+    both); @target is @pool (a pool name or a Pool). PYNQ's default dtype
+    is "u4"; here it is uint8, so give the dtype.
+
     Returns a Buffer. Raises TypeError for a shape that is no int or tuple
     of ints and for a dtype that holds Python objects or has no size;
     ValueError for a shape of no bytes, a bad name, an unknown mode, an
@@ -114,9 +122,14 @@ def allocate(shape, dtype=numpy.uint8, mode="coherent", pool=DEFAULT_POOL,
     that large), EDQUOT/EMFILE (the open file's limits), EOPNOTSUPP
     (cached on a carveout).
     """
+    if target is not None:
+        if pool != DEFAULT_POOL:
+            raise TypeError("give pool=%r or PYNQ's target=%r, not both" % (pool, target))
+        pool = target
     # Arguments first: a bad one must not cost an open().
-    allocation(shape, dtype, mode, name, align)
-    return _pool(pool).allocate(shape, dtype, mode=mode, name=name, align=align)
+    allocation(shape, dtype, mode, name, align, cacheable)
+    return _pool(pool).allocate(shape, dtype, mode=mode, name=name, align=align,
+                                cacheable=cacheable)
 
 
 def attach(name, shape=None, dtype=numpy.uint8, pool=DEFAULT_POOL):

@@ -145,9 +145,22 @@ def length_field(length):
     return length
 
 
-def allocation(shape, dtype, mode, name, align):
+def cacheable_mode(mode, cacheable):
+    """The mode of an allocation given @mode and PYNQ's @cacheable (None
+    when not given): cacheable=True is "cached", False "writecombine" (the
+    mapping PYNQ gives a buffer that is not cacheable)."""
+    if cacheable is None:
+        return mode
+    if mode != "coherent":
+        raise TypeError("give mode=%r or PYNQ's cacheable=%r, not both" % (mode, cacheable))
+    if not isinstance(cacheable, (bool, int)) or cacheable not in (0, 1):
+        raise TypeError("cacheable must be True or False (or 1 or 0), not %r" % (cacheable,))
+    return "cached" if cacheable else "writecombine"
+
+
+def allocation(shape, dtype, mode, name, align, cacheable=None):
     """The checked arguments of allocate(): (shape, dtype, length, mode
-    number, name field or None, alignment field).
+    name, name field or None, alignment field).
 
     Everything the kernel would refuse with a bare EINVAL is refused here
     first, naming the argument; what only the pool knows (its size, its
@@ -159,7 +172,9 @@ def allocation(shape, dtype, mode, name, align):
     if length == 0:
         raise ValueError("shape %s of %s is 0 bytes: a block holds at least one byte"
                          % (shape, dtype))
-    return (shape, dtype, length, mode_number(mode),
+    mode = cacheable_mode(mode, cacheable)
+    mode_number(mode)
+    return (shape, dtype, length, mode,
             None if name is None else name_field(name), alignment_field(align))
 
 
@@ -494,12 +509,14 @@ class Pool(_lifetime.Owner):
     # Blocks as numpy arrays.
 
     def allocate(self, shape, dtype=numpy.uint8, mode="coherent", name=None,
-                 align=None):
+                 align=None, *, cacheable=None):
         """Allocate a block and return a Buffer (numpy array) over it.
 
-        See cmamem.allocate().
+        See cmamem.allocate(); with cacheable=, a Pool also serves as the
+        target= of PYNQ code (which calls target.allocate()).
         """
-        shape, dtype, length, _, _, alignment = allocation(shape, dtype, mode, name, align)
+        shape, dtype, length, mode, _, alignment = allocation(shape, dtype, mode, name,
+                                                              align, cacheable)
         if name is None:
             # A generated name can only clash with a block of another
             # process that reused our pid's names: take the next one.
