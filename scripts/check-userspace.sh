@@ -8,7 +8,7 @@
 #   cli      the command's argument errors: usage errors exit 2 with a
 #            message, --help of every subcommand exits 0, a missing pool 1
 #   python   the Python binding's uapi against the C compilers' layout and
-#            ioctl numbers; the binding's driverless test
+#            ioctl numbers; the binding's driverless tests
 #   install  make install DESTDIR=<tmp> (as nobody when run as root) with
 #            the arm64-6.1 headers, the exact listing of what it installed,
 #            then make uninstall
@@ -379,6 +379,8 @@ section_python() {
 	done
 	check "python: test_uapi.py (the binding against the header text)" \
 		"$PYTHON" "$ROOT/userspace/python/tests/test_uapi.py"
+	check "python: test_arguments.py (what allocate() and attach() refuse before any system call)" \
+		"$PYTHON" "$ROOT/userspace/python/tests/test_arguments.py"
 	check "python: every module of the binding and its tests compiles" \
 		"$PYTHON" -c "
 import pathlib
@@ -413,6 +415,7 @@ usr/local/lib/$LIBRARY
 usr/local/lib/pkgconfig/cmamem.pc
 usr/local/lib/python$python/dist-packages/cmamem/__init__.py
 usr/local/lib/python$python/dist-packages/cmamem/_errors.py
+usr/local/lib/python$python/dist-packages/cmamem/_lifetime.py
 usr/local/lib/python$python/dist-packages/cmamem/_mapping.py
 usr/local/lib/python$python/dist-packages/cmamem/buffer.py
 usr/local/lib/python$python/dist-packages/cmamem/dmabuf.py

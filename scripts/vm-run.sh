@@ -10,7 +10,8 @@
 #	counts. Exits non-zero when anything failed, the kernel printed a
 #	report, or the guest did not report back in time.
 # demo:  runs scripts/guest/demo.sh with the cmamem command.
-# shell: an interactive shell on the board.
+# shell: an interactive shell on the board (on x86_64 with python3 and the
+#	binding, as the check has them).
 # bench: boots with CMAMEM_BENCH_DIR (made by scripts/bench.sh) as /bench
 #	and /bench/init as init, and prints what the guest printed between
 #	CMAMEM-BENCH-BEGIN and CMAMEM-BENCH-END.
@@ -82,7 +83,10 @@ chmod +x "$vm/initramfs/init"
 # /init in dependency order (modules.dep lists a module's dependencies,
 # nearest first; built-in ones are simply absent).
 want="virtio_mmio virtio_pci virtio_blk vgem vivid ${CMAMEM_EXTRA_MODULES:-}"
-[ "$ARCH" = x86_64 ] && [ "$mode" = check ] && want="$want 9pnet_virtio 9p"
+# The host's root over 9p (x86_64): the Python tests, and python3 in the shell.
+host_python=
+[ "$ARCH" = x86_64 ] && { [ "$mode" = check ] || [ "$mode" = shell ]; } && host_python=1
+[ -n "$host_python" ] && want="$want 9pnet_virtio 9p"
 : >"$vm/order"
 add_module() { # path relative to MODDIR
 	local rel=$1 dep
@@ -123,8 +127,8 @@ arm64)
 	;;
 x86_64)
 	qemu_args+=(-drive if=virtio,file="$vm/scratch.img",format=raw)
-	if [ "$mode" = check ]; then
-		# The host's root, read-only, for the Python binding's tests.
+	if [ -n "$host_python" ]; then
+		# The host's root, read-only, for the Python binding.
 		qemu_args+=(-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap)
 		host_root="cmamem_repo=$ROOT"
 	fi

@@ -18,8 +18,11 @@ Errors the kernel reports raise OSError with its errno and a message that
 says what it means for cmamem (EFBIG: larger than the pool or the module's
 max_block_size, and so on); Python picks the usual subclass
 (FileExistsError for a name in use, PermissionError, FileNotFoundError).
-Arguments the kernel never sees (an unknown mode, a shape larger than an
-attached block) raise ValueError or TypeError.
+Bad arguments are refused before any system call, with ValueError or
+TypeError naming the argument and what is wrong with it: a shape that is
+no int or tuple of ints, an empty shape, a dtype holding Python objects
+(pointers mean nothing in shared memory), a bad name, mode or alignment,
+a shape larger than an attached block.
 
 Addresses: reading physical_address or dma_address of a buffer raises
 PermissionError (EPERM) when the kernel withholds addresses from the
@@ -46,8 +49,8 @@ import numpy
 from . import uapi
 from .buffer import Buffer
 from .dmabuf import DmaBuf, Import
-from .pool import (DEFAULT_POOL, BlockInfo, Pool, PoolInfo, mode_number,
-                   pool_names, pool_path)
+from .pool import (DEFAULT_POOL, BlockInfo, Pool, PoolInfo, allocation,
+                   attachment, pool_names, pool_path)
 
 __all__ = [
     "allocate", "attach", "import_dmabuf", "pools", "pool_names", "pool_path",
@@ -77,6 +80,9 @@ def _pool(pool):
     process's shared Pool of that name."""
     if isinstance(pool, Pool):
         return pool
+    if pool is not None and not isinstance(pool, str):
+        raise TypeError("pool (PYNQ's target) must be a pool name or a cmamem.Pool, "
+                        "not %s" % type(pool).__name__)
     path = pool_path(pool)
     with _shared_pools_lock:
         shared = _shared_pools.get(path)
@@ -87,29 +93,43 @@ def _pool(pool):
 
 
 def allocate(shape, dtype=numpy.uint8, mode="coherent", pool=DEFAULT_POOL,
-             name=None, align=None):
+             name=None, align=None, *, cacheable=None, target=None):
     """Allocate a physically contiguous block as a numpy array.
 
     @shape and @dtype as for numpy.ndarray; the block is rounded up to
     whole pages. @mode: "coherent" (the default: no cache maintenance
-    needed, uncached CPU view where DMA is not coherent), "wc"
-    (write-combined, for buffers the CPU fills) or "cached" (fast CPU
-    access, needs flush() and invalidate(); not on carveout pools).
+    needed, uncached CPU view where DMA is not coherent), "writecombine"
+    (write-combined, for buffers the CPU fills; "wc" is accepted too) or
+    "cached" (fast CPU access, needs flush() and invalidate(); not on
+    carveout pools).
     @pool: a pool name ("default" is /dev/cmamem) or a Pool. @name: the
     block's name in the pool, for other processes to attach() to (1 to 31
     printable ASCII characters, no spaces); None makes one up. @align:
     alignment of the DMA address in bytes, a power of two of at least the
     page size (None: one page).
 
-    Returns a Buffer. Raises OSError for what the kernel refuses: EINVAL
-    (bad name or alignment, zero size), EEXIST (name in use), EFBIG (larger
-    than the pool or max_block_size), ENOMEM (no contiguous run that
-    large), EDQUOT/EMFILE (the open file's limits), EOPNOTSUPP (cached on a
-    carveout); ValueError for an unknown mode.
+    PYNQ's spelling works too, for porting: @cacheable=True is
+    mode="cached", False mode="writecombine" (give mode or cacheable, not
+    both); @target is @pool (a pool name or a Pool). PYNQ's default dtype
+    is "u4"; here it is uint8, so give the dtype.
+
+    Returns a Buffer. Raises TypeError for a shape that is no int or tuple
+    of ints and for a dtype that holds Python objects or has no size;
+    ValueError for a shape of no bytes, a bad name, an unknown mode, an
+    alignment that is no power of two of at least the page size. Raises
+    OSError for what the kernel refuses: EEXIST (name in use), EFBIG
+    (larger than the pool or max_block_size), ENOMEM (no contiguous run
+    that large), EDQUOT/EMFILE (the open file's limits), EOPNOTSUPP
+    (cached on a carveout).
     """
-    # Arguments first: a bad mode must not cost an open().
-    mode_number(mode)
-    return _pool(pool).allocate(shape, dtype, mode=mode, name=name, align=align)
+    if target is not None:
+        if pool != DEFAULT_POOL:
+            raise TypeError("give pool=%r or PYNQ's target=%r, not both" % (pool, target))
+        pool = target
+    # Arguments first: a bad one must not cost an open().
+    allocation(shape, dtype, mode, name, align, cacheable)
+    return _pool(pool).allocate(shape, dtype, mode=mode, name=name, align=align,
+                                cacheable=cacheable)
 
 
 def attach(name, shape=None, dtype=numpy.uint8, pool=DEFAULT_POOL):
@@ -118,9 +138,11 @@ def attach(name, shape=None, dtype=numpy.uint8, pool=DEFAULT_POOL):
     The block was allocated by this or another process of the same user
     (or any user's, with CAP_SYS_ADMIN). @shape and @dtype describe the
     array: by default the whole block as 1-D @dtype; a shape larger than
-    the block raises ValueError. Raises FileNotFoundError (ENOENT) when
+    the block raises ValueError, as do a bad name, and a dtype holding
+    Python objects TypeError. Raises FileNotFoundError (ENOENT) when
     there is no such block, PermissionError (EPERM) for another user's.
     """
+    attachment(name, shape, dtype)
     return _pool(pool).attach(name, shape, dtype)
 
 

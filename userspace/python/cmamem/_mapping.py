@@ -9,8 +9,9 @@ the base of every array over it:
 
 - release() (freebuffer()) replaces the block's pages with anonymous zero
   pages at the same address, in one mmap(MAP_FIXED) call. The kernel drops
-  the block's mapping at once, and arrays that still point there read
-  zeros instead of crashing the interpreter.
+  the block's mapping at once. Buffers over it then refuse access, and
+  what reaches the memory around them (a memoryview, ctypes) reads zeros
+  instead of crashing the interpreter.
 - When the last array over the mapping is gone, the finalizer unmaps the
   address range (the block, or its zero placeholder).
 """

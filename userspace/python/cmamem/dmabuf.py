@@ -23,10 +23,9 @@ import mmap
 import operator
 import os
 import struct
-import threading
-import weakref
 
 from . import _errors
+from . import _lifetime
 from . import uapi
 
 # <linux/dma-buf.h>: struct dma_buf_sync and DMA_BUF_IOCTL_SYNC.
@@ -68,15 +67,7 @@ def descriptor(dmabuf):
     return fileno()
 
 
-def _close_quietly(fd):
-    """Finalizer of a DmaBuf nobody closed."""
-    try:
-        os.close(fd)
-    except OSError:
-        pass
-
-
-class DmaBuf:
+class DmaBuf(_lifetime.Owner):
     """A dma-buf file descriptor that this object owns.
 
     Buffer.export() returns one. DmaBuf(fd) takes over any dma-buf
@@ -92,20 +83,13 @@ class DmaBuf:
         fd = operator.index(fd)
         if fd < 0:
             raise ValueError("bad file descriptor %d" % fd)
-        self._lock = threading.Lock()
         self._fd = fd
-        self._finalizer = weakref.finalize(self, _close_quietly, self._fd)
+        self._own(_lifetime.close_quietly, fd)
 
     def __repr__(self):
         if self.closed:
             return "<cmamem.DmaBuf closed>"
         return "<cmamem.DmaBuf fd %d>" % self._fd
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exception_info):
-        self.close()
 
     @property
     def closed(self):
@@ -124,19 +108,15 @@ class DmaBuf:
         The buffer itself goes when its last descriptor, mapping and
         importer are gone: an Import of it keeps it.
         """
-        with self._lock:
+        if self._disown():
             fd, self._fd = self._fd, -1
-        if fd >= 0:
-            self._finalizer.detach()
             os.close(fd)
 
     def detach(self):
         """Give the descriptor up without closing it, and return it."""
-        with self._lock:
-            fd, self._fd = self._fd, -1
-        if fd < 0:
+        if not self._disown():
             raise _errors.error(errno.EBADF, "detaching a dma-buf", "it was closed")
-        self._finalizer.detach()
+        fd, self._fd = self._fd, -1
         return fd
 
     def _stat(self):
@@ -225,18 +205,7 @@ class DmaBuf:
             self.sync(DMA_BUF_SYNC_END | flags)
 
 
-def _free_quietly(pool, handle, pid):
-    """Finalizer of an import nobody freed: drop its handle (only in the
-    process that made it, as for blocks)."""
-    if os.getpid() != pid:
-        return
-    try:
-        pool.free(handle)
-    except OSError:
-        pass
-
-
-class Import:
+class Import(_lifetime.Owner):
     """A dma-buf attached to a pool's device (cmamem.import_dmabuf()).
 
     length
@@ -263,33 +232,23 @@ class Import:
         self.length = reply.length
         self.address_withheld = bool(reply.out_flags & uapi.CMAMEM_ADDRESS_WITHHELD)
         self._dma_address = reply.dma_address
-        self._lock = threading.Lock()
-        self._freed = False
-        self._finalizer = weakref.finalize(self, _free_quietly, pool, self.handle,
-                                           os.getpid())
+        self._own(_lifetime.free_quietly, pool, self.handle, os.getpid())
 
     def __repr__(self):
         return "<cmamem.Import handle %d of pool %r, %d bytes%s>" % (
             self.handle, getattr(self.pool, "name", "?"), self.length,
-            ", freed" if self._freed else "")
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exception_info):
-        if not self._freed:
-            self.free()
+            ", freed" if self.freed else "")
 
     @property
     def freed(self):
         """True once free() ran."""
-        return self._freed
+        return self._released
 
     @property
     def dma_address(self):
         """The address the pool's device uses for the buffer's first byte."""
         what = "DMA address of import handle %d" % self.handle
-        if self._freed:
+        if self.freed:
             raise _errors.error(errno.ENOENT, what, "the import was freed")
         if self.address_withheld:
             raise _errors.error(errno.EPERM, what,
@@ -302,12 +261,9 @@ class Import:
 
     def free(self):
         """Detach the buffer from the pool's device and drop the handle."""
-        with self._lock:
-            if self._freed:
-                raise _errors.error(errno.ENOENT, "freeing import handle %d" % self.handle,
-                                    "the import was already freed")
-            self._freed = True
-        self._finalizer.detach()
+        if not self._disown():
+            raise _errors.error(errno.ENOENT, "freeing import handle %d" % self.handle,
+                                "the import was already freed")
         # A closed pool already dropped the handle with its file.
         if not self.pool.closed:
             self.pool.free(self.handle)

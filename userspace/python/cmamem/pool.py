@@ -14,51 +14,29 @@ import dataclasses
 import errno
 import fcntl
 import itertools
+import operator
 import os
 import stat
 import threading
-import weakref
 
 import numpy
 
 from . import _errors
+from . import _lifetime
 from . import _mapping
+from . import buffer
 from . import uapi
 from .dmabuf import Import, descriptor
+from .uapi import mode_name, mode_number
 
 DEFAULT_POOL = "default"
 DEVICE_DIRECTORY = "/dev"
 DEVICE_BASE = "cmamem"
-
-_MODES = {
-    "coherent": uapi.CMAMEM_MODE_COHERENT,
-    "wc": uapi.CMAMEM_MODE_WRITECOMBINE,
-    "writecombine": uapi.CMAMEM_MODE_WRITECOMBINE,
-    "cached": uapi.CMAMEM_MODE_CACHED,
-}
-_MODE_NAMES = {
-    uapi.CMAMEM_MODE_COHERENT: "coherent",
-    uapi.CMAMEM_MODE_WRITECOMBINE: "wc",
-    uapi.CMAMEM_MODE_CACHED: "cached",
-}
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 # Names for blocks allocated without one: unique in this process, and the
 # pid keeps them apart from other processes'.
 _block_numbers = itertools.count(1)
-
-
-def mode_number(mode):
-    """The enum cmamem_mode of a mode name ("coherent", "wc" or "cached")."""
-    try:
-        return _MODES[mode]
-    except (KeyError, TypeError):
-        raise ValueError("unknown cmamem mode %r: use 'coherent', 'wc' or 'cached'"
-                         % (mode,)) from None
-
-
-def mode_name(number):
-    """The name of an enum cmamem_mode value ("unknown" for others)."""
-    return _MODE_NAMES.get(number, "unknown")
 
 
 def pool_path(name=DEFAULT_POOL):
@@ -105,26 +83,108 @@ def _text(field):
     return field.decode("ascii", "replace")
 
 
-def _encode_name(name, what):
-    """@name as the bytes of a name field, or OSError(EINVAL).
+# What the uapi allows in a block name: 1 to CMAMEM_NAME_SIZE - 1 printable
+# ASCII characters other than space (the kernel's cmamem_name_valid(),
+# libcmamem's cmamem_check_name()).
+_NAME_RULE = "a block name is 1 to %d printable ASCII characters, no spaces" % (
+    uapi.CMAMEM_NAME_SIZE - 1)
 
-    Only what the 32-byte field cannot hold is refused here; the kernel
-    checks the characters (and answers EINVAL the same way).
+
+def name_field(name):
+    """@name (str or bytes) as the bytes of a name field.
+
+    Checked as the kernel checks it, so that a bad name raises ValueError
+    (TypeError for what is no string) that says what is wrong with it,
+    rather than the kernel's bare EINVAL.
     """
     if isinstance(name, str):
         try:
             encoded = name.encode("ascii")
         except UnicodeEncodeError:
-            raise _errors.error(errno.EINVAL, what,
-                                "a block name is 1 to 31 printable ASCII characters") from None
+            raise ValueError("name %r is not ASCII: %s" % (name, _NAME_RULE)) from None
     elif isinstance(name, bytes):
         encoded = name
     else:
-        raise TypeError("block name must be a str, not %s" % type(name).__name__)
-    if not encoded or len(encoded) >= uapi.CMAMEM_NAME_SIZE or b"\0" in encoded:
-        raise _errors.error(errno.EINVAL, what,
-                            "a block name is 1 to 31 printable ASCII characters")
+        raise TypeError("name must be a str, not %s" % type(name).__name__)
+    if not encoded:
+        raise ValueError("name is empty: %s" % _NAME_RULE)
+    if len(encoded) >= uapi.CMAMEM_NAME_SIZE:
+        raise ValueError("name %r has %d characters: %s" % (name, len(encoded), _NAME_RULE))
+    for character in encoded:
+        if not 0x21 <= character <= 0x7e:
+            raise ValueError("name %r holds %s: %s" % (
+                name, "a space" if character == 0x20 else repr(chr(character)),
+                _NAME_RULE))
     return encoded
+
+
+def alignment_field(align):
+    """@align (bytes, or None or 0 for the kernel's default of one page)
+    as the alignment field; ValueError unless it is a power of two of at
+    least the page size, which is what the kernel accepts."""
+    if align is None:
+        return 0
+    if isinstance(align, bool):
+        raise TypeError("align must be an int (bytes) or None, not a bool")
+    try:
+        align = operator.index(align)
+    except TypeError:
+        raise TypeError("align must be an int (bytes) or None, not %s"
+                        % type(align).__name__) from None
+    if align and (align < PAGE_SIZE or align & (align - 1)):
+        raise ValueError("align=%d: the DMA address alignment must be a power of two "
+                         "of at least the page size (%d bytes)" % (align, PAGE_SIZE))
+    return align
+
+
+def length_field(length):
+    """@length (bytes) as the length field; ValueError for nothing."""
+    length = operator.index(length)
+    if length <= 0:
+        raise ValueError("length %d: a block holds at least one byte" % length)
+    return length
+
+
+def cacheable_mode(mode, cacheable):
+    """The mode of an allocation given @mode and PYNQ's @cacheable (None
+    when not given): cacheable=True is "cached", False "writecombine" (the
+    mapping PYNQ gives a buffer that is not cacheable)."""
+    if cacheable is None:
+        return mode
+    if mode != "coherent":
+        raise TypeError("give mode=%r or PYNQ's cacheable=%r, not both" % (mode, cacheable))
+    if not isinstance(cacheable, (bool, int)) or cacheable not in (0, 1):
+        raise TypeError("cacheable must be True or False (or 1 or 0), not %r" % (cacheable,))
+    return "cached" if cacheable else "writecombine"
+
+
+def allocation(shape, dtype, mode, name, align, cacheable=None):
+    """The checked arguments of allocate(): (shape, dtype, length, mode
+    name, name field or None, alignment field).
+
+    Everything the kernel would refuse with a bare EINVAL is refused here
+    first, naming the argument; what only the pool knows (its size, its
+    free memory, whether it has cached blocks) is left to the kernel.
+    """
+    dtype = buffer.array_dtype(dtype)
+    shape = buffer.normalize_shape(shape)
+    length = buffer.byte_count(shape, dtype)
+    if length == 0:
+        raise ValueError("shape %s of %s is 0 bytes: a block holds at least one byte"
+                         % (shape, dtype))
+    mode = cacheable_mode(mode, cacheable)
+    mode_number(mode)
+    return (shape, dtype, length, mode,
+            None if name is None else name_field(name), alignment_field(align))
+
+
+def attachment(name, shape, dtype):
+    """The checked arguments of attach(): (name field, shape or None,
+    dtype)."""
+    dtype = buffer.array_dtype(dtype)
+    if shape is not None:
+        shape = buffer.normalize_shape(shape)
+    return name_field(name), shape, dtype
 
 
 @dataclasses.dataclass(frozen=True)
@@ -214,15 +274,7 @@ class BlockInfo:
                    owner_uid=reply.owner_uid)
 
 
-def _close_quietly(fd):
-    """Finalizer of a Pool nobody closed."""
-    try:
-        os.close(fd)
-    except OSError:
-        pass
-
-
-class Pool:
+class Pool(_lifetime.Owner):
     """One open file of a cmamem pool.
 
     Pool(name) opens /dev/cmamem (name "default", the default) or
@@ -268,7 +320,7 @@ class Pool:
                 raise _errors.from_oserror(exception, "opening %s" % self.device) from None
             self.writable = writable
         self._fd = own_fd
-        self._finalizer = weakref.finalize(self, _close_quietly, own_fd)
+        self._own(_lifetime.close_quietly, own_fd)
         try:
             info = self.info()
         except OSError:
@@ -289,12 +341,6 @@ class Pool:
         return "<cmamem.Pool %r (%s, %s)>" % (getattr(self, "name", "?"),
                                               self.device, state)
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exception_info):
-        self.close()
-
     @property
     def closed(self):
         return self._fd < 0
@@ -313,14 +359,13 @@ class Pool:
         garbage collected; their flush(), invalidate() and info() then fail
         with EBADF. Waits for ioctls other threads have in flight.
         """
+        if not self._disown():
+            return
         with self._lock:
-            if self._fd < 0:
-                return
             fd = self._fd
             self._fd = -1
             while self._users:
                 self._lock.wait()
-        self._finalizer.detach()
         os.close(fd)
 
     @contextlib.contextmanager
@@ -362,17 +407,19 @@ class Pool:
     def alloc(self, name, length, mode="coherent", alignment=0):
         """CMAMEM_IOCTL_ALLOC: allocate block @name; the raw reply.
 
-        Most programs want allocate(), which also maps the block.
+        Most programs want allocate(), which also maps the block. Bad
+        arguments raise ValueError or TypeError before the ioctl, as there.
         """
+        request = uapi.new_request(uapi.CmamemAlloc)
+        request.name = name_field(name)
+        request.mode = mode_number(mode)
+        length = length_field(length)
+        request.alignment = alignment_field(alignment)
         what = "allocating block %r (%d bytes, %s) in pool %r" % (
             name, length, mode, getattr(self, "name", self.device))
-        request = uapi.new_request(uapi.CmamemAlloc)
-        request.name = _encode_name(name, what)
-        request.mode = mode_number(mode)
-        if not 0 <= length < 1 << 64:
+        if length >= 1 << 64:
             raise _errors.error(errno.EFBIG, what, "larger than any pool can be")
         request.length = length
-        request.alignment = alignment
         return self._ioctl(uapi.CMAMEM_IOCTL_ALLOC, request, what)
 
     def attach_handle(self, name):
@@ -380,10 +427,10 @@ class Pool:
 
         Most programs want attach(), which also maps the block.
         """
-        what = "attaching to block %r in pool %r" % (name, self.name)
         request = uapi.new_request(uapi.CmamemAttach)
-        request.name = _encode_name(name, what)
-        return self._ioctl(uapi.CMAMEM_IOCTL_ATTACH, request, what)
+        request.name = name_field(name)
+        return self._ioctl(uapi.CMAMEM_IOCTL_ATTACH, request,
+                           "attaching to block %r in pool %r" % (name, self.name))
 
     def free(self, handle):
         """CMAMEM_IOCTL_FREE: drop handle @handle of this pool file."""
@@ -462,18 +509,14 @@ class Pool:
     # Blocks as numpy arrays.
 
     def allocate(self, shape, dtype=numpy.uint8, mode="coherent", name=None,
-                 align=None):
+                 align=None, *, cacheable=None):
         """Allocate a block and return a Buffer (numpy array) over it.
 
-        See cmamem.allocate().
+        See cmamem.allocate(); with cacheable=, a Pool also serves as the
+        target= of PYNQ code (which calls target.allocate()).
         """
-        from . import buffer
-
-        dtype = numpy.dtype(dtype)
-        shape = buffer.normalize_shape(shape)
-        length = buffer.byte_count(shape, dtype)
-        mode_number(mode)
-        alignment = 0 if align is None else align
+        shape, dtype, length, mode, _, alignment = allocation(shape, dtype, mode, name,
+                                                              align, cacheable)
         if name is None:
             # A generated name can only clash with a block of another
             # process that reused our pid's names: take the next one.
@@ -497,11 +540,7 @@ class Pool:
 
         See cmamem.attach().
         """
-        from . import buffer
-
-        dtype = numpy.dtype(dtype)
-        if shape is not None:
-            shape = buffer.normalize_shape(shape)
+        _, shape, dtype = attachment(name, shape, dtype)
         reply = self.attach_handle(name)
         if isinstance(name, bytes):
             name = name.decode("ascii")

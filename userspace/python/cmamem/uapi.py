@@ -252,3 +252,35 @@ def new_request(structure):
     request = structure()
     request.size = ctypes.sizeof(structure)
     return request
+
+
+# The names of enum cmamem_mode, as the kernel (BLOCK_INFO's text, debugfs)
+# and libcmamem's cmamem_mode_name() spell them: the one table of the
+# binding.
+MODE_NAMES = {
+    CMAMEM_MODE_COHERENT: "coherent",
+    CMAMEM_MODE_WRITECOMBINE: "writecombine",
+    CMAMEM_MODE_CACHED: "cached",
+}
+# Accepted on input only, as cmamem_parse_mode() and the cmamem command
+# accept it ("--mode wc"), and the spelling earlier releases of the binding
+# reported.
+MODE_ALIASES = {"wc": CMAMEM_MODE_WRITECOMBINE}
+_MODE_NUMBERS = {name: number for number, name in MODE_NAMES.items()}
+_MODE_NUMBERS.update(MODE_ALIASES)
+
+
+def mode_number(mode):
+    """The enum cmamem_mode of a mode name: "coherent", "writecombine"
+    (or its alias "wc") or "cached". ValueError for anything else."""
+    try:
+        return _MODE_NUMBERS[mode]
+    except (KeyError, TypeError):
+        raise ValueError("mode %r: unknown cmamem mode; use %s (or 'wc' for "
+                         "'writecombine')"
+                         % (mode, ", ".join(repr(name) for name in MODE_NAMES.values()))) from None
+
+
+def mode_name(number):
+    """The name of an enum cmamem_mode value ("unknown" for others)."""
+    return MODE_NAMES.get(number, "unknown")
