@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * cmamem and dma-bufs: exporting blocks to other drivers, and importing
- * other drivers' buffers for engines that take a DMA address.
+ * cmamem and dma-bufs, a view of a block: exporting blocks to other
+ * drivers, and importing other drivers' buffers for engines that take a
+ * DMA address.
  *
  * A dma-buf exported from a block holds a reference on the block (and, as
  * the dma-buf core takes one on exp_info.owner, on the module) until its
@@ -164,7 +165,7 @@ cmamem_dmabuf_map(struct dma_buf_attachment *attachment,
 			      DMA_ATTR_SKIP_CPU_SYNC);
 	if (ret)
 		return ERR_PTR(ret);
-	if (exported->block->mode == CMAMEM_MODE_CACHED)
+	if (cmamem_block_cpu_sync(exported->block) == CMAMEM_CPU_SYNC_CACHES)
 		dma_sync_sgtable_for_device(attachment->dev, &importer->table,
 					    direction);
 	mutex_lock(&exported->lock);
@@ -184,7 +185,7 @@ static void cmamem_dmabuf_unmap(struct dma_buf_attachment *attachment,
 	mutex_lock(&exported->lock);
 	importer->mapped = false;
 	mutex_unlock(&exported->lock);
-	if (exported->block->mode == CMAMEM_MODE_CACHED)
+	if (cmamem_block_cpu_sync(exported->block) == CMAMEM_CPU_SYNC_CACHES)
 		dma_sync_sgtable_for_cpu(attachment->dev, table, direction);
 	dma_unmap_sgtable(attachment->dev, table, direction,
 			  DMA_ATTR_SKIP_CPU_SYNC);
@@ -204,7 +205,7 @@ static int cmamem_dmabuf_begin_cpu_access(struct dma_buf *dmabuf,
 	struct cmamem_block *block = exported->block;
 	struct cmamem_dmabuf_attachment *importer;
 
-	if (block->mode != CMAMEM_MODE_CACHED)
+	if (cmamem_block_cpu_sync(block) != CMAMEM_CPU_SYNC_CACHES)
 		return 0;
 	dma_sync_single_for_cpu(block->pool->dma_dev, block->dma_address,
 				block->length, direction);
@@ -225,13 +226,16 @@ static int cmamem_dmabuf_end_cpu_access(struct dma_buf *dmabuf,
 	struct cmamem_block *block = exported->block;
 	struct cmamem_dmabuf_attachment *importer;
 
-	if (block->mode == CMAMEM_MODE_WRITECOMBINE) {
+	switch (cmamem_block_cpu_sync(block)) {
+	case CMAMEM_CPU_SYNC_NONE:
+		return 0;
+	case CMAMEM_CPU_SYNC_DRAIN:
 		/* Drain the CPU's write-combine buffers to memory. */
 		wmb();
 		return 0;
+	case CMAMEM_CPU_SYNC_CACHES:
+		break;
 	}
-	if (block->mode != CMAMEM_MODE_CACHED)
-		return 0;
 	dma_sync_single_for_device(block->pool->dma_dev, block->dma_address,
 				   block->length, direction);
 	mutex_lock(&exported->lock);
@@ -248,7 +252,11 @@ static int cmamem_dmabuf_mmap(struct dma_buf *dmabuf,
 			      struct vm_area_struct *vma)
 {
 	struct cmamem_dmabuf *exported = dmabuf->priv;
+	int ret;
 
+	ret = cmamem_mmap_check(vma);
+	if (ret)
+		return ret;
 	return cmamem_block_mmap_vma(exported->block, vma, vma->vm_pgoff);
 }
 
@@ -401,33 +409,33 @@ struct cmamem_dmabuf_import *cmamem_dmabuf_import(struct cmamem_pool *pool,
 	import->dmabuf = dma_buf_get(fd);
 	if (IS_ERR(import->dmabuf)) {
 		ret = PTR_ERR(import->dmabuf);
-		goto free_import;
+		goto err_free_import;
 	}
 	import->length = import->dmabuf->size;
 
 	import->attachment = dma_buf_attach(import->dmabuf, pool->dma_dev);
 	if (IS_ERR(import->attachment)) {
 		ret = PTR_ERR(import->attachment);
-		goto put_dmabuf;
+		goto err_put_dmabuf;
 	}
 	import->table = cmamem_map_attachment(import->attachment);
 	if (IS_ERR(import->table)) {
 		ret = PTR_ERR(import->table);
-		goto detach;
+		goto err_detach;
 	}
 	ret = cmamem_contiguous_address(import->table, import->length,
 					&import->dma_address);
 	if (ret)
-		goto unmap;
+		goto err_unmap;
 	return import;
 
-unmap:
+err_unmap:
 	cmamem_unmap_attachment(import->attachment, import->table);
-detach:
+err_detach:
 	dma_buf_detach(import->dmabuf, import->attachment);
-put_dmabuf:
+err_put_dmabuf:
 	dma_buf_put(import->dmabuf);
-free_import:
+err_free_import:
 	kfree(import);
 	return ERR_PTR(ret);
 }
