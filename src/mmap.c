@@ -53,9 +53,30 @@ static void cmamem_vm_close(struct vm_area_struct *vma)
 	cmamem_block_put(block);
 }
 
+/*
+ * Maps a page of a page-backed block again after the kernel dropped it
+ * from the page tables: madvise(MADV_DONTNEED), which allocators,
+ * sanitizers and garbage collectors issue, zaps the entries
+ * vm_insert_pages() made, and the block's pages stay the block's, so the
+ * next access finds the same data. vm_pgoff counts from the block's first
+ * page (see cmamem_block_mmap()); an access past the block's end is a bus
+ * error, never a page of someone else's. Pfn-mapped blocks (coherent and
+ * write-combine) refuse MADV_DONTNEED and are never zapped while mapped.
+ */
+static vm_fault_t cmamem_vm_fault(struct vm_fault *vmf)
+{
+	struct cmamem_block *block = vmf->vma->vm_private_data;
+
+	if (!block->pages || vmf->pgoff >= block->length >> PAGE_SHIFT)
+		return VM_FAULT_SIGBUS;
+	return vmf_insert_page(vmf->vma, vmf->address,
+			       block->pages[vmf->pgoff]);
+}
+
 static const struct vm_operations_struct cmamem_vm_ops = {
 	.open = cmamem_vm_open,
 	.close = cmamem_vm_close,
+	.fault = cmamem_vm_fault,
 };
 
 /* Nothing can open these files; they only pin the module. */
