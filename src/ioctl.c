@@ -4,7 +4,8 @@
  * cmamem ABI on top of the file layer (file.c).
  *
  * Every argument struct starts with its __u32 size. The kernel reads the
- * size, accepts anything from the first release's size up, copies the
+ * size, accepts anything from the first release's size up to
+ * CMAMEM_STRUCT_SIZE_MAX, copies the
  * struct with copy_struct_from_user() (which fails with E2BIG on non-zero
  * bytes it does not know) and writes results back only as far as the
  * caller's size reaches. None of the helpers below holds a cmamem lock
@@ -408,6 +409,9 @@ long cmamem_ioctl(struct file *file, unsigned int command,
 		return -EFAULT;
 	if (ucmd.user_size < op->min_size)
 		return -EINVAL;
+	/* copy_struct_from_user() scans the tail without rescheduling. */
+	if (ucmd.user_size > CMAMEM_STRUCT_SIZE_MAX)
+		return -E2BIG;
 
 	ucmd.cmd = &buffer;
 	ret = copy_struct_from_user(ucmd.cmd, op->size, ucmd.ubuffer,

@@ -22,7 +22,8 @@
  * - EINVAL: @size is smaller than the first release's struct, a flag not
  *   defined here is set, or a __reserved field is not zero.
  * - E2BIG: @size is larger than the kernel's struct and the extra bytes are
- *   not all zero.
+ *   not all zero, or @size is larger than %CMAMEM_STRUCT_SIZE_MAX (so that
+ *   checking the extra bytes is bounded work, as for openat2 and clone3).
  *
  * mmap() of a pool fd maps (part of) one block: the offset is a handle's
  * @mmap_offset plus a multiple of the page size, and the range must end
@@ -46,6 +47,13 @@
 
 /* Not claimed in Documentation/userspace-api/ioctl/ioctl-number.rst. */
 #define CMAMEM_TYPE 0xB2
+
+/*
+ * Largest @size any ioctl accepts, whatever the struct: no cmamem struct
+ * will ever grow this large, and the kernel never scans more user memory
+ * than this for non-zero bytes it does not know.
+ */
+#define CMAMEM_STRUCT_SIZE_MAX 4096
 
 /*
  * Size of every name field, including the terminating NUL: a name is 1 to
