@@ -179,11 +179,12 @@ static __u32 read_cell_count(const char *path, __u32 fallback)
 
 /*
  * Finds the /reserved-memory region of @size bytes that holds [@address,
- * @address + @length) in the live device tree. Returns 1 if one does, 0 if
- * none does, -1 if the device tree cannot be read.
+ * @address + @length) in the live device tree, and its base in @found_base.
+ * Returns 1 if one does, 0 if none does, -1 if the device tree cannot be
+ * read.
  */
-static int reserved_region_holds(__u64 size, __u64 address,
-				 __u64 length)
+static int reserved_region_find(__u64 size, __u64 address, __u64 length,
+				__u64 *found_base)
 {
 	__u32 address_cells, size_cells, entry_bytes;
 	struct dirent *entry;
@@ -221,12 +222,21 @@ static int reserved_region_holds(__u64 size, __u64 address,
 							size_cells);
 
 			if (region == size && address >= base &&
-			    address + length <= base + region)
+			    address + length <= base + region) {
+				*found_base = base;
 				found = 1;
+			}
 		}
 	}
 	closedir(directory);
 	return found;
+}
+
+static int reserved_region_holds(__u64 size, __u64 address, __u64 length)
+{
+	__u64 base;
+
+	return reserved_region_find(size, address, length, &base);
 }
 
 FIXTURE(dt_pool) {
@@ -473,6 +483,91 @@ TEST_F_TIMEOUT(dt_pool, exhaustion_and_recovery, 120)
 	ASSERT_FALSE(cmamem_kmsg_has_splat(self->kmsg_fd, record,
 					   sizeof(record)))
 		TH_LOG("kernel log: %s", record);
+}
+
+static int compare_u64(const void *a, const void *b)
+{
+	__u64 first = *(const __u64 *)a, second = *(const __u64 *)b;
+
+	return first < second ? -1 : first > second;
+}
+
+/*
+ * Fragmentation made visible: fill the pool with blocks of an eighth of
+ * its size, free every other one by address, and the largest free run that
+ * POOL_INFO and sysfs report must be the longest gap between the blocks
+ * left (and the region's ends, from the device tree); a request one page
+ * longer fails although free_bytes would hold it.
+ */
+TEST_F_TIMEOUT(dt_pool, largest_free_run_reported, 120)
+{
+	__u64 chunk = self->info.total_bytes / 8, base, cursor, expected = 0;
+	__u64 addresses[MAX_POOL_BLOCKS], sysfs;
+	const char *device = strrchr(self->path, '/') + 1;
+	struct cmamem_block_info block;
+	struct cmamem_pool_info after;
+	struct cmamem_alloc alloc;
+	char path[256];
+	int count, index;
+
+	if (!cmamem_is_root())
+		SKIP(return, "block addresses need CAP_SYS_RAWIO");
+	if (self->info.used_bytes)
+		SKIP(return, "the pool is in use (%llu bytes)",
+		     self->info.used_bytes);
+	ASSERT_EQ(0, cmamem_pool_info(self->fd, &after));
+	ASSERT_EQ(self->info.total_bytes, after.largest_free_bytes);
+
+	count = fill_pool(_metadata, self, chunk);
+	for (index = 0; index < count; index++) {
+		ASSERT_EQ(0, cmamem_block_info(self->fd, self->handles[index],
+					       &block));
+		addresses[index] = block.physical_address;
+	}
+	ASSERT_EQ(1, reserved_region_find(self->info.total_bytes,
+					  addresses[0], chunk, &base));
+	/* Free every other block, in address order. */
+	qsort(addresses, count, sizeof(addresses[0]), compare_u64);
+	for (index = 0; index < count; index += 2) {
+		int other;
+
+		for (other = 0; other < count; other++) {
+			if (!self->handles[other])
+				continue;
+			ASSERT_EQ(0, cmamem_block_info(self->fd,
+						       self->handles[other],
+						       &block));
+			if (block.physical_address == addresses[index])
+				break;
+		}
+		ASSERT_LT(other, count);
+		ASSERT_EQ(0, cmamem_free(self->fd, self->handles[other]));
+		self->handles[other] = 0;
+	}
+	/* The gaps around the blocks left (odd indexes). */
+	cursor = base;
+	for (index = 1; index < count; index += 2) {
+		if (addresses[index] - cursor > expected)
+			expected = addresses[index] - cursor;
+		cursor = addresses[index] + chunk;
+	}
+	if (base + self->info.total_bytes - cursor > expected)
+		expected = base + self->info.total_bytes - cursor;
+
+	ASSERT_EQ(0, cmamem_pool_info(self->fd, &after));
+	ASSERT_EQ(expected, after.largest_free_bytes);
+	snprintf(path, sizeof(path), "/sys/class/misc/%s/largest_free_bytes",
+		 device);
+	ASSERT_EQ(0, cmamem_read_u64(path, &sysfs));
+	ASSERT_EQ(expected, sysfs);
+	ASSERT_GT(after.free_bytes, expected);
+	ASSERT_EQ(-ENOMEM, cmamem_alloc_block(self->fd, "fragmented",
+					      expected + self->page_size,
+					      CMAMEM_MODE_COHERENT, &alloc));
+	for (index = 0; index < count; index++)
+		if (self->handles[index])
+			ASSERT_EQ(0, cmamem_free(self->fd,
+						 self->handles[index]));
 }
 
 /* --- sysfs and debugfs views --- */

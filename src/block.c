@@ -25,8 +25,10 @@
 #include <linux/page_ref.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/string.h>
 #include <linux/vmalloc.h>
+#include <linux/vmstat.h>
 
 #include <asm/barrier.h>
 
@@ -425,6 +427,106 @@ static int cmamem_block_alloc_memory(struct cmamem_block *block)
 	return 0;
 }
 
+/* Where a block's allocation lies in its pool's region. */
+struct cmamem_extent {
+	u64 start;
+	u64 end;
+};
+
+static int cmamem_extent_compare(const void *a, const void *b)
+{
+	const struct cmamem_extent *first = a, *second = b;
+
+	if (first->start == second->start)
+		return 0;
+	return first->start < second->start ? -1 : 1;
+}
+
+/*
+ * The bytes of the region a block's allocation occupies: a carveout's
+ * coherent pool hands out naturally aligned power-of-two runs of pages
+ * (bitmap_find_free_region()), a CMA area exactly the pages asked for.
+ */
+static u64 cmamem_block_footprint(const struct cmamem_block *block)
+{
+	if (block->pool->pool_flags & CMAMEM_POOL_CARVEOUT)
+		return PAGE_SIZE << get_order(block->alloc_size);
+	return block->alloc_size;
+}
+
+/*
+ * The longest run of a device-tree pool's region that none of its blocks
+ * occupies, from the blocks themselves (the region is the pool's alone).
+ * Called with &cmamem_pool.lock held; 0 if the scratch array cannot be had.
+ */
+static u64 cmamem_pool_largest_free(struct cmamem_pool *pool)
+{
+	/* u64: a region may end at 4 GiB where phys_addr_t is 32 bits. */
+	u64 cursor = pool->region_base;
+	u64 end = pool->region_base + pool->region_size;
+	struct cmamem_extent *extents;
+	struct cmamem_block *block;
+	unsigned int count = 0, index;
+	u64 largest = 0;
+
+	lockdep_assert_held(&pool->lock);
+	extents = kvmalloc_array(max(pool->stats.blocks, 1U),
+				 sizeof(*extents), GFP_KERNEL);
+	if (!extents)
+		return 0;
+	list_for_each_entry(block, &pool->blocks, pool_node) {
+		if (count == pool->stats.blocks)
+			break;
+		extents[count].start = block->alloc_phys;
+		extents[count].end = block->alloc_phys +
+				     cmamem_block_footprint(block);
+		count++;
+	}
+	sort(extents, count, sizeof(*extents), cmamem_extent_compare, NULL);
+	for (index = 0; index < count; index++) {
+		if (extents[index].start > cursor)
+			largest = max_t(u64, largest,
+					extents[index].start - cursor);
+		cursor = max(cursor, extents[index].end);
+	}
+	if (end > cursor)
+		largest = max_t(u64, largest, end - cursor);
+	kvfree(extents);
+	return largest;
+}
+
+/**
+ * cmamem_pool_snapshot() - a consistent copy of a pool's counters
+ * @pool: the pool
+ * @snapshot: the copy
+ *
+ * The kernel tells modules neither the size of its default CMA area nor
+ * its largest free run; for the default pool @free_bytes is the free CMA
+ * memory of the whole system (CmaFree) and @largest_free_bytes 0. For
+ * device-tree pools, whose regions hold only their own blocks, both come
+ * from the blocks.
+ */
+void cmamem_pool_snapshot(struct cmamem_pool *pool,
+			  struct cmamem_pool_snapshot *snapshot)
+{
+	bool known = pool->pool_flags & CMAMEM_POOL_TOTAL_KNOWN;
+
+	mutex_lock(&pool->lock);
+	snapshot->stats = pool->stats;
+	snapshot->largest_free_bytes = known ?
+				       cmamem_pool_largest_free(pool) : 0;
+	mutex_unlock(&pool->lock);
+
+	snapshot->total_bytes = pool->region_size;
+	if (known)
+		snapshot->free_bytes = snapshot->total_bytes -
+			min(snapshot->total_bytes, snapshot->stats.used_bytes);
+	else
+		snapshot->free_bytes =
+			(u64)global_zone_page_state(NR_FREE_CMA_PAGES) <<
+			PAGE_SHIFT;
+}
+
 /* A command name that cannot break the debugfs table's columns. */
 static void cmamem_block_set_comm(struct cmamem_block *block)
 {
@@ -446,11 +548,15 @@ static void cmamem_log_failure(struct cmamem_pool *pool,
 	cmamem_pool_snapshot(pool, &snapshot);
 	if (pool->pool_flags & CMAMEM_POOL_TOTAL_KNOWN)
 		dev_info_ratelimited(pool->dma_dev,
-				     "pool %s: no room for %llu bytes (%s): %llu of %llu bytes in use\n",
+				     "pool %s: no room for %llu bytes (%s): %llu of %llu bytes in use, largest free run %llu bytes%s\n",
 				     pool->name, block->length,
 				     cmamem_mode_name(block->mode),
 				     snapshot.stats.used_bytes,
-				     snapshot.total_bytes);
+				     snapshot.total_bytes,
+				     snapshot.largest_free_bytes,
+				     snapshot.largest_free_bytes < block->length &&
+				     snapshot.free_bytes >= block->length ?
+				     ": the pool is fragmented" : "");
 	else
 		dev_info_ratelimited(pool->dma_dev,
 				     "pool %s: no room for %llu bytes (%s): %llu bytes in use, %llu bytes of CMA free\n",

@@ -331,11 +331,14 @@ struct cmamem_block_request {
  * @total_bytes: the pool's size, 0 when unknown
  * @free_bytes: @total_bytes minus used bytes, or the system's free CMA
  *	memory when the size is unknown
+ * @largest_free_bytes: the longest run of the region no block occupies;
+ *	0 when the size is unknown
  */
 struct cmamem_pool_snapshot {
 	struct cmamem_pool_stats stats;
 	u64 total_bytes;
 	u64 free_bytes;
+	u64 largest_free_bytes;
 };
 
 /* pool.c: devices and the memory behind them */
@@ -354,8 +357,6 @@ void cmamem_pool_name_remove(struct cmamem_pool *pool,
 			     struct cmamem_block *block);
 struct cmamem_block *cmamem_pool_name_lookup(struct cmamem_pool *pool,
 					     const char *name);
-void cmamem_pool_snapshot(struct cmamem_pool *pool,
-			  struct cmamem_pool_snapshot *snapshot);
 
 /* block.c: allocations, their modes, names, lifetime and sync */
 const struct cmamem_mode_info *cmamem_mode_info(u32 mode);
@@ -376,6 +377,8 @@ void cmamem_block_put_handle(struct cmamem_block *block);
 void cmamem_block_sync(struct cmamem_block *block, u64 offset, u64 length,
 		       bool for_device);
 void cmamem_block_exit(void);
+void cmamem_pool_snapshot(struct cmamem_pool *pool,
+			  struct cmamem_pool_snapshot *snapshot);
 
 /* What keeping the CPU's and devices' views of @block alike takes. */
 static inline enum cmamem_cpu_sync

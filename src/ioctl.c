@@ -243,6 +243,7 @@ static int cmamem_ioctl_pool_info(struct cmamem_ucmd *ucmd)
 					    pool->region_size);
 	cmd->page_size = PAGE_SIZE;
 	memcpy(cmd->name, pool->name, CMAMEM_NAME_SIZE);
+	cmd->largest_free_bytes = snapshot.largest_free_bytes;
 
 	return cmamem_ucmd_respond(ucmd, sizeof(*cmd));
 }

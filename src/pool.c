@@ -364,30 +364,3 @@ err_put_pool:
 	cmamem_pool_put(pool);
 	return ERR_PTR(ret);
 }
-
-/**
- * cmamem_pool_snapshot() - a consistent copy of a pool's counters
- * @pool: the pool
- * @snapshot: the copy
- *
- * The kernel tells modules neither the size of its default CMA area nor
- * its largest free run; for the default pool @free_bytes is the free CMA
- * memory of the whole system (CmaFree), for device-tree pools the pool's
- * size minus the bytes its blocks use.
- */
-void cmamem_pool_snapshot(struct cmamem_pool *pool,
-			  struct cmamem_pool_snapshot *snapshot)
-{
-	mutex_lock(&pool->lock);
-	snapshot->stats = pool->stats;
-	mutex_unlock(&pool->lock);
-
-	snapshot->total_bytes = pool->region_size;
-	if (pool->pool_flags & CMAMEM_POOL_TOTAL_KNOWN)
-		snapshot->free_bytes = snapshot->total_bytes -
-			min(snapshot->total_bytes, snapshot->stats.used_bytes);
-	else
-		snapshot->free_bytes =
-			(u64)global_zone_page_state(NR_FREE_CMA_PAGES) <<
-			PAGE_SHIFT;
-}

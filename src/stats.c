@@ -48,6 +48,7 @@ CMAMEM_POOL_ATTR_RO(peak_bytes, "%llu", stats.peak_bytes);
 CMAMEM_POOL_ATTR_RO(allocations, "%llu", stats.allocations);
 CMAMEM_POOL_ATTR_RO(failures, "%llu", stats.failures);
 CMAMEM_POOL_ATTR_RO(blocks, "%u", stats.blocks);
+CMAMEM_POOL_ATTR_RO(largest_free_bytes, "%llu", largest_free_bytes);
 
 static struct attribute *cmamem_pool_attrs[] = {
 	&dev_attr_total_bytes.attr,
@@ -56,6 +57,7 @@ static struct attribute *cmamem_pool_attrs[] = {
 	&dev_attr_allocations.attr,
 	&dev_attr_failures.attr,
 	&dev_attr_blocks.attr,
+	&dev_attr_largest_free_bytes.attr,
 	NULL
 };
 
@@ -134,6 +136,8 @@ static int cmamem_summary_show(struct seq_file *m, void *v)
 	seq_printf(m, "used_bytes: %llu\n", snapshot.stats.used_bytes);
 	seq_printf(m, "peak_bytes: %llu\n", snapshot.stats.peak_bytes);
 	seq_printf(m, "free_bytes: %llu\n", snapshot.free_bytes);
+	seq_printf(m, "largest_free_bytes: %llu\n",
+		   snapshot.largest_free_bytes);
 	seq_printf(m, "blocks: %u\n", snapshot.stats.blocks);
 	seq_printf(m, "allocations: %llu\n", snapshot.stats.allocations);
 	seq_printf(m, "failures: %llu\n", snapshot.stats.failures);

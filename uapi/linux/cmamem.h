@@ -360,9 +360,12 @@ enum cmamem_pool_flags {
  * @page_size: out: the kernel's page size
  * @__reserved: must be 0
  * @name: out: the pool's name ("default" for /dev/cmamem)
- *
- * The kernel exports no interface for the largest free run of a CMA area,
- * so none is reported.
+ * @largest_free_bytes: out: with %CMAMEM_POOL_TOTAL_KNOWN, the longest run
+ *	of the pool's region that no block occupies (a block's alignment may
+ *	still keep a request of that length from fitting); when @free_bytes
+ *	is much larger, the pool is fragmented. 0 for the default pool, whose
+ *	CMA area the kernel does not describe to modules. (Added after the
+ *	first release: older kernels leave it untouched.)
  *
  * Errors: only the common ones.
  */
@@ -381,6 +384,7 @@ struct cmamem_pool_info {
 	__u32 page_size;
 	__u32 __reserved;
 	char name[CMAMEM_NAME_SIZE];
+	__aligned_u64 largest_free_bytes;
 };
 
 /**
