@@ -86,6 +86,11 @@ struct cmamem_pool_stats {
  *	(pool.c's cmamem_pool_name_*() functions)
  * @blocks: every live block of the pool, for debugfs
  * @stats: counters
+ * @import_lock: protects @imports; held across attaching and detaching
+ *	a dma-buf (so two IMPORTs of one dma-buf share one attachment), with
+ *	no other cmamem lock held, and outside the dma-buf's reservation lock
+ * @imports: the &struct cmamem_dmabuf_import of every dma-buf imported
+ *	into the pool, one per dma-buf
  * @debugfs_dir: /sys/kernel/debug/cmamem/<name>
  * @list_node: in the list of all pools, under cmamem_pools_lock
  */
@@ -105,6 +110,10 @@ struct cmamem_pool {
 	struct rhashtable names;
 	struct list_head blocks;
 	struct cmamem_pool_stats stats;
+
+	/* Outside the exporter's locks; see @import_lock above. */
+	struct mutex import_lock;
+	struct list_head imports;
 
 	struct dentry *debugfs_dir;
 	struct list_head list_node;
@@ -231,6 +240,12 @@ struct cmamem_block {
 
 /**
  * struct cmamem_dmabuf_import - a dma-buf attached to a pool's device
+ * @ref: import handles sharing the import, in any file: importing one
+ *	dma-buf into one pool again reuses its attachment and mapping, so
+ *	that repeated IMPORTs never stack overlapping DMA mappings of the
+ *	same memory (dma-debug allows seven)
+ * @pool: the pool whose device is attached
+ * @pool_node: in &cmamem_pool.imports, under &cmamem_pool.import_lock
  * @dmabuf: the dma-buf (a reference is held)
  * @attachment: its attachment to the pool's device
  * @table: the attachment's mapping for that device
@@ -239,6 +254,9 @@ struct cmamem_block {
  * @length: the dma-buf's size in bytes
  */
 struct cmamem_dmabuf_import {
+	struct kref ref;
+	struct cmamem_pool *pool;
+	struct list_head pool_node;
 	struct dma_buf *dmabuf;
 	struct dma_buf_attachment *attachment;
 	struct sg_table *table;

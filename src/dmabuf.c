@@ -383,40 +383,45 @@ static int cmamem_contiguous_address(struct sg_table *table, u64 length,
 	return mapped && mapped >= length ? 0 : -EINVAL;
 }
 
-/**
- * cmamem_dmabuf_import() - attach a dma-buf to a pool's device
- * @pool: the pool whose device will access the buffer
- * @fd: a dma-buf file descriptor of the calling process
- *
- * Must be called without any cmamem lock held: the exporter's callbacks
- * run, and may take the dma-buf's reservation lock.
- *
- * Return: the import, which holds a reference on the dma-buf, its
- * attachment and its mapping until cmamem_dmabuf_import_release(); or an
- * ERR_PTR: -EBADF when @fd is not open, -EINVAL when it is not a dma-buf or
- * the buffer is not contiguous for the device, -ENOMEM, or an error of the
- * exporter's attach or map callback.
+/* The pool's import of @dmabuf, with a new reference, or NULL. */
+static struct cmamem_dmabuf_import *
+cmamem_import_find(struct cmamem_pool *pool, struct dma_buf *dmabuf)
+{
+	struct cmamem_dmabuf_import *import;
+
+	lockdep_assert_held(&pool->import_lock);
+	list_for_each_entry(import, &pool->imports, pool_node) {
+		if (import->dmabuf == dmabuf) {
+			kref_get(&import->ref);
+			return import;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Attaches @dmabuf to the pool's device and maps it; the new import owns
+ * the caller's reference on @dmabuf on success.
  */
-struct cmamem_dmabuf_import *cmamem_dmabuf_import(struct cmamem_pool *pool,
-						  int fd)
+static struct cmamem_dmabuf_import *
+cmamem_import_create(struct cmamem_pool *pool, struct dma_buf *dmabuf)
 {
 	struct cmamem_dmabuf_import *import;
 	int ret;
 
+	lockdep_assert_held(&pool->import_lock);
 	import = kzalloc(sizeof(*import), GFP_KERNEL);
 	if (!import)
 		return ERR_PTR(-ENOMEM);
-	import->dmabuf = dma_buf_get(fd);
-	if (IS_ERR(import->dmabuf)) {
-		ret = PTR_ERR(import->dmabuf);
-		goto err_free_import;
-	}
-	import->length = import->dmabuf->size;
+	kref_init(&import->ref);
+	import->pool = pool;
+	import->dmabuf = dmabuf;
+	import->length = dmabuf->size;
 
-	import->attachment = dma_buf_attach(import->dmabuf, pool->dma_dev);
+	import->attachment = dma_buf_attach(dmabuf, pool->dma_dev);
 	if (IS_ERR(import->attachment)) {
 		ret = PTR_ERR(import->attachment);
-		goto err_put_dmabuf;
+		goto err_free_import;
 	}
 	import->table = cmamem_map_attachment(import->attachment);
 	if (IS_ERR(import->table)) {
@@ -427,29 +432,83 @@ struct cmamem_dmabuf_import *cmamem_dmabuf_import(struct cmamem_pool *pool,
 					&import->dma_address);
 	if (ret)
 		goto err_unmap;
+	list_add(&import->pool_node, &pool->imports);
 	return import;
 
 err_unmap:
 	cmamem_unmap_attachment(import->attachment, import->table);
 err_detach:
-	dma_buf_detach(import->dmabuf, import->attachment);
-err_put_dmabuf:
-	dma_buf_put(import->dmabuf);
+	dma_buf_detach(dmabuf, import->attachment);
 err_free_import:
 	kfree(import);
 	return ERR_PTR(ret);
 }
 
 /**
- * cmamem_dmabuf_import_release() - unmap, detach and drop an import
- * @import: from cmamem_dmabuf_import()
+ * cmamem_dmabuf_import() - attach a dma-buf to a pool's device
+ * @pool: the pool whose device will access the buffer
+ * @fd: a dma-buf file descriptor of the calling process
  *
- * Must be called without any cmamem lock held, as cmamem_dmabuf_import().
+ * A dma-buf already imported into @pool, by any file, shares that import:
+ * its attachment and mapping, and so its DMA address.
+ *
+ * Must be called without any cmamem lock held: the exporter's callbacks
+ * run, and may take the dma-buf's reservation lock.
+ *
+ * Return: the import, with a reference dropped by
+ * cmamem_dmabuf_import_release(); the import holds a reference on the
+ * dma-buf, its attachment and its mapping until the last one goes. Or an
+ * ERR_PTR: -EBADF when @fd is not open, -EINVAL when it is not a dma-buf or
+ * the buffer is not contiguous for the device, -ENOMEM, or an error of the
+ * exporter's attach or map callback.
  */
-void cmamem_dmabuf_import_release(struct cmamem_dmabuf_import *import)
+struct cmamem_dmabuf_import *cmamem_dmabuf_import(struct cmamem_pool *pool,
+						  int fd)
 {
+	struct cmamem_dmabuf_import *import;
+	struct dma_buf *dmabuf;
+
+	dmabuf = dma_buf_get(fd);
+	if (IS_ERR(dmabuf))
+		return ERR_CAST(dmabuf);
+
+	mutex_lock(&pool->import_lock);
+	import = cmamem_import_find(pool, dmabuf);
+	if (!import)
+		import = cmamem_import_create(pool, dmabuf);
+	else
+		dma_buf_put(dmabuf);	/* the shared import holds one */
+	mutex_unlock(&pool->import_lock);
+	if (IS_ERR(import))
+		dma_buf_put(dmabuf);
+	return import;
+}
+
+/* The last import handle went: unmap, detach and drop the dma-buf. */
+static void cmamem_import_destroy(struct kref *ref)
+{
+	struct cmamem_dmabuf_import *import =
+		container_of(ref, struct cmamem_dmabuf_import, ref);
+
+	list_del(&import->pool_node);
 	cmamem_unmap_attachment(import->attachment, import->table);
 	dma_buf_detach(import->dmabuf, import->attachment);
 	dma_buf_put(import->dmabuf);
 	kfree(import);
+}
+
+/**
+ * cmamem_dmabuf_import_release() - drop a reference on an import
+ * @import: from cmamem_dmabuf_import()
+ *
+ * The last reference unmaps, detaches and drops the dma-buf. Must be
+ * called without any cmamem lock held, as cmamem_dmabuf_import().
+ */
+void cmamem_dmabuf_import_release(struct cmamem_dmabuf_import *import)
+{
+	struct cmamem_pool *pool = import->pool;
+
+	mutex_lock(&pool->import_lock);
+	kref_put(&import->ref, cmamem_import_destroy);
+	mutex_unlock(&pool->import_lock);
 }

@@ -114,6 +114,7 @@ static void cmamem_pool_release(struct kref *ref)
 		of_reserved_mem_device_release(pool->dma_dev);
 	put_device(pool->dma_dev);
 	rhashtable_destroy(&pool->names);
+	mutex_destroy(&pool->import_lock);
 	mutex_destroy(&pool->lock);
 	kfree(pool);
 }
@@ -142,6 +143,8 @@ static struct cmamem_pool *cmamem_pool_alloc(const char *name)
 	kref_init(&pool->ref);
 	mutex_init(&pool->lock);
 	INIT_LIST_HEAD(&pool->blocks);
+	mutex_init(&pool->import_lock);
+	INIT_LIST_HEAD(&pool->imports);
 	INIT_LIST_HEAD(&pool->list_node);
 	strscpy(pool->name, name, sizeof(pool->name));
 	if (strcmp(name, CMAMEM_DEFAULT_POOL_NAME))

@@ -455,6 +455,9 @@ struct cmamem_export {
  * dma-buf, its attachment and its mapping until %CMAMEM_IOCTL_FREE drops
  * the handle or the pool fd is closed; closing @fd meanwhile changes
  * nothing. Who sees @dma_address follows the rule of &struct cmamem_alloc.
+ * Importing a dma-buf the pool has imported already (through any open
+ * file) shares that attachment and mapping, and so its address: the
+ * buffer stays imported until the last of those handles goes.
  *
  * An import handle counts against fd_max_blocks, not against
  * fd_quota_bytes (the memory is the exporter's). It has no mmap offset:
