@@ -39,6 +39,16 @@ module_param_named(max_block_size, cmamem_max_block_size, ullong, 0644);
 MODULE_PARM_DESC(max_block_size,
 		 "Largest block in bytes; larger requests fail with EFBIG (0 = no limit, the default)");
 
+static unsigned long long cmamem_user_quota_bytes;
+module_param_named(user_quota_bytes, cmamem_user_quota_bytes, ullong, 0644);
+MODULE_PARM_DESC(user_quota_bytes,
+		 "Bytes of live blocks one user may have allocated in one pool, however they are kept alive; more fails with EDQUOT (0 = no limit, the default)");
+
+static unsigned int cmamem_user_max_blocks;
+module_param_named(user_max_blocks, cmamem_user_max_blocks, uint, 0644);
+MODULE_PARM_DESC(user_max_blocks,
+		 "Live blocks one user may have allocated in one pool; more fails with EDQUOT (0 = no limit, the default)");
+
 /*
  * The block modes, one row each: everything that differs between modes is
  * here, so adding a mode is adding a row (and its uapi number).
@@ -527,6 +537,59 @@ void cmamem_pool_snapshot(struct cmamem_pool *pool,
 			PAGE_SHIFT;
 }
 
+/*
+ * Charges a new block of @bytes to its owner's usage of the pool, under
+ * &cmamem_pool.lock: -EDQUOT past user_quota_bytes or user_max_blocks,
+ * -ENOMEM if the user's entry cannot be made.
+ */
+static int cmamem_user_charge(struct cmamem_pool *pool, kuid_t owner,
+			      u64 bytes)
+{
+	u64 quota = READ_ONCE(cmamem_user_quota_bytes);
+	unsigned int max_blocks = READ_ONCE(cmamem_user_max_blocks);
+	unsigned long key = __kuid_val(owner);
+	struct cmamem_user_usage *usage;
+
+	lockdep_assert_held(&pool->lock);
+	usage = xa_load(&pool->users, key);
+	if (!usage) {
+		usage = kzalloc(sizeof(*usage), GFP_KERNEL);
+		if (!usage)
+			return -ENOMEM;
+		if (xa_is_err(xa_store(&pool->users, key, usage, GFP_KERNEL))) {
+			kfree(usage);
+			return -ENOMEM;
+		}
+	}
+	if ((max_blocks && usage->blocks >= max_blocks) ||
+	    (quota && (bytes > quota || usage->bytes > quota - bytes))) {
+		if (!usage->blocks) {
+			xa_erase(&pool->users, key);
+			kfree(usage);
+		}
+		return -EDQUOT;
+	}
+	usage->bytes += bytes;
+	usage->blocks++;
+	return 0;
+}
+
+/* Gives a block's charge back, under &cmamem_pool.lock. */
+static void cmamem_user_uncharge(struct cmamem_pool *pool, kuid_t owner,
+				 u64 bytes)
+{
+	unsigned long key = __kuid_val(owner);
+	struct cmamem_user_usage *usage;
+
+	lockdep_assert_held(&pool->lock);
+	usage = xa_load(&pool->users, key);
+	usage->bytes -= bytes;
+	if (!--usage->blocks) {
+		xa_erase(&pool->users, key);
+		kfree(usage);
+	}
+}
+
 /* A command name that cannot break the debugfs table's columns. */
 static void cmamem_block_set_comm(struct cmamem_block *block)
 {
@@ -578,8 +641,12 @@ static void cmamem_log_failure(struct cmamem_pool *pool,
  * allocations of one name cannot both allocate; ATTACH does not see the
  * block until it is ready.
  *
+ * The block is charged to the caller's usage of the pool (see &struct
+ * cmamem_user_usage) until its memory goes back.
+ *
  * Return: the block, holding one handle count and the reference that goes
- * with it, or ERR_PTR(-EEXIST) or ERR_PTR(-ENOMEM).
+ * with it, or ERR_PTR(-EEXIST), ERR_PTR(-EDQUOT) past the caller's
+ * user_quota_bytes or user_max_blocks, or ERR_PTR(-ENOMEM).
  */
 struct cmamem_block *cmamem_block_create(struct cmamem_pool *pool,
 					 const char *name, u64 length,
@@ -608,6 +675,11 @@ struct cmamem_block *cmamem_block_create(struct cmamem_pool *pool,
 
 	mutex_lock(&pool->lock);
 	ret = cmamem_pool_name_insert(pool, block);
+	if (!ret) {
+		ret = cmamem_user_charge(pool, block->owner, length);
+		if (ret)
+			cmamem_pool_name_remove(pool, block);
+	}
 	block->published = !ret;
 	mutex_unlock(&pool->lock);
 	if (ret) {
@@ -620,6 +692,7 @@ struct cmamem_block *cmamem_block_create(struct cmamem_pool *pool,
 	mutex_lock(&pool->lock);
 	if (ret) {
 		cmamem_pool_name_remove(pool, block);
+		cmamem_user_uncharge(pool, block->owner, length);
 		pool->stats.failures++;
 		mutex_unlock(&pool->lock);
 		cmamem_log_failure(pool, block);
@@ -720,6 +793,7 @@ static void cmamem_block_destroy(struct cmamem_block *block)
 
 	mutex_lock(&pool->lock);
 	list_del(&block->pool_node);
+	cmamem_user_uncharge(pool, block->owner, block->length);
 	pool->stats.used_bytes -= block->length;
 	pool->stats.blocks--;
 	mutex_unlock(&pool->lock);

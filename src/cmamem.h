@@ -65,6 +65,20 @@ struct cmamem_pool_stats {
 };
 
 /**
+ * struct cmamem_user_usage - what one user's blocks take of one pool
+ * @bytes: lengths of the live blocks the user allocated
+ * @blocks: how many there are
+ *
+ * A block counts from its allocation until its memory goes back to the
+ * pool, however long handles, mappings, dma-bufs or a deferred free keep
+ * it; it counts for the user who allocated it (&cmamem_block.owner).
+ */
+struct cmamem_user_usage {
+	u64 bytes;
+	unsigned int blocks;
+};
+
+/**
  * struct cmamem_pool - one character device and the memory behind it
  * @ref: the pool's lifetime: one reference while it is published, one per
  *	open file and one per block, so the DMA device outlives every block
@@ -79,13 +93,15 @@ struct cmamem_pool_stats {
  * @region_base: physical base of the device-tree region (0 for default)
  * @region_size: size of the device-tree region, 0 when unknown (default)
  * @has_reserved_mem: of_reserved_mem_device_init() succeeded on @dma_dev
- * @lock: protects @names, @blocks, @stats and, in every block of the
+ * @lock: protects @names, @blocks, @stats, @users and, in every block of the
  *	pool, &cmamem_block.handles, .published and .pool_node. Taken
  *	inside &cmamem_file.lock and inside mmap_lock, never around them.
  * @names: published block names, keyed on the whole zero-padded name
  *	(pool.c's cmamem_pool_name_*() functions)
  * @blocks: every live block of the pool, for debugfs
  * @stats: counters
+ * @users: uid -> &struct cmamem_user_usage of every user with live blocks
+ *	in the pool (under @lock)
  * @import_lock: protects @imports; held across attaching and detaching
  *	a dma-buf (so two IMPORTs of one dma-buf share one attachment), with
  *	no other cmamem lock held, and outside the dma-buf's reservation lock
@@ -110,6 +126,7 @@ struct cmamem_pool {
 	struct rhashtable names;
 	struct list_head blocks;
 	struct cmamem_pool_stats stats;
+	struct xarray users;
 
 	/* Outside the exporter's locks; see @import_lock above. */
 	struct mutex import_lock;

@@ -114,6 +114,8 @@ static void cmamem_pool_release(struct kref *ref)
 		of_reserved_mem_device_release(pool->dma_dev);
 	put_device(pool->dma_dev);
 	rhashtable_destroy(&pool->names);
+	/* Empty: every block uncharged its user before the pool went. */
+	xa_destroy(&pool->users);
 	mutex_destroy(&pool->import_lock);
 	mutex_destroy(&pool->lock);
 	kfree(pool);
@@ -143,6 +145,7 @@ static struct cmamem_pool *cmamem_pool_alloc(const char *name)
 	kref_init(&pool->ref);
 	mutex_init(&pool->lock);
 	INIT_LIST_HEAD(&pool->blocks);
+	xa_init(&pool->users);
 	mutex_init(&pool->import_lock);
 	INIT_LIST_HEAD(&pool->imports);
 	INIT_LIST_HEAD(&pool->list_node);

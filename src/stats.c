@@ -145,6 +145,24 @@ static int cmamem_summary_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(cmamem_summary);
 
+/* One line per user with live blocks in the pool: "uid bytes blocks". */
+static int cmamem_users_show(struct seq_file *m, void *v)
+{
+	struct cmamem_pool *pool = m->private;
+	struct cmamem_user_usage *usage;
+	unsigned long key;
+
+	seq_puts(m, "uid bytes blocks\n");
+	mutex_lock(&pool->lock);
+	xa_for_each(&pool->users, key, usage)
+		seq_printf(m, "%u %llu %u\n",
+			   from_kuid_munged(&init_user_ns, KUIDT_INIT(key)),
+			   usage->bytes, usage->blocks);
+	mutex_unlock(&pool->lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(cmamem_users);
+
 /**
  * cmamem_debugfs_init() - create /sys/kernel/debug/cmamem
  *
@@ -176,6 +194,8 @@ void cmamem_debugfs_add_pool(struct cmamem_pool *pool)
 			    &cmamem_blocks_fops);
 	debugfs_create_file("summary", 0400, pool->debugfs_dir, pool,
 			    &cmamem_summary_fops);
+	debugfs_create_file("users", 0400, pool->debugfs_dir, pool,
+			    &cmamem_users_fops);
 }
 
 /**

@@ -138,7 +138,10 @@ enum cmamem_reply_flags {
  *   module's max_block_size, than the pool's size, or than the address
  *   space can hold.
  * - EDQUOT: the block would take this open file past the module's
- *   fd_quota_bytes.
+ *   fd_quota_bytes, or the caller's user past user_quota_bytes or
+ *   user_max_blocks in this pool (a user's blocks count, in every file,
+ *   until their memory is freed, whatever keeps them alive: handles,
+ *   mappings, dma-bufs).
  * - EMFILE: this open file already holds fd_max_blocks handles.
  * - EOPNOTSUPP: %CMAMEM_MODE_CACHED was asked of a carveout pool.
  * - ENOMEM: the pool has no contiguous run that large (the kernel log says
