@@ -427,33 +427,34 @@ FIXTURE_VARIANT(advice) {
 	int advice;
 };
 
-#define ADVICE_VARIANT(_name)					\
+/* Named in lower case: the harness would print MADV_* as numbers. */
+#define ADVICE_VARIANT(_name, _advice)				\
 	FIXTURE_VARIANT_ADD(advice, _name) {			\
-		.advice = _name,				\
+		.advice = _advice,				\
 	}
 
-ADVICE_VARIANT(MADV_NORMAL);
-ADVICE_VARIANT(MADV_RANDOM);
-ADVICE_VARIANT(MADV_SEQUENTIAL);
-ADVICE_VARIANT(MADV_WILLNEED);
-ADVICE_VARIANT(MADV_DONTNEED);
-ADVICE_VARIANT(MADV_FREE);
-ADVICE_VARIANT(MADV_REMOVE);
-ADVICE_VARIANT(MADV_DONTFORK);
-ADVICE_VARIANT(MADV_DOFORK);
-ADVICE_VARIANT(MADV_MERGEABLE);
-ADVICE_VARIANT(MADV_UNMERGEABLE);
-ADVICE_VARIANT(MADV_HUGEPAGE);
-ADVICE_VARIANT(MADV_NOHUGEPAGE);
-ADVICE_VARIANT(MADV_DONTDUMP);
-ADVICE_VARIANT(MADV_DODUMP);
-ADVICE_VARIANT(MADV_WIPEONFORK);
-ADVICE_VARIANT(MADV_KEEPONFORK);
-ADVICE_VARIANT(MADV_COLD);
-ADVICE_VARIANT(MADV_PAGEOUT);
-ADVICE_VARIANT(MADV_POPULATE_READ);
-ADVICE_VARIANT(MADV_POPULATE_WRITE);
-ADVICE_VARIANT(MADV_DONTNEED_LOCKED);
+ADVICE_VARIANT(normal, MADV_NORMAL);
+ADVICE_VARIANT(random, MADV_RANDOM);
+ADVICE_VARIANT(sequential, MADV_SEQUENTIAL);
+ADVICE_VARIANT(willneed, MADV_WILLNEED);
+ADVICE_VARIANT(dontneed, MADV_DONTNEED);
+ADVICE_VARIANT(free, MADV_FREE);
+ADVICE_VARIANT(remove, MADV_REMOVE);
+ADVICE_VARIANT(dontfork, MADV_DONTFORK);
+ADVICE_VARIANT(dofork, MADV_DOFORK);
+ADVICE_VARIANT(mergeable, MADV_MERGEABLE);
+ADVICE_VARIANT(unmergeable, MADV_UNMERGEABLE);
+ADVICE_VARIANT(hugepage, MADV_HUGEPAGE);
+ADVICE_VARIANT(nohugepage, MADV_NOHUGEPAGE);
+ADVICE_VARIANT(dontdump, MADV_DONTDUMP);
+ADVICE_VARIANT(dodump, MADV_DODUMP);
+ADVICE_VARIANT(wipeonfork, MADV_WIPEONFORK);
+ADVICE_VARIANT(keeponfork, MADV_KEEPONFORK);
+ADVICE_VARIANT(cold, MADV_COLD);
+ADVICE_VARIANT(pageout, MADV_PAGEOUT);
+ADVICE_VARIANT(populate_read, MADV_POPULATE_READ);
+ADVICE_VARIANT(populate_write, MADV_POPULATE_WRITE);
+ADVICE_VARIANT(dontneed_locked, MADV_DONTNEED_LOCKED);
 
 FIXTURE_SETUP(advice)
 {
@@ -500,13 +501,19 @@ static void advise_and_check(struct __test_metadata *_metadata,
 	cmamem_fill(area, self->length, seed);
 	/* The kernel may refuse the advice; the mapping must not care. */
 	madvise(area, self->length, advice);
-	/* The checks below run in children, which must see the mapping. */
-	if (advice == MADV_DONTFORK)
-		ASSERT_EQ(0, madvise(area, self->length, MADV_DOFORK));
-	for (offset = 0; offset < self->length; offset += page)
-		ASSERT_EQ(0, cmamem_access_signal(area + offset, false))
-			TH_LOG("page %zu: signal after advice %d",
-			       offset / page, advice);
+	/*
+	 * The signal checks run in children, which must see the mapping; a
+	 * pfn mapping (VM_IO) cannot be given back to them after
+	 * MADV_DONTFORK, so the parent's own reads below are the check.
+	 */
+	if (advice != MADV_DONTFORK ||
+	    !madvise(area, self->length, MADV_DOFORK)) {
+		for (offset = 0; offset < self->length; offset += page)
+			ASSERT_EQ(0, cmamem_access_signal(area + offset,
+							  false))
+				TH_LOG("page %zu: signal after advice %d",
+				       offset / page, advice);
+	}
 	ASSERT_EQ(-1, cmamem_check(area, self->length, seed));
 	cmamem_fill(area, self->length, seed + 1);
 	ASSERT_EQ(-1, cmamem_check(other, self->length, seed + 1));
