@@ -825,6 +825,58 @@ TEST_F(dmabuf, import_dropped_when_importer_closes)
 	ASSERT_EQ(before.used_bytes, after.used_bytes);
 }
 
+/*
+ * More IMPORTs of one dma-buf than DMA-API debugging allows overlapping
+ * mappings of one piece of memory (seven): they share one attachment and
+ * mapping per pool, so each gets the same address and a handle of its own,
+ * and the buffer stays imported until the last handle goes. Two files
+ * share it too. On the debug kernel an eighth mapping would WARN, which
+ * panics it.
+ */
+#define MANY_IMPORTS	12
+
+TEST_F(dmabuf, many_imports_of_one_dmabuf_share_one_mapping)
+{
+	__u32 handles[MANY_IMPORTS], other_handle;
+	struct cmamem_pool_info before, after;
+	struct cmamem_block_info info;
+	struct cmamem_import import;
+	struct cmamem_alloc alloc;
+	int dmabuf, other, index;
+
+	ASSERT_EQ(0, cmamem_pool_info(self->fd, &before));
+	exported_block(_metadata, self,
+		       self->cached ? CMAMEM_MODE_CACHED : CMAMEM_MODE_COHERENT,
+		       &alloc, &dmabuf);
+	for (index = 0; index < MANY_IMPORTS; index++) {
+		ASSERT_EQ(0, import_dmabuf(self->fd, dmabuf, &import))
+			TH_LOG("import %d", index);
+		ASSERT_EQ(alloc.dma_address, import.dma_address);
+		handles[index] = import.handle;
+		if (index)
+			ASSERT_NE(handles[index - 1], handles[index]);
+	}
+	other = open(CMAMEM_DEFAULT_POOL_PATH, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, other);
+	ASSERT_EQ(0, import_dmabuf(other, dmabuf, &import));
+	ASSERT_EQ(alloc.dma_address, import.dma_address);
+	other_handle = import.handle;
+	ASSERT_EQ(0, close(dmabuf));
+	ASSERT_EQ(0, cmamem_free(self->fd, alloc.handle));
+
+	/* Any handle can go first; the others keep the buffer imported. */
+	for (index = 0; index < MANY_IMPORTS; index++)
+		ASSERT_EQ(0, cmamem_free(self->fd, handles[index]));
+	ASSERT_EQ(0, cmamem_pool_info(self->fd, &after));
+	ASSERT_EQ(before.blocks + 1, after.blocks);
+	ASSERT_EQ(-ENOENT, cmamem_block_info(self->fd, handles[0], &info));
+	ASSERT_EQ(0, cmamem_free(other, other_handle));
+	ASSERT_EQ(0, close(other));
+	ASSERT_EQ(0, cmamem_pool_info(self->fd, &after));
+	ASSERT_EQ(before.blocks, after.blocks);
+	ASSERT_EQ(before.used_bytes, after.used_bytes);
+}
+
 /* Import handles are not blocks: the block ioctls refuse them. */
 TEST_F(dmabuf, import_handle_refused_by_block_ioctls_einval)
 {

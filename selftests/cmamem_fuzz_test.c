@@ -1157,6 +1157,11 @@ static void judge_request(struct fuzzer *fuzzer, enum command_kind kind,
 		return;
 	}
 	memcpy(&size, placement->pointer, sizeof(size));
+	if (size > CMAMEM_STRUCT_SIZE_MAX) {
+		/* Refused before another byte is read. */
+		verdict->must_fail_with = ERR(E2BIG);
+		return;
+	}
 	reach = size < struct_size ? size : struct_size;
 	if (size < struct_size)
 		violations |= ERR(EINVAL);

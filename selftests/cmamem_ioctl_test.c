@@ -436,6 +436,54 @@ TEST_F(common, larger_size_nonzero_first_tail_byte_e2big)
 	check_nothing_changed(_metadata, self, variant);
 }
 
+/*
+ * A request in zeroed memory of @size bytes: the kernel's scan of the
+ * tail for non-zero bytes is bounded by CMAMEM_STRUCT_SIZE_MAX.
+ */
+static void *prepare_large_request(FIXTURE_DATA(common) *self,
+				   const FIXTURE_VARIANT(common) *variant,
+				   __u32 size)
+{
+	self->pages_length = 2 * CMAMEM_STRUCT_SIZE_MAX;
+	self->pages = mmap(NULL, self->pages_length, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (self->pages == MAP_FAILED)
+		return NULL;
+	prepare_request(self, variant, self->pages);
+	*request_word(self->pages, 0) = size;
+	return self->pages;
+}
+
+TEST_F(common, size_at_struct_size_max_accepted)
+{
+	void *request = prepare_large_request(self, variant,
+					      CMAMEM_STRUCT_SIZE_MAX);
+
+	ASSERT_NE(NULL, request);
+	ASSERT_EQ(0, call(self, variant, request));
+	check_success_and_undo(_metadata, self, variant, request);
+}
+
+/* Even all-zero: otherwise one ioctl could scan 4 GiB of user memory. */
+TEST_F(common, size_above_struct_size_max_e2big)
+{
+	void *request = prepare_large_request(self, variant,
+					      CMAMEM_STRUCT_SIZE_MAX + 1);
+
+	ASSERT_NE(NULL, request);
+	ASSERT_EQ(-E2BIG, call(self, variant, request));
+	check_nothing_changed(_metadata, self, variant);
+}
+
+TEST_F(common, size_u32_max_e2big)
+{
+	void *request = prepare_large_request(self, variant, UINT32_MAX);
+
+	ASSERT_NE(NULL, request);
+	ASSERT_EQ(-E2BIG, call(self, variant, request));
+	check_nothing_changed(_metadata, self, variant);
+}
+
 TEST_F(common, unknown_flag_lowest_einval)
 {
 	prepare_request(self, variant, self->request);

@@ -3,8 +3,9 @@
  * cmamem mmap tests: mapping blocks in every mode, mapping parts of them,
  * and every refusal the uapi documents for mmap() (ENXIO, EINVAL, EPERM,
  * EACCES), plus what the VMA flags promise: no exec, no growth, moves
- * keep the data. The O_DIRECT tests show why cached blocks are page-backed
- * and coherent ones are not.
+ * keep the data, every madvise() advice leaves a working mapping. The
+ * O_DIRECT tests show why cached blocks are page-backed and coherent ones
+ * are not.
  */
 #include "kselftest_harness.h"
 
@@ -405,6 +406,191 @@ TEST_F(mapping, access_past_end_faults)
 					     self->page_size, false);
 	ASSERT_TRUE(signal_number == SIGSEGV || signal_number == SIGBUS)
 		TH_LOG("access past the end gave signal %d", signal_number);
+}
+
+/*
+ * Every madvise() advice a program can pass on a block's mapping, through
+ * the pool fd and through an exported dma-buf, in every mode: the kernel
+ * may refuse the advice (EINVAL for pfn-mapped blocks, EOPNOTSUPP for
+ * MADV_REMOVE), but the mapping must keep working afterwards and keep
+ * showing the block's own bytes. MADV_DONTNEED zaps a cached block's page
+ * table entries, so the next access must fault the same pages back in
+ * rather than raise SIGBUS.
+ */
+FIXTURE(advice) {
+	int fd;
+	size_t length;
+	struct cmamem_tracker tracker;
+};
+
+FIXTURE_VARIANT(advice) {
+	int advice;
+};
+
+/* Named in lower case: the harness would print MADV_* as numbers. */
+#define ADVICE_VARIANT(_name, _advice)				\
+	FIXTURE_VARIANT_ADD(advice, _name) {			\
+		.advice = _advice,				\
+	}
+
+ADVICE_VARIANT(normal, MADV_NORMAL);
+ADVICE_VARIANT(random, MADV_RANDOM);
+ADVICE_VARIANT(sequential, MADV_SEQUENTIAL);
+ADVICE_VARIANT(willneed, MADV_WILLNEED);
+ADVICE_VARIANT(dontneed, MADV_DONTNEED);
+ADVICE_VARIANT(free, MADV_FREE);
+ADVICE_VARIANT(remove, MADV_REMOVE);
+ADVICE_VARIANT(dontfork, MADV_DONTFORK);
+ADVICE_VARIANT(dofork, MADV_DOFORK);
+ADVICE_VARIANT(mergeable, MADV_MERGEABLE);
+ADVICE_VARIANT(unmergeable, MADV_UNMERGEABLE);
+ADVICE_VARIANT(hugepage, MADV_HUGEPAGE);
+ADVICE_VARIANT(nohugepage, MADV_NOHUGEPAGE);
+ADVICE_VARIANT(dontdump, MADV_DONTDUMP);
+ADVICE_VARIANT(dodump, MADV_DODUMP);
+ADVICE_VARIANT(wipeonfork, MADV_WIPEONFORK);
+ADVICE_VARIANT(keeponfork, MADV_KEEPONFORK);
+ADVICE_VARIANT(cold, MADV_COLD);
+ADVICE_VARIANT(pageout, MADV_PAGEOUT);
+ADVICE_VARIANT(populate_read, MADV_POPULATE_READ);
+ADVICE_VARIANT(populate_write, MADV_POPULATE_WRITE);
+ADVICE_VARIANT(dontneed_locked, MADV_DONTNEED_LOCKED);
+
+FIXTURE_SETUP(advice)
+{
+	cmamem_tracker_init(&self->tracker);
+	self->length = BLOCK_PAGES * cmamem_page_size();
+	self->fd = open(CMAMEM_DEFAULT_POOL_PATH, O_RDWR);
+	if (self->fd < 0)
+		SKIP(return, "%s: %s", CMAMEM_DEFAULT_POOL_PATH,
+		     strerror(errno));
+	cmamem_track_fd(&self->tracker, self->fd);
+}
+
+FIXTURE_TEARDOWN(advice)
+{
+	cmamem_tracker_release(&self->tracker);
+}
+
+/* A dma-buf of @handle, tracked for teardown. */
+static int advice_export(FIXTURE_DATA(advice) *self, __u32 handle)
+{
+	struct cmamem_export request = {
+		.size = sizeof(request),
+		.handle = handle,
+		.fd_flags = O_RDWR | O_CLOEXEC,
+	};
+
+	if (cmamem_ioctl(self->fd, CMAMEM_IOCTL_EXPORT, &request))
+		return -1;
+	return cmamem_track_fd(&self->tracker, request.fd);
+}
+
+/*
+ * Advises @area, then checks that every page can still be read and
+ * written, that it still holds @seed's pattern, and that what is written
+ * through it reaches the block (seen through @other, a second mapping).
+ */
+static void advise_and_check(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(advice) *self, int advice,
+			     __u8 *area, __u8 *other, __u32 seed)
+{
+	size_t page = cmamem_page_size();
+	size_t offset;
+
+	cmamem_fill(area, self->length, seed);
+	/* The kernel may refuse the advice; the mapping must not care. */
+	madvise(area, self->length, advice);
+	/*
+	 * The signal checks run in children, which must see the mapping; a
+	 * pfn mapping (VM_IO) cannot be given back to them after
+	 * MADV_DONTFORK, so the parent's own reads below are the check.
+	 */
+	if (advice != MADV_DONTFORK ||
+	    !madvise(area, self->length, MADV_DOFORK)) {
+		for (offset = 0; offset < self->length; offset += page)
+			ASSERT_EQ(0, cmamem_access_signal(area + offset,
+							  false))
+				TH_LOG("page %zu: signal after advice %d",
+				       offset / page, advice);
+	}
+	ASSERT_EQ(-1, cmamem_check(area, self->length, seed));
+	cmamem_fill(area, self->length, seed + 1);
+	ASSERT_EQ(-1, cmamem_check(other, self->length, seed + 1));
+}
+
+TEST_F(advice, pool_mapping_keeps_working)
+{
+	static const __u32 modes[] = {
+		CMAMEM_MODE_COHERENT, CMAMEM_MODE_WRITECOMBINE,
+		CMAMEM_MODE_CACHED,
+	};
+	struct cmamem_alloc block;
+	__u8 *area, *other;
+	size_t index;
+
+	for (index = 0; index < ARRAY_SIZE(modes); index++) {
+		TH_LOG("mode %s", cmamem_mode_name(modes[index]));
+		ASSERT_EQ(0, cmamem_alloc_block(self->fd, "advice",
+						self->length, modes[index],
+						&block));
+		area = cmamem_track_map(&self->tracker,
+					cmamem_map(self->fd, block.mmap_offset,
+						   self->length,
+						   PROT_READ | PROT_WRITE),
+					self->length);
+		other = cmamem_track_map(&self->tracker,
+					 cmamem_map(self->fd,
+						    block.mmap_offset,
+						    self->length, PROT_READ),
+					 self->length);
+		ASSERT_NE(MAP_FAILED, area);
+		ASSERT_NE(MAP_FAILED, other);
+		advise_and_check(_metadata, self, variant->advice, area,
+				 other, 0x5100 + index);
+		ASSERT_EQ(0, cmamem_unmap(&self->tracker, area));
+		ASSERT_EQ(0, cmamem_unmap(&self->tracker, other));
+		ASSERT_EQ(0, cmamem_free(self->fd, block.handle));
+	}
+}
+
+TEST_F(advice, dmabuf_mapping_keeps_working)
+{
+	static const __u32 modes[] = {
+		CMAMEM_MODE_COHERENT, CMAMEM_MODE_WRITECOMBINE,
+		CMAMEM_MODE_CACHED,
+	};
+	struct cmamem_alloc block;
+	__u8 *area, *other;
+	size_t index;
+	int dmabuf;
+
+	for (index = 0; index < ARRAY_SIZE(modes); index++) {
+		TH_LOG("mode %s", cmamem_mode_name(modes[index]));
+		ASSERT_EQ(0, cmamem_alloc_block(self->fd, "advice",
+						self->length, modes[index],
+						&block));
+		dmabuf = advice_export(self, block.handle);
+		ASSERT_LE(0, dmabuf);
+		area = cmamem_track_map(&self->tracker,
+					mmap(NULL, self->length,
+					     PROT_READ | PROT_WRITE,
+					     MAP_SHARED, dmabuf, 0),
+					self->length);
+		other = cmamem_track_map(&self->tracker,
+					 cmamem_map(self->fd,
+						    block.mmap_offset,
+						    self->length, PROT_READ),
+					 self->length);
+		ASSERT_NE(MAP_FAILED, area);
+		ASSERT_NE(MAP_FAILED, other);
+		advise_and_check(_metadata, self, variant->advice, area,
+				 other, 0x5200 + index);
+		ASSERT_EQ(0, cmamem_unmap(&self->tracker, area));
+		ASSERT_EQ(0, cmamem_unmap(&self->tracker, other));
+		ASSERT_EQ(0, cmamem_close(&self->tracker, dmabuf));
+		ASSERT_EQ(0, cmamem_free(self->fd, block.handle));
+	}
 }
 
 /*

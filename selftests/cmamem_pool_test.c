@@ -36,10 +36,14 @@ FIXTURE_SETUP(limits)
 	ASSERT_EQ(0, cmamem_params_save(&self->saved, "max_block_size"));
 	ASSERT_EQ(0, cmamem_params_save(&self->saved, "fd_quota_bytes"));
 	ASSERT_EQ(0, cmamem_params_save(&self->saved, "fd_max_blocks"));
+	ASSERT_EQ(0, cmamem_params_save(&self->saved, "user_quota_bytes"));
+	ASSERT_EQ(0, cmamem_params_save(&self->saved, "user_max_blocks"));
 	/* Start from "no limit" so one limit is tested at a time. */
 	ASSERT_EQ(0, cmamem_param_write("max_block_size", "0"));
 	ASSERT_EQ(0, cmamem_param_write("fd_quota_bytes", "0"));
 	ASSERT_EQ(0, cmamem_param_write("fd_max_blocks", "16384"));
+	ASSERT_EQ(0, cmamem_param_write("user_quota_bytes", "0"));
+	ASSERT_EQ(0, cmamem_param_write("user_max_blocks", "0"));
 }
 
 FIXTURE_TEARDOWN(limits)
@@ -60,6 +64,172 @@ static int alloc_pages(int fd, size_t pages, size_t page_size,
 {
 	return cmamem_alloc_block(fd, "limit", pages * page_size,
 				  CMAMEM_MODE_COHERENT, alloc);
+}
+
+/*
+ * Per-user limits, with two unprivileged users. The pool files are opened
+ * by root and shared with children that become uid FIRST_USER or
+ * SECOND_USER; blocks a child allocates stay (held by the files' handles,
+ * owned by that uid) after it exits, until the files are closed.
+ */
+#define FIRST_USER	65534
+#define SECOND_USER	65533
+
+struct user_steps {
+	uid_t uid;
+	int fds[2];
+	size_t page_size;
+	/* Each step: allocate @pages on fds[@file]; expect @error. */
+	struct {
+		int file;
+		size_t pages;
+		int error;
+	} steps[8];
+	int count;
+};
+
+static int user_steps_body(void *argument)
+{
+	struct user_steps *run = argument;
+	struct cmamem_alloc alloc;
+	int index, result;
+
+	if (setgroups(0, NULL) || setresgid(run->uid, run->uid, run->uid) ||
+	    setresuid(run->uid, run->uid, run->uid))
+		return 255;
+	for (index = 0; index < run->count; index++) {
+		result = alloc_pages(run->fds[run->steps[index].file],
+				     run->steps[index].pages, run->page_size,
+				     &alloc);
+		if (result != run->steps[index].error)
+			return 1 + index;
+	}
+	return 0;
+}
+
+TEST_F(limits, user_quota_bytes_covers_all_files_of_a_user)
+{
+	struct user_steps first = { .uid = FIRST_USER, .count = 4, .steps = {
+		{ 0, 3, 0 },		/* 3 of 4 pages */
+		{ 1, 2, -EDQUOT },	/* another file, same user */
+		{ 1, 1, 0 },		/* 4 of 4 */
+		{ 0, 1, -EDQUOT },
+	} };
+	struct user_steps second = { .uid = SECOND_USER, .count = 2, .steps = {
+		{ 0, 4, 0 },		/* a user of its own */
+		{ 1, 1, -EDQUOT },
+	} };
+	struct user_steps first_again = { .uid = FIRST_USER, .count = 1,
+		.steps = { { 0, 1, -EDQUOT } } };
+	struct user_steps first_freed = { .uid = FIRST_USER, .count = 1,
+		.steps = { { 0, 4, 0 } } };
+	int index;
+
+	ASSERT_EQ(0, cmamem_param_write_u64("user_quota_bytes",
+					    4 * self->page_size));
+	for (index = 0; index < 2; index++) {
+		first.fds[index] = open_pool(self);
+		ASSERT_LE(0, first.fds[index]);
+	}
+	first.page_size = self->page_size;
+	ASSERT_EQ(0, cmamem_run_child(user_steps_body, &first));
+
+	second.page_size = self->page_size;
+	for (index = 0; index < 2; index++) {
+		second.fds[index] = open_pool(self);
+		ASSERT_LE(0, second.fds[index]);
+	}
+	ASSERT_EQ(0, cmamem_run_child(user_steps_body, &second));
+
+	/* The first user's blocks outlive its process while files hold them. */
+	first_again.page_size = self->page_size;
+	memcpy(first_again.fds, second.fds, sizeof(first_again.fds));
+	ASSERT_EQ(0, cmamem_run_child(user_steps_body, &first_again));
+	ASSERT_EQ(0, cmamem_close(&self->tracker, first.fds[0]));
+	ASSERT_EQ(0, cmamem_close(&self->tracker, first.fds[1]));
+	first_freed.page_size = self->page_size;
+	memcpy(first_freed.fds, second.fds, sizeof(first_freed.fds));
+	ASSERT_EQ(0, cmamem_run_child(user_steps_body, &first_freed));
+}
+
+/*
+ * What keeps a block alive keeps it counted: a mapping and a dma-buf
+ * outlive the handle and the file, and the user's quota with them.
+ */
+static int mapping_and_dmabuf_count_body(void *argument)
+{
+	struct user_steps *run = argument;
+	struct cmamem_export export = { .size = sizeof(export) };
+	struct cmamem_alloc mapped, exported, more;
+	int fd = run->fds[0];
+	void *view;
+
+	if (setgroups(0, NULL) || setresgid(run->uid, run->uid, run->uid) ||
+	    setresuid(run->uid, run->uid, run->uid))
+		return 255;
+	if (alloc_pages(fd, 2, run->page_size, &mapped) ||
+	    alloc_pages(fd, 2, run->page_size, &exported))
+		return 1;
+	view = cmamem_map(fd, mapped.mmap_offset, 2 * run->page_size,
+			  PROT_READ | PROT_WRITE);
+	export.handle = exported.handle;
+	export.fd_flags = O_RDWR | O_CLOEXEC;
+	if (view == MAP_FAILED ||
+	    cmamem_ioctl(fd, CMAMEM_IOCTL_EXPORT, &export))
+		return 2;
+	if (cmamem_free(fd, mapped.handle) || cmamem_free(fd, exported.handle))
+		return 3;
+	if (alloc_pages(fd, 1, run->page_size, &more) != -EDQUOT)
+		return 4;
+	munmap(view, 2 * run->page_size);
+	if (alloc_pages(fd, 2, run->page_size, &more) ||
+	    cmamem_free(fd, more.handle))
+		return 5;
+	/* The dma-buf's two pages still count: three more are too many. */
+	if (alloc_pages(fd, 3, run->page_size, &more) != -EDQUOT)
+		return 6;
+	close(export.fd);
+	if (alloc_pages(fd, 4, run->page_size, &more))
+		return 7;
+	return cmamem_free(fd, more.handle) ? 8 : 0;
+}
+
+TEST_F(limits, user_quota_bytes_counts_mappings_and_dmabufs)
+{
+	struct user_steps run = { .uid = FIRST_USER };
+
+	ASSERT_EQ(0, cmamem_param_write_u64("user_quota_bytes",
+					    4 * self->page_size));
+	run.page_size = self->page_size;
+	run.fds[0] = open_pool(self);
+	ASSERT_LE(0, run.fds[0]);
+	ASSERT_EQ(0, cmamem_run_child(mapping_and_dmabuf_count_body, &run));
+}
+
+TEST_F(limits, user_max_blocks_edquot)
+{
+	struct user_steps first = { .uid = FIRST_USER, .count = 3, .steps = {
+		{ 0, 1, 0 }, { 1, 1, 0 }, { 0, 1, -EDQUOT },
+	} };
+	struct user_steps second = { .uid = SECOND_USER, .count = 3, .steps = {
+		{ 0, 1, 0 }, { 1, 1, 0 }, { 1, 1, -EDQUOT },
+	} };
+	int index;
+
+	ASSERT_EQ(0, cmamem_param_write("user_max_blocks", "2"));
+	first.page_size = second.page_size = self->page_size;
+	for (index = 0; index < 2; index++) {
+		first.fds[index] = open_pool(self);
+		ASSERT_LE(0, first.fds[index]);
+		second.fds[index] = first.fds[index];
+	}
+	ASSERT_EQ(0, cmamem_run_child(user_steps_body, &first));
+	ASSERT_EQ(0, cmamem_run_child(user_steps_body, &second));
+	/* No limit again: the same user may allocate more. */
+	ASSERT_EQ(0, cmamem_param_write("user_max_blocks", "0"));
+	first.count = 1;
+	first.steps[0].error = 0;
+	ASSERT_EQ(0, cmamem_run_child(user_steps_body, &first));
 }
 
 TEST_F(limits, max_block_size_efbig)
@@ -179,11 +349,12 @@ static __u32 read_cell_count(const char *path, __u32 fallback)
 
 /*
  * Finds the /reserved-memory region of @size bytes that holds [@address,
- * @address + @length) in the live device tree. Returns 1 if one does, 0 if
- * none does, -1 if the device tree cannot be read.
+ * @address + @length) in the live device tree, and its base in @found_base.
+ * Returns 1 if one does, 0 if none does, -1 if the device tree cannot be
+ * read.
  */
-static int reserved_region_holds(__u64 size, __u64 address,
-				 __u64 length)
+static int reserved_region_find(__u64 size, __u64 address, __u64 length,
+				__u64 *found_base)
 {
 	__u32 address_cells, size_cells, entry_bytes;
 	struct dirent *entry;
@@ -221,12 +392,21 @@ static int reserved_region_holds(__u64 size, __u64 address,
 							size_cells);
 
 			if (region == size && address >= base &&
-			    address + length <= base + region)
+			    address + length <= base + region) {
+				*found_base = base;
 				found = 1;
+			}
 		}
 	}
 	closedir(directory);
 	return found;
+}
+
+static int reserved_region_holds(__u64 size, __u64 address, __u64 length)
+{
+	__u64 base;
+
+	return reserved_region_find(size, address, length, &base);
 }
 
 FIXTURE(dt_pool) {
@@ -473,6 +653,91 @@ TEST_F_TIMEOUT(dt_pool, exhaustion_and_recovery, 120)
 	ASSERT_FALSE(cmamem_kmsg_has_splat(self->kmsg_fd, record,
 					   sizeof(record)))
 		TH_LOG("kernel log: %s", record);
+}
+
+static int compare_u64(const void *a, const void *b)
+{
+	__u64 first = *(const __u64 *)a, second = *(const __u64 *)b;
+
+	return first < second ? -1 : first > second;
+}
+
+/*
+ * Fragmentation made visible: fill the pool with blocks of an eighth of
+ * its size, free every other one by address, and the largest free run that
+ * POOL_INFO and sysfs report must be the longest gap between the blocks
+ * left (and the region's ends, from the device tree); a request one page
+ * longer fails although free_bytes would hold it.
+ */
+TEST_F_TIMEOUT(dt_pool, largest_free_run_reported, 120)
+{
+	__u64 chunk = self->info.total_bytes / 8, base, cursor, expected = 0;
+	__u64 addresses[MAX_POOL_BLOCKS], sysfs;
+	const char *device = strrchr(self->path, '/') + 1;
+	struct cmamem_block_info block;
+	struct cmamem_pool_info after;
+	struct cmamem_alloc alloc;
+	char path[256];
+	int count, index;
+
+	if (!cmamem_is_root())
+		SKIP(return, "block addresses need CAP_SYS_RAWIO");
+	if (self->info.used_bytes)
+		SKIP(return, "the pool is in use (%llu bytes)",
+		     self->info.used_bytes);
+	ASSERT_EQ(0, cmamem_pool_info(self->fd, &after));
+	ASSERT_EQ(self->info.total_bytes, after.largest_free_bytes);
+
+	count = fill_pool(_metadata, self, chunk);
+	for (index = 0; index < count; index++) {
+		ASSERT_EQ(0, cmamem_block_info(self->fd, self->handles[index],
+					       &block));
+		addresses[index] = block.physical_address;
+	}
+	ASSERT_EQ(1, reserved_region_find(self->info.total_bytes,
+					  addresses[0], chunk, &base));
+	/* Free every other block, in address order. */
+	qsort(addresses, count, sizeof(addresses[0]), compare_u64);
+	for (index = 0; index < count; index += 2) {
+		int other;
+
+		for (other = 0; other < count; other++) {
+			if (!self->handles[other])
+				continue;
+			ASSERT_EQ(0, cmamem_block_info(self->fd,
+						       self->handles[other],
+						       &block));
+			if (block.physical_address == addresses[index])
+				break;
+		}
+		ASSERT_LT(other, count);
+		ASSERT_EQ(0, cmamem_free(self->fd, self->handles[other]));
+		self->handles[other] = 0;
+	}
+	/* The gaps around the blocks left (odd indexes). */
+	cursor = base;
+	for (index = 1; index < count; index += 2) {
+		if (addresses[index] - cursor > expected)
+			expected = addresses[index] - cursor;
+		cursor = addresses[index] + chunk;
+	}
+	if (base + self->info.total_bytes - cursor > expected)
+		expected = base + self->info.total_bytes - cursor;
+
+	ASSERT_EQ(0, cmamem_pool_info(self->fd, &after));
+	ASSERT_EQ(expected, after.largest_free_bytes);
+	snprintf(path, sizeof(path), "/sys/class/misc/%s/largest_free_bytes",
+		 device);
+	ASSERT_EQ(0, cmamem_read_u64(path, &sysfs));
+	ASSERT_EQ(expected, sysfs);
+	ASSERT_GT(after.free_bytes, expected);
+	ASSERT_EQ(-ENOMEM, cmamem_alloc_block(self->fd, "fragmented",
+					      expected + self->page_size,
+					      CMAMEM_MODE_COHERENT, &alloc));
+	for (index = 0; index < count; index++)
+		if (self->handles[index])
+			ASSERT_EQ(0, cmamem_free(self->fd,
+						 self->handles[index]));
 }
 
 /* --- sysfs and debugfs views --- */

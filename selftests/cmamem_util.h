@@ -596,7 +596,7 @@ static inline int cmamem_run_as_nobody(int fd,
  * Saves the module parameters a test changes, to put them back in the
  * fixture teardown whatever happened in between.
  */
-#define CMAMEM_PARAM_MAX 4
+#define CMAMEM_PARAM_MAX 8
 
 struct cmamem_saved_params {
 	char names[CMAMEM_PARAM_MAX][32];

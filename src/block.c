@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * cmamem blocks: allocation, names, handles and lifetime.
+ * cmamem blocks: the layer above pools. A block is one allocation of a
+ * pool in one cache mode, with a name, a lifetime and cache maintenance.
  *
  * A block is reference counted (&cmamem_block.ref): every handle, every VMA
  * and every dma-buf holds one reference, and the memory goes back
  * to the pool when the last one is dropped. Independently, the block
  * counts its handles under the pool lock; when the last handle goes the
  * name is unpublished at once, so it can be reused while old mappings of
- * the block are still alive.
+ * the block are still alive. The handles themselves belong to open files
+ * (file.c); this file only counts them.
  */
 
 #include <linux/capability.h>
@@ -17,70 +19,93 @@
 #include <linux/file.h>
 #include <linux/gfp.h>
 #include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
 #include <linux/overflow.h>
 #include <linux/page_ref.h>
-#include <linux/rhashtable.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/string.h>
 #include <linux/vmalloc.h>
+#include <linux/vmstat.h>
 
 #include <asm/barrier.h>
 
 #include "cmamem.h"
 
-/*
- * Last page offset a handle's mmap range may use: the byte offset just
- * past it must fit the file offset mmap() accepts for a character device
- * and the unsigned long that vm_mmap() takes.
- */
-#define CMAMEM_PGOFF_LAST \
-	((unsigned long)(min_t(u64, MAX_LFS_FILESIZE, ULONG_MAX) >> \
-			 PAGE_SHIFT) - 1)
+unsigned long long cmamem_max_block_size;
+module_param_named(max_block_size, cmamem_max_block_size, ullong, 0644);
+MODULE_PARM_DESC(max_block_size,
+		 "Largest block in bytes; larger requests fail with EFBIG (0 = no limit, the default)");
 
-static const struct rhashtable_params cmamem_name_params = {
-	.key_len = CMAMEM_NAME_SIZE,
-	.key_offset = offsetof(struct cmamem_block, name),
-	.head_offset = offsetof(struct cmamem_block, name_node),
-	.automatic_shrinking = true,
+static unsigned long long cmamem_user_quota_bytes;
+module_param_named(user_quota_bytes, cmamem_user_quota_bytes, ullong, 0644);
+MODULE_PARM_DESC(user_quota_bytes,
+		 "Bytes of live blocks one user may have allocated in one pool, however they are kept alive; more fails with EDQUOT (0 = no limit, the default)");
+
+static unsigned int cmamem_user_max_blocks;
+module_param_named(user_max_blocks, cmamem_user_max_blocks, uint, 0644);
+MODULE_PARM_DESC(user_max_blocks,
+		 "Live blocks one user may have allocated in one pool; more fails with EDQUOT (0 = no limit, the default)");
+
+/*
+ * The block modes, one row each: everything that differs between modes is
+ * here, so adding a mode is adding a row (and its uapi number).
+ */
+static const struct cmamem_mode_info cmamem_modes[] = {
+	[CMAMEM_MODE_COHERENT] = {
+		.name = "coherent",
+		.cpu_sync = CMAMEM_CPU_SYNC_NONE,
+	},
+	[CMAMEM_MODE_WRITECOMBINE] = {
+		.name = "writecombine",
+		.dma_attrs = DMA_ATTR_WRITE_COMBINE,
+		.cpu_sync = CMAMEM_CPU_SYNC_DRAIN,
+	},
+	[CMAMEM_MODE_CACHED] = {
+		.name = "cached",
+		.page_backed = true,
+		.cpu_sync = CMAMEM_CPU_SYNC_CACHES,
+		.pool_flags = CMAMEM_POOL_CACHED,
+	},
 };
 
 /**
- * cmamem_pool_names_init() - set up a pool's name index
- * @pool: the pool
+ * cmamem_mode_info() - the row of a block mode
+ * @mode: an &enum cmamem_mode, from user space (any value)
  *
- * Return: 0 or a negative errno.
+ * Return: the mode's row, or NULL for a value that is no mode.
  */
-int cmamem_pool_names_init(struct cmamem_pool *pool)
+const struct cmamem_mode_info *cmamem_mode_info(u32 mode)
 {
-	return rhashtable_init(&pool->names, &cmamem_name_params);
+	if (mode >= ARRAY_SIZE(cmamem_modes) || !cmamem_modes[mode].name)
+		return NULL;
+	return &cmamem_modes[mode];
 }
 
 /**
- * cmamem_pool_names_destroy() - free a pool's (empty) name index
- * @pool: the pool
- */
-void cmamem_pool_names_destroy(struct cmamem_pool *pool)
-{
-	rhashtable_destroy(&pool->names);
-}
-
-/**
- * cmamem_mode_name() - the name debugfs shows for a block mode
- * @mode: an &enum cmamem_mode
+ * cmamem_mode_name() - the name debugfs and the logs show for a mode
+ * @mode: a valid &enum cmamem_mode
  *
  * Return: "coherent", "writecombine" or "cached".
  */
 const char *cmamem_mode_name(u32 mode)
 {
-	switch (mode) {
-	case CMAMEM_MODE_WRITECOMBINE:
-		return "writecombine";
-	case CMAMEM_MODE_CACHED:
-		return "cached";
-	default:
-		return "coherent";
-	}
+	return cmamem_mode_info(mode)->name;
+}
+
+/**
+ * cmamem_pool_serves_mode() - can a pool allocate blocks in a mode?
+ * @pool: the pool
+ * @mode: the mode's row
+ *
+ * Return: true if the pool has every capability the mode needs.
+ */
+bool cmamem_pool_serves_mode(const struct cmamem_pool *pool,
+			     const struct cmamem_mode_info *mode)
+{
+	return (pool->pool_flags & mode->pool_flags) == mode->pool_flags;
 }
 
 /**
@@ -148,50 +173,6 @@ int cmamem_length_check(struct cmamem_pool *pool, u64 length, u64 alignment,
 	return 0;
 }
 
-/**
- * cmamem_file_reserve() - account a new handle against the file's quotas
- * @cfile: the open file
- * @bytes: the length of the block the handle will be on
- *
- * The reservation becomes the handle's once cmamem_handle_install()
- * succeeds; until then cmamem_file_unreserve() takes it back.
- *
- * Return: 0, -EMFILE when the file holds fd_max_blocks handles already, or
- * -EDQUOT when @bytes would take it past fd_quota_bytes.
- */
-int cmamem_file_reserve(struct cmamem_file *cfile, u64 bytes)
-{
-	u64 quota = READ_ONCE(cmamem_fd_quota_bytes);
-	unsigned int max_handles = READ_ONCE(cmamem_fd_max_blocks);
-	int ret = 0;
-
-	mutex_lock(&cfile->lock);
-	if (cfile->quota_handles >= max_handles) {
-		ret = -EMFILE;
-	} else if (quota && (bytes > quota ||
-			     cfile->quota_bytes > quota - bytes)) {
-		ret = -EDQUOT;
-	} else {
-		cfile->quota_handles++;
-		cfile->quota_bytes += bytes;
-	}
-	mutex_unlock(&cfile->lock);
-	return ret;
-}
-
-/**
- * cmamem_file_unreserve() - take back a cmamem_file_reserve()
- * @cfile: the open file
- * @bytes: the bytes that were reserved
- */
-void cmamem_file_unreserve(struct cmamem_file *cfile, u64 bytes)
-{
-	mutex_lock(&cfile->lock);
-	cfile->quota_handles--;
-	cfile->quota_bytes -= bytes;
-	mutex_unlock(&cfile->lock);
-}
-
 /*
  * Allocation flags: failures are a clean ENOMEM, never a warning. For a
  * device-tree pool, whatever dma-direct's page-allocator fallback returns
@@ -232,7 +213,8 @@ static void cmamem_free_backing(struct cmamem_block *block)
 	switch (block->backing) {
 	case CMAMEM_BACKING_COHERENT:
 		dma_free_attrs(dev, block->alloc_size, block->cpu_address,
-			       block->alloc_dma, block->attrs);
+			       block->alloc_dma,
+			       cmamem_mode_info(block->mode)->dma_attrs);
 		break;
 	case CMAMEM_BACKING_PAGES:
 		dma_free_pages(dev, block->alloc_size, block->first_page,
@@ -259,13 +241,11 @@ static int cmamem_alloc_coherent(struct cmamem_block *block, size_t size)
 {
 	struct cmamem_pool *pool = block->pool;
 	struct device *dev = pool->dma_dev;
-	unsigned long attrs = 0;
+	unsigned long attrs = cmamem_mode_info(block->mode)->dma_attrs;
 	phys_addr_t phys;
 	dma_addr_t dma;
 	void *cpu;
 
-	if (block->mode == CMAMEM_MODE_WRITECOMBINE)
-		attrs = DMA_ATTR_WRITE_COMBINE;
 	cpu = dma_alloc_attrs(dev, size, &dma, cmamem_gfp(pool), attrs);
 	if (!cpu)
 		return -ENOMEM;
@@ -283,7 +263,6 @@ static int cmamem_alloc_coherent(struct cmamem_block *block, size_t size)
 	}
 
 	block->backing = CMAMEM_BACKING_COHERENT;
-	block->attrs = attrs;
 	block->alloc_size = size;
 	block->cpu_address = cpu;
 	block->alloc_dma = dma;
@@ -394,7 +373,7 @@ static int cmamem_alloc_backing(struct cmamem_block *block, size_t size)
 	u64 offset;
 	int ret;
 
-	if (block->mode == CMAMEM_MODE_CACHED)
+	if (cmamem_mode_info(block->mode)->page_backed)
 		ret = cmamem_alloc_pages(block, size);
 	else
 		ret = cmamem_alloc_coherent(block, size);
@@ -441,7 +420,7 @@ static int cmamem_block_alloc_memory(struct cmamem_block *block)
 	block->dma_address = block->alloc_dma + block->window_offset;
 	block->physical_address = block->alloc_phys + block->window_offset;
 
-	if (block->mode != CMAMEM_MODE_CACHED)
+	if (block->backing == CMAMEM_BACKING_COHERENT)
 		return 0;
 
 	count = block->length >> PAGE_SHIFT;
@@ -456,6 +435,159 @@ static int cmamem_block_alloc_memory(struct cmamem_block *block)
 			nth_page(block->first_page,
 				 (block->window_offset >> PAGE_SHIFT) + index);
 	return 0;
+}
+
+/* Where a block's allocation lies in its pool's region. */
+struct cmamem_extent {
+	u64 start;
+	u64 end;
+};
+
+static int cmamem_extent_compare(const void *a, const void *b)
+{
+	const struct cmamem_extent *first = a, *second = b;
+
+	if (first->start == second->start)
+		return 0;
+	return first->start < second->start ? -1 : 1;
+}
+
+/*
+ * The bytes of the region a block's allocation occupies: a carveout's
+ * coherent pool hands out naturally aligned power-of-two runs of pages
+ * (bitmap_find_free_region()), a CMA area exactly the pages asked for.
+ */
+static u64 cmamem_block_footprint(const struct cmamem_block *block)
+{
+	if (block->pool->pool_flags & CMAMEM_POOL_CARVEOUT)
+		return PAGE_SIZE << get_order(block->alloc_size);
+	return block->alloc_size;
+}
+
+/*
+ * The longest run of a device-tree pool's region that none of its blocks
+ * occupies, from the blocks themselves (the region is the pool's alone).
+ * Called with &cmamem_pool.lock held; 0 if the scratch array cannot be had.
+ */
+static u64 cmamem_pool_largest_free(struct cmamem_pool *pool)
+{
+	/* u64: a region may end at 4 GiB where phys_addr_t is 32 bits. */
+	u64 cursor = pool->region_base;
+	u64 end = pool->region_base + pool->region_size;
+	struct cmamem_extent *extents;
+	struct cmamem_block *block;
+	unsigned int count = 0, index;
+	u64 largest = 0;
+
+	lockdep_assert_held(&pool->lock);
+	extents = kvmalloc_array(max(pool->stats.blocks, 1U),
+				 sizeof(*extents), GFP_KERNEL);
+	if (!extents)
+		return 0;
+	list_for_each_entry(block, &pool->blocks, pool_node) {
+		if (count == pool->stats.blocks)
+			break;
+		extents[count].start = block->alloc_phys;
+		extents[count].end = block->alloc_phys +
+				     cmamem_block_footprint(block);
+		count++;
+	}
+	sort(extents, count, sizeof(*extents), cmamem_extent_compare, NULL);
+	for (index = 0; index < count; index++) {
+		if (extents[index].start > cursor)
+			largest = max_t(u64, largest,
+					extents[index].start - cursor);
+		cursor = max(cursor, extents[index].end);
+	}
+	if (end > cursor)
+		largest = max_t(u64, largest, end - cursor);
+	kvfree(extents);
+	return largest;
+}
+
+/**
+ * cmamem_pool_snapshot() - a consistent copy of a pool's counters
+ * @pool: the pool
+ * @snapshot: the copy
+ *
+ * The kernel tells modules neither the size of its default CMA area nor
+ * its largest free run; for the default pool @free_bytes is the free CMA
+ * memory of the whole system (CmaFree) and @largest_free_bytes 0. For
+ * device-tree pools, whose regions hold only their own blocks, both come
+ * from the blocks.
+ */
+void cmamem_pool_snapshot(struct cmamem_pool *pool,
+			  struct cmamem_pool_snapshot *snapshot)
+{
+	bool known = pool->pool_flags & CMAMEM_POOL_TOTAL_KNOWN;
+
+	mutex_lock(&pool->lock);
+	snapshot->stats = pool->stats;
+	snapshot->largest_free_bytes = known ?
+				       cmamem_pool_largest_free(pool) : 0;
+	mutex_unlock(&pool->lock);
+
+	snapshot->total_bytes = pool->region_size;
+	if (known)
+		snapshot->free_bytes = snapshot->total_bytes -
+			min(snapshot->total_bytes, snapshot->stats.used_bytes);
+	else
+		snapshot->free_bytes =
+			(u64)global_zone_page_state(NR_FREE_CMA_PAGES) <<
+			PAGE_SHIFT;
+}
+
+/*
+ * Charges a new block of @bytes to its owner's usage of the pool, under
+ * &cmamem_pool.lock: -EDQUOT past user_quota_bytes or user_max_blocks,
+ * -ENOMEM if the user's entry cannot be made.
+ */
+static int cmamem_user_charge(struct cmamem_pool *pool, kuid_t owner,
+			      u64 bytes)
+{
+	u64 quota = READ_ONCE(cmamem_user_quota_bytes);
+	unsigned int max_blocks = READ_ONCE(cmamem_user_max_blocks);
+	unsigned long key = __kuid_val(owner);
+	struct cmamem_user_usage *usage;
+
+	lockdep_assert_held(&pool->lock);
+	usage = xa_load(&pool->users, key);
+	if (!usage) {
+		usage = kzalloc(sizeof(*usage), GFP_KERNEL);
+		if (!usage)
+			return -ENOMEM;
+		if (xa_is_err(xa_store(&pool->users, key, usage, GFP_KERNEL))) {
+			kfree(usage);
+			return -ENOMEM;
+		}
+	}
+	if ((max_blocks && usage->blocks >= max_blocks) ||
+	    (quota && (bytes > quota || usage->bytes > quota - bytes))) {
+		if (!usage->blocks) {
+			xa_erase(&pool->users, key);
+			kfree(usage);
+		}
+		return -EDQUOT;
+	}
+	usage->bytes += bytes;
+	usage->blocks++;
+	return 0;
+}
+
+/* Gives a block's charge back, under &cmamem_pool.lock. */
+static void cmamem_user_uncharge(struct cmamem_pool *pool, kuid_t owner,
+				 u64 bytes)
+{
+	unsigned long key = __kuid_val(owner);
+	struct cmamem_user_usage *usage;
+
+	lockdep_assert_held(&pool->lock);
+	usage = xa_load(&pool->users, key);
+	usage->bytes -= bytes;
+	if (!--usage->blocks) {
+		xa_erase(&pool->users, key);
+		kfree(usage);
+	}
 }
 
 /* A command name that cannot break the debugfs table's columns. */
@@ -479,11 +611,15 @@ static void cmamem_log_failure(struct cmamem_pool *pool,
 	cmamem_pool_snapshot(pool, &snapshot);
 	if (pool->pool_flags & CMAMEM_POOL_TOTAL_KNOWN)
 		dev_info_ratelimited(pool->dma_dev,
-				     "pool %s: no room for %llu bytes (%s): %llu of %llu bytes in use\n",
+				     "pool %s: no room for %llu bytes (%s): %llu of %llu bytes in use, largest free run %llu bytes%s\n",
 				     pool->name, block->length,
 				     cmamem_mode_name(block->mode),
 				     snapshot.stats.used_bytes,
-				     snapshot.total_bytes);
+				     snapshot.total_bytes,
+				     snapshot.largest_free_bytes,
+				     snapshot.largest_free_bytes < block->length &&
+				     snapshot.free_bytes >= block->length ?
+				     ": the pool is fragmented" : "");
 	else
 		dev_info_ratelimited(pool->dma_dev,
 				     "pool %s: no room for %llu bytes (%s): %llu bytes in use, %llu bytes of CMA free\n",
@@ -505,8 +641,12 @@ static void cmamem_log_failure(struct cmamem_pool *pool,
  * allocations of one name cannot both allocate; ATTACH does not see the
  * block until it is ready.
  *
+ * The block is charged to the caller's usage of the pool (see &struct
+ * cmamem_user_usage) until its memory goes back.
+ *
  * Return: the block, holding one handle count and the reference that goes
- * with it, or ERR_PTR(-EEXIST) or ERR_PTR(-ENOMEM).
+ * with it, or ERR_PTR(-EEXIST), ERR_PTR(-EDQUOT) past the caller's
+ * user_quota_bytes or user_max_blocks, or ERR_PTR(-ENOMEM).
  */
 struct cmamem_block *cmamem_block_create(struct cmamem_pool *pool,
 					 const char *name, u64 length,
@@ -534,21 +674,25 @@ struct cmamem_block *cmamem_block_create(struct cmamem_pool *pool,
 	cmamem_block_set_comm(block);
 
 	mutex_lock(&pool->lock);
-	ret = rhashtable_lookup_insert_fast(&pool->names, &block->name_node,
-					    cmamem_name_params);
+	ret = cmamem_pool_name_insert(pool, block);
+	if (!ret) {
+		ret = cmamem_user_charge(pool, block->owner, length);
+		if (ret)
+			cmamem_pool_name_remove(pool, block);
+	}
 	block->published = !ret;
 	mutex_unlock(&pool->lock);
 	if (ret) {
 		kfree(block);
-		return ERR_PTR(ret == -EEXIST ? -EEXIST : -ENOMEM);
+		return ERR_PTR(ret);
 	}
 
 	ret = cmamem_block_alloc_memory(block);
 
 	mutex_lock(&pool->lock);
 	if (ret) {
-		rhashtable_remove_fast(&pool->names, &block->name_node,
-				       cmamem_name_params);
+		cmamem_pool_name_remove(pool, block);
+		cmamem_user_uncharge(pool, block->owner, length);
 		pool->stats.failures++;
 		mutex_unlock(&pool->lock);
 		cmamem_log_failure(pool, block);
@@ -584,7 +728,7 @@ struct cmamem_block *cmamem_block_attach(struct cmamem_pool *pool,
 	struct cmamem_block *block;
 
 	mutex_lock(&pool->lock);
-	block = rhashtable_lookup_fast(&pool->names, name, cmamem_name_params);
+	block = cmamem_pool_name_lookup(pool, name);
 	if (!block || !block->ready) {
 		block = ERR_PTR(-ENOENT);
 	} else if (!uid_eq(current_euid(), block->owner) &&
@@ -649,6 +793,7 @@ static void cmamem_block_destroy(struct cmamem_block *block)
 
 	mutex_lock(&pool->lock);
 	list_del(&block->pool_node);
+	cmamem_user_uncharge(pool, block->owner, block->length);
 	pool->stats.used_bytes -= block->length;
 	pool->stats.blocks--;
 	mutex_unlock(&pool->lock);
@@ -732,317 +877,11 @@ void cmamem_block_put_handle(struct cmamem_block *block)
 
 	mutex_lock(&pool->lock);
 	if (!--block->handles && block->published) {
-		rhashtable_remove_fast(&pool->names, &block->name_node,
-				       cmamem_name_params);
+		cmamem_pool_name_remove(pool, block);
 		block->published = false;
 	}
 	mutex_unlock(&pool->lock);
 	cmamem_block_put(block);
-}
-
-/*
- * Gives @handle the lowest free range of page offsets that fits the block,
- * starting at 1 so that offset 0 never maps anything. The maple tree keeps
- * the free gaps, so the search does not walk every handle. Called with
- * &cmamem_file.lock held, which serializes every change to the tree, so
- * the range found is still free when it is inserted.
- */
-static int cmamem_offset_alloc(struct cmamem_file *cfile,
-			       struct cmamem_handle *handle,
-			       unsigned long pages)
-{
-	MA_STATE(mas, &cfile->offsets, 0, 0);
-	unsigned long first;
-	int ret;
-
-	lockdep_assert_held(&cfile->lock);
-	mtree_lock(&cfile->offsets);
-	ret = mas_empty_area(&mas, 1, CMAMEM_PGOFF_LAST, pages);
-	first = mas.index;
-	mtree_unlock(&cfile->offsets);
-	if (ret || first < 1 || first > CMAMEM_PGOFF_LAST - (pages - 1))
-		return -ENOMEM;
-
-	ret = mtree_insert_range(&cfile->offsets, first, first + pages - 1,
-				 handle, GFP_KERNEL);
-	if (ret)
-		return -ENOMEM;
-	handle->pgoff = first;
-	return 0;
-}
-
-/**
- * cmamem_handle_install() - give an open file a handle on a block
- * @cfile: the open file, with a cmamem_file_reserve() of the block's
- *	length done
- * @block: the block, with the handle count and reference the new handle
- *	takes over
- * @id: the new handle's number, on success
- * @pgoff: the first page offset of the new handle's mmap range, on success
- *
- * On failure the handle count, its reference and the reservation are
- * dropped: the caller must hold a reference of its own if it still uses
- * @block.
- *
- * Return: 0, -EMFILE if the file has no handle numbers left, or -ENOMEM.
- */
-int cmamem_handle_install(struct cmamem_file *cfile,
-			  struct cmamem_block *block, u32 *id,
-			  unsigned long *pgoff)
-{
-	struct cmamem_handle *handle;
-	int ret;
-
-	handle = kzalloc(sizeof(*handle), GFP_KERNEL);
-	if (!handle) {
-		ret = -ENOMEM;
-		goto err_drop;
-	}
-	handle->block = block;
-
-	mutex_lock(&cfile->lock);
-	ret = xa_alloc(&cfile->handles, &handle->id, handle, xa_limit_32b,
-		       GFP_KERNEL);
-	if (ret) {
-		ret = ret == -EBUSY ? -EMFILE : ret;
-		goto err_unlock;
-	}
-	ret = cmamem_offset_alloc(cfile, handle, block->length >> PAGE_SHIFT);
-	if (ret)
-		goto err_erase;
-	*id = handle->id;
-	*pgoff = handle->pgoff;
-	mutex_unlock(&cfile->lock);
-	return 0;
-
-err_erase:
-	xa_erase(&cfile->handles, handle->id);
-err_unlock:
-	mutex_unlock(&cfile->lock);
-	kfree(handle);
-err_drop:
-	cmamem_file_unreserve(cfile, block->length);
-	cmamem_block_put_handle(block);
-	return ret;
-}
-
-/**
- * cmamem_handle_lookup() - find the block behind a handle
- * @cfile: the open file
- * @id: the handle number
- * @pgoff: if not NULL, the handle's first mmap page offset
- *
- * Return: the block with a reference the caller must drop with
- * cmamem_block_put(), ERR_PTR(-ENOENT) when there is no such handle, or
- * ERR_PTR(-EINVAL) when it is an import handle.
- */
-struct cmamem_block *cmamem_handle_lookup(struct cmamem_file *cfile, u32 id,
-					  unsigned long *pgoff)
-{
-	struct cmamem_handle *handle;
-	struct cmamem_block *block;
-
-	mutex_lock(&cfile->lock);
-	handle = xa_load(&cfile->handles, id);
-	if (!handle) {
-		block = ERR_PTR(-ENOENT);
-	} else if (!handle->block) {
-		block = ERR_PTR(-EINVAL);
-	} else {
-		block = handle->block;
-		cmamem_block_get(block);
-		if (pgoff)
-			*pgoff = handle->pgoff;
-	}
-	mutex_unlock(&cfile->lock);
-	return block;
-}
-
-/*
- * Takes handle @id out of the file, if it is on @expected (any handle,
- * block or import, when @expected is NULL), and gives its quota back. Its
- * mmap offsets stop working at once. The caller owns the handle then.
- */
-static struct cmamem_handle *cmamem_handle_take(struct cmamem_file *cfile,
-						u32 id,
-						struct cmamem_block *expected)
-{
-	struct cmamem_handle *handle;
-
-	mutex_lock(&cfile->lock);
-	handle = xa_load(&cfile->handles, id);
-	if (!handle || (expected && handle->block != expected)) {
-		mutex_unlock(&cfile->lock);
-		return NULL;
-	}
-	xa_erase(&cfile->handles, id);
-	cfile->quota_handles--;
-	if (handle->block) {
-		mtree_erase(&cfile->offsets, handle->pgoff);
-		cfile->quota_bytes -= handle->block->length;
-	}
-	mutex_unlock(&cfile->lock);
-	return handle;
-}
-
-/*
- * Drops what a handle taken out of its file held. Must be called without
- * any cmamem lock held: detaching an import calls into its exporter.
- */
-static void cmamem_handle_release(struct cmamem_handle *handle)
-{
-	if (handle->block)
-		cmamem_block_put_handle(handle->block);
-	else
-		cmamem_dmabuf_import_release(handle->import);
-	kfree(handle);
-}
-
-/**
- * cmamem_handle_remove() - take a block handle out of an open file
- * @cfile: the open file
- * @id: the handle number
- * @expected: remove the handle only if it is on this block (not NULL)
- * @legacy_address: if not NULL, where CMEM_ALLOCATE mapped the block
- *
- * The handle's mmap offsets stop working at once and its quota is given
- * back.
- *
- * Return: the block, whose handle count and reference the caller must drop
- * with cmamem_block_put_handle(), or ERR_PTR(-ENOENT).
- */
-struct cmamem_block *cmamem_handle_remove(struct cmamem_file *cfile, u32 id,
-					  struct cmamem_block *expected,
-					  unsigned long *legacy_address)
-{
-	struct cmamem_handle *handle;
-	struct cmamem_block *block;
-
-	handle = cmamem_handle_take(cfile, id, expected);
-	if (!handle)
-		return ERR_PTR(-ENOENT);
-	block = handle->block;
-	if (legacy_address)
-		*legacy_address = handle->legacy_address;
-	kfree(handle);
-	return block;
-}
-
-/**
- * cmamem_handle_free() - drop one of an open file's handles
- * @cfile: the open file
- * @id: the handle number
- * @expected: if not NULL, drop the handle only if it is on this block
- *	(for undoing a handle another thread may have freed and reused);
- *	if NULL, drop any handle, block or import
- *
- * Must be called without any cmamem lock held.
- *
- * Return: 0 or -ENOENT.
- */
-int cmamem_handle_free(struct cmamem_file *cfile, u32 id,
-		       struct cmamem_block *expected)
-{
-	struct cmamem_handle *handle;
-
-	handle = cmamem_handle_take(cfile, id, expected);
-	if (!handle)
-		return -ENOENT;
-	cmamem_handle_release(handle);
-	return 0;
-}
-
-/**
- * cmamem_import_handle_reserve() - a handle number for an import
- * @cfile: the open file
- *
- * The number counts against fd_max_blocks at once but stays invisible
- * (lookups and FREE see no handle) until cmamem_import_handle_publish(),
- * so no other thread can free the handle while IMPORT writes its reply.
- *
- * Return: the handle, with its &cmamem_handle.id set, or ERR_PTR(-EMFILE)
- * or ERR_PTR(-ENOMEM).
- */
-struct cmamem_handle *cmamem_import_handle_reserve(struct cmamem_file *cfile)
-{
-	struct cmamem_handle *handle;
-	int ret;
-
-	handle = kzalloc(sizeof(*handle), GFP_KERNEL);
-	if (!handle)
-		return ERR_PTR(-ENOMEM);
-	/* The memory is the exporter's: an import counts no bytes. */
-	ret = cmamem_file_reserve(cfile, 0);
-	if (ret)
-		goto err_free_handle;
-
-	mutex_lock(&cfile->lock);
-	/* Storing NULL reserves the number without publishing anything. */
-	ret = xa_alloc(&cfile->handles, &handle->id, NULL, xa_limit_32b,
-		       GFP_KERNEL);
-	mutex_unlock(&cfile->lock);
-	if (ret) {
-		ret = ret == -EBUSY ? -EMFILE : ret;
-		goto err_unreserve;
-	}
-	return handle;
-
-err_unreserve:
-	cmamem_file_unreserve(cfile, 0);
-err_free_handle:
-	kfree(handle);
-	return ERR_PTR(ret);
-}
-
-/**
- * cmamem_import_handle_publish() - make a reserved import handle usable
- * @cfile: the open file
- * @handle: from cmamem_import_handle_reserve()
- * @import: the import, which the handle owns from now on
- */
-void cmamem_import_handle_publish(struct cmamem_file *cfile,
-				  struct cmamem_handle *handle,
-				  struct cmamem_dmabuf_import *import)
-{
-	handle->import = import;
-	mutex_lock(&cfile->lock);
-	/* The slot exists already, so this store allocates nothing. */
-	xa_store(&cfile->handles, handle->id, handle, GFP_KERNEL);
-	mutex_unlock(&cfile->lock);
-}
-
-/**
- * cmamem_import_handle_cancel() - give back a reserved import handle
- * @cfile: the open file
- * @handle: from cmamem_import_handle_reserve(), never published
- */
-void cmamem_import_handle_cancel(struct cmamem_file *cfile,
-				 struct cmamem_handle *handle)
-{
-	mutex_lock(&cfile->lock);
-	xa_release(&cfile->handles, handle->id);
-	mutex_unlock(&cfile->lock);
-	cmamem_file_unreserve(cfile, 0);
-	kfree(handle);
-}
-
-/**
- * cmamem_file_drop_handles() - drop every handle of a file being released
- * @cfile: the open file; nothing else can use it any more
- */
-void cmamem_file_drop_handles(struct cmamem_file *cfile)
-{
-	struct cmamem_handle *handle;
-	unsigned long id;
-
-	xa_for_each(&cfile->handles, id, handle) {
-		xa_erase(&cfile->handles, id);
-		if (handle->block)
-			mtree_erase(&cfile->offsets, handle->pgoff);
-		cmamem_handle_release(handle);
-	}
-	cfile->quota_handles = 0;
-	cfile->quota_bytes = 0;
 }
 
 /**
@@ -1064,8 +903,8 @@ void cmamem_block_sync(struct cmamem_block *block, u64 offset, u64 length,
 	struct device *dev = block->pool->dma_dev;
 	dma_addr_t address = block->dma_address + offset;
 
-	switch (block->mode) {
-	case CMAMEM_MODE_CACHED:
+	switch (cmamem_mode_info(block->mode)->cpu_sync) {
+	case CMAMEM_CPU_SYNC_CACHES:
 		if (for_device)
 			dma_sync_single_for_device(dev, address, length,
 						   DMA_TO_DEVICE);
@@ -1073,13 +912,13 @@ void cmamem_block_sync(struct cmamem_block *block, u64 offset, u64 length,
 			dma_sync_single_for_cpu(dev, address, length,
 						DMA_FROM_DEVICE);
 		break;
-	case CMAMEM_MODE_WRITECOMBINE:
+	case CMAMEM_CPU_SYNC_DRAIN:
 		if (for_device) {
 			/* Drain the CPU's write-combine buffers to memory. */
 			wmb();
 		}
 		break;
-	default:
+	case CMAMEM_CPU_SYNC_NONE:
 		break;
 	}
 }

@@ -2,6 +2,12 @@
 /*
  * cmamem: internal structures shared by the files of the module.
  *
+ * The files are layers, each calling only the ones above it in this list
+ * (docs/design.md has the diagram and which file owns which structure):
+ *
+ *   pool.c  >  block.c  >  mmap.c  >  dmabuf.c  >  stats.c  >  file.c  >
+ *   ioctl.c, legacy.c  >  main.c
+ *
  * Lock order, outermost first (see docs/design.md):
  *
  *   mmap_lock  >  cmamem_file.lock  >  cmamem_pool.lock
@@ -39,11 +45,8 @@ struct vm_area_struct;
 /* Longest device-tree pool label, so "cmamem-<label>" fits a name field. */
 #define CMAMEM_LABEL_MAX		24
 
-/* Module parameters, defined in pool.c; read them with READ_ONCE(). */
+/* Module parameter of block.c, read by POOL_INFO; use READ_ONCE(). */
 extern unsigned long long cmamem_max_block_size;
-extern unsigned long long cmamem_fd_quota_bytes;
-extern unsigned int cmamem_fd_max_blocks;
-extern int cmamem_address_group;
 
 /**
  * struct cmamem_pool_stats - counters of one pool, under &cmamem_pool.lock
@@ -62,6 +65,20 @@ struct cmamem_pool_stats {
 };
 
 /**
+ * struct cmamem_user_usage - what one user's blocks take of one pool
+ * @bytes: lengths of the live blocks the user allocated
+ * @blocks: how many there are
+ *
+ * A block counts from its allocation until its memory goes back to the
+ * pool, however long handles, mappings, dma-bufs or a deferred free keep
+ * it; it counts for the user who allocated it (&cmamem_block.owner).
+ */
+struct cmamem_user_usage {
+	u64 bytes;
+	unsigned int blocks;
+};
+
+/**
  * struct cmamem_pool - one character device and the memory behind it
  * @ref: the pool's lifetime: one reference while it is published, one per
  *	open file and one per block, so the DMA device outlives every block
@@ -76,12 +93,20 @@ struct cmamem_pool_stats {
  * @region_base: physical base of the device-tree region (0 for default)
  * @region_size: size of the device-tree region, 0 when unknown (default)
  * @has_reserved_mem: of_reserved_mem_device_init() succeeded on @dma_dev
- * @lock: protects @names, @blocks, @stats and, in every block of the
+ * @lock: protects @names, @blocks, @stats, @users and, in every block of the
  *	pool, &cmamem_block.handles, .published and .pool_node. Taken
  *	inside &cmamem_file.lock and inside mmap_lock, never around them.
  * @names: published block names, keyed on the whole zero-padded name
+ *	(pool.c's cmamem_pool_name_*() functions)
  * @blocks: every live block of the pool, for debugfs
  * @stats: counters
+ * @users: uid -> &struct cmamem_user_usage of every user with live blocks
+ *	in the pool (under @lock)
+ * @import_lock: protects @imports; held across attaching and detaching
+ *	a dma-buf (so two IMPORTs of one dma-buf share one attachment), with
+ *	no other cmamem lock held, and outside the dma-buf's reservation lock
+ * @imports: the &struct cmamem_dmabuf_import of every dma-buf imported
+ *	into the pool, one per dma-buf
  * @debugfs_dir: /sys/kernel/debug/cmamem/<name>
  * @list_node: in the list of all pools, under cmamem_pools_lock
  */
@@ -101,6 +126,11 @@ struct cmamem_pool {
 	struct rhashtable names;
 	struct list_head blocks;
 	struct cmamem_pool_stats stats;
+	struct xarray users;
+
+	/* Outside the exporter's locks; see @import_lock above. */
+	struct mutex import_lock;
+	struct list_head imports;
 
 	struct dentry *debugfs_dir;
 	struct list_head list_node;
@@ -117,6 +147,40 @@ enum cmamem_backing {
 	CMAMEM_BACKING_COHERENT,
 	CMAMEM_BACKING_PAGES,
 	CMAMEM_BACKING_STREAMING,
+};
+
+/**
+ * enum cmamem_cpu_sync - what keeps the CPU's and devices' views of a
+ * block's memory the same
+ * @CMAMEM_CPU_SYNC_NONE: nothing: the memory is coherent
+ * @CMAMEM_CPU_SYNC_DRAIN: the CPU's write-combine buffers are drained
+ *	before a device reads
+ * @CMAMEM_CPU_SYNC_CACHES: the CPU caches are cleaned before a device
+ *	reads and invalidated before the CPU reads what a device wrote
+ */
+enum cmamem_cpu_sync {
+	CMAMEM_CPU_SYNC_NONE,
+	CMAMEM_CPU_SYNC_DRAIN,
+	CMAMEM_CPU_SYNC_CACHES,
+};
+
+/**
+ * struct cmamem_mode_info - everything that depends on a block's mode
+ * @name: the name debugfs, the logs, the command and the Python binding
+ *	use for the mode
+ * @page_backed: allocated as refcounted pages (dma_alloc_pages()) and
+ *	mapped page by page, so that get_user_pages() works on the mapping;
+ *	otherwise dma_alloc_attrs() and dma_mmap_attrs()
+ * @dma_attrs: the DMA attributes of dma_alloc_attrs() (not @page_backed)
+ * @cpu_sync: &enum cmamem_cpu_sync, for SYNC and dma-buf CPU access
+ * @pool_flags: the &enum cmamem_pool_flags a pool needs to serve the mode
+ */
+struct cmamem_mode_info {
+	const char *name;
+	bool page_backed;
+	unsigned long dma_attrs;
+	enum cmamem_cpu_sync cpu_sync;
+	u32 pool_flags;
 };
 
 /**
@@ -144,7 +208,6 @@ enum cmamem_backing {
  * @pid: thread-group id of the allocator
  * @comm: command name of the allocator
  * @backing: &enum cmamem_backing
- * @attrs: DMA attributes used for %CMAMEM_BACKING_COHERENT
  * @alloc_size: bytes actually allocated (@length plus alignment slack)
  * @cpu_address: kernel address of the allocation
  * @first_page: first page of the allocation (page-backed blocks)
@@ -180,7 +243,6 @@ struct cmamem_block {
 	char comm[TASK_COMM_LEN];
 
 	enum cmamem_backing backing;
-	unsigned long attrs;
 	size_t alloc_size;
 	void *cpu_address;
 	struct page *first_page;
@@ -195,6 +257,12 @@ struct cmamem_block {
 
 /**
  * struct cmamem_dmabuf_import - a dma-buf attached to a pool's device
+ * @ref: import handles sharing the import, in any file: importing one
+ *	dma-buf into one pool again reuses its attachment and mapping, so
+ *	that repeated IMPORTs never stack overlapping DMA mappings of the
+ *	same memory (dma-debug allows seven)
+ * @pool: the pool whose device is attached
+ * @pool_node: in &cmamem_pool.imports, under &cmamem_pool.import_lock
  * @dmabuf: the dma-buf (a reference is held)
  * @attachment: its attachment to the pool's device
  * @table: the attachment's mapping for that device
@@ -203,6 +271,9 @@ struct cmamem_block {
  * @length: the dma-buf's size in bytes
  */
 struct cmamem_dmabuf_import {
+	struct kref ref;
+	struct cmamem_pool *pool;
+	struct list_head pool_node;
 	struct dma_buf *dmabuf;
 	struct dma_buf_attachment *attachment;
 	struct sg_table *table;
@@ -218,25 +289,24 @@ struct cmamem_dmabuf_import {
  * @id: the handle's number in &cmamem_file.handles, from 1
  * @pgoff: first page of the handle's range in &cmamem_file.offsets (block
  *	handles only: imports have no mmap offsets)
- * @legacy_address: for /dev/cma_mem blocks, where CMEM_ALLOCATE mapped the
- *	block into the caller; 0 otherwise
+ * @user_address: where adding the handle mapped the block into the caller
+ *	(%CMAMEM_MAP, CMEM_ALLOCATE), for CMEM_UNMAP to unmap; 0 otherwise
  */
 struct cmamem_handle {
 	struct cmamem_block *block;
 	struct cmamem_dmabuf_import *import;
 	u32 id;
 	unsigned long pgoff;
-	unsigned long legacy_address;
+	unsigned long user_address;
 };
 
 /**
  * struct cmamem_file - an open pool file
  * @pool: the pool (a reference is held)
  * @file: the file itself, for vm_mmap()
- * @legacy: opened through /dev/cma_mem
  * @lock: protects @handles, @offsets (for changes and for lookups whose
  *	result is used), @quota_bytes, @quota_handles and every handle's
- *	@legacy_address. Taken inside mmap_lock (our .mmap) and outside
+ *	&cmamem_handle.user_address. Taken inside mmap_lock (our .mmap) and outside
  *	&cmamem_pool.lock. Never held across copy_to_user(),
  *	copy_from_user(), vm_mmap() or vm_munmap(): those take mmap_lock.
  * @handles: handle id -> &struct cmamem_handle; an id reserved for an
@@ -250,7 +320,6 @@ struct cmamem_handle {
 struct cmamem_file {
 	struct cmamem_pool *pool;
 	struct file *file;
-	bool legacy;
 
 	/* Inside mmap_lock, outside cmamem_pool.lock; see @lock above. */
 	struct mutex lock;
@@ -261,7 +330,7 @@ struct cmamem_file {
 };
 
 /**
- * struct cmamem_new_handle - a handle ALLOC, ATTACH or CMEM_ALLOCATE made
+ * struct cmamem_new_handle - a handle cmamem_file_add_block() made
  * @id: its number
  * @pgoff: first page offset of its mmap range
  * @address: where the block was mapped into the caller, 0 if not mapped
@@ -273,36 +342,65 @@ struct cmamem_new_handle {
 };
 
 /**
+ * struct cmamem_block_request - the block cmamem_file_add_block() adds
+ * @name: a valid, zero-padded %CMAMEM_NAME_SIZE byte name
+ * @create: allocate a new block (ALLOC, CMEM_ALLOCATE) rather than attach
+ *	to the published block of that name (ATTACH)
+ * @length: for @create: the length, validated by cmamem_length_check()
+ * @alignment: for @create: the alignment, validated likewise
+ * @mode: for @create: a valid &enum cmamem_mode the pool serves
+ * @map: also map the whole block into the caller
+ */
+struct cmamem_block_request {
+	const char *name;
+	bool create;
+	u64 length;
+	u64 alignment;
+	u32 mode;
+	bool map;
+};
+
+/**
  * struct cmamem_pool_snapshot - a consistent copy of a pool's counters
  * @stats: the counters
  * @total_bytes: the pool's size, 0 when unknown
  * @free_bytes: @total_bytes minus used bytes, or the system's free CMA
  *	memory when the size is unknown
+ * @largest_free_bytes: the longest run of the region no block occupies;
+ *	0 when the size is unknown
  */
 struct cmamem_pool_snapshot {
 	struct cmamem_pool_stats stats;
 	u64 total_bytes;
 	u64 free_bytes;
+	u64 largest_free_bytes;
 };
 
-/* pool.c */
-extern struct cmamem_pool *cmamem_default_pool;
+/* pool.c: devices and the memory behind them */
 void cmamem_pool_get(struct cmamem_pool *pool);
 void cmamem_pool_put(struct cmamem_pool *pool);
-int cmamem_file_open(struct cmamem_pool *pool, struct file *file,
-		     bool legacy);
-void cmamem_file_close(struct cmamem_file *cfile);
-bool cmamem_may_see_addresses(void);
+struct cmamem_pool *cmamem_pool_create_default(void);
+int cmamem_pool_set_default_device(struct cmamem_pool *pool,
+				   unsigned int mask_bits);
+struct cmamem_pool *cmamem_pool_create_of(struct device *dev,
+					  unsigned int mask_bits);
+int cmamem_pool_publish(struct cmamem_pool *pool);
+void cmamem_pool_unpublish(struct cmamem_pool *pool);
+int cmamem_pool_name_insert(struct cmamem_pool *pool,
+			    struct cmamem_block *block);
+void cmamem_pool_name_remove(struct cmamem_pool *pool,
+			     struct cmamem_block *block);
+struct cmamem_block *cmamem_pool_name_lookup(struct cmamem_pool *pool,
+					     const char *name);
 
-/* block.c */
-int cmamem_pool_names_init(struct cmamem_pool *pool);
-void cmamem_pool_names_destroy(struct cmamem_pool *pool);
+/* block.c: allocations, their modes, names, lifetime and sync */
+const struct cmamem_mode_info *cmamem_mode_info(u32 mode);
 const char *cmamem_mode_name(u32 mode);
+bool cmamem_pool_serves_mode(const struct cmamem_pool *pool,
+			     const struct cmamem_mode_info *mode);
 bool cmamem_name_valid(const char *name);
 int cmamem_length_check(struct cmamem_pool *pool, u64 length, u64 alignment,
 			u64 *rounded);
-int cmamem_file_reserve(struct cmamem_file *cfile, u64 bytes);
-void cmamem_file_unreserve(struct cmamem_file *cfile, u64 bytes);
 struct cmamem_block *cmamem_block_create(struct cmamem_pool *pool,
 					 const char *name, u64 length,
 					 u64 alignment, u32 mode);
@@ -310,63 +408,73 @@ struct cmamem_block *cmamem_block_attach(struct cmamem_pool *pool,
 					 const char *name);
 void cmamem_block_get(struct cmamem_block *block);
 void cmamem_block_put(struct cmamem_block *block);
-void cmamem_block_exit(void);
 void cmamem_block_put_handle(struct cmamem_block *block);
-int cmamem_handle_install(struct cmamem_file *cfile,
-			  struct cmamem_block *block, u32 *id,
-			  unsigned long *pgoff);
-struct cmamem_block *cmamem_handle_lookup(struct cmamem_file *cfile, u32 id,
-					  unsigned long *pgoff);
-struct cmamem_block *cmamem_handle_remove(struct cmamem_file *cfile, u32 id,
-					  struct cmamem_block *expected,
-					  unsigned long *legacy_address);
-int cmamem_handle_free(struct cmamem_file *cfile, u32 id,
-		       struct cmamem_block *expected);
-struct cmamem_handle *cmamem_import_handle_reserve(struct cmamem_file *cfile);
-void cmamem_import_handle_publish(struct cmamem_file *cfile,
-				  struct cmamem_handle *handle,
-				  struct cmamem_dmabuf_import *import);
-void cmamem_import_handle_cancel(struct cmamem_file *cfile,
-				 struct cmamem_handle *handle);
-void cmamem_file_drop_handles(struct cmamem_file *cfile);
 void cmamem_block_sync(struct cmamem_block *block, u64 offset, u64 length,
 		       bool for_device);
+void cmamem_block_exit(void);
+void cmamem_pool_snapshot(struct cmamem_pool *pool,
+			  struct cmamem_pool_snapshot *snapshot);
 
-/* mmap.c */
-int cmamem_mmap(struct file *file, struct vm_area_struct *vma);
-unsigned long cmamem_map_into_caller(struct cmamem_file *cfile,
-				     unsigned long pgoff, u64 length);
-void cmamem_unmap_from_caller(struct cmamem_block *block,
-			      unsigned long address, u64 length);
+/* What keeping the CPU's and devices' views of @block alike takes. */
+static inline enum cmamem_cpu_sync
+cmamem_block_cpu_sync(const struct cmamem_block *block)
+{
+	return cmamem_mode_info(block->mode)->cpu_sync;
+}
+
+/* mmap.c: a block mapped into user space */
+int cmamem_mmap_check(struct vm_area_struct *vma);
 int cmamem_block_mmap_vma(struct cmamem_block *block,
 			  struct vm_area_struct *vma, unsigned long first_page);
+int cmamem_block_mmap_detached(struct cmamem_block *block,
+			       struct vm_area_struct *vma,
+			       unsigned long first_page);
+unsigned long cmamem_map_into_caller(struct file *file, unsigned long pgoff,
+				     u64 length);
+void cmamem_unmap_from_caller(struct cmamem_block *block,
+			      unsigned long address, u64 length);
 
-/* dmabuf.c */
+/* dmabuf.c: a block as a dma-buf, and foreign dma-bufs imported */
 struct dma_buf *cmamem_dmabuf_export(struct cmamem_block *block,
 				     u32 fd_flags);
 struct cmamem_dmabuf_import *cmamem_dmabuf_import(struct cmamem_pool *pool,
 						  int fd);
 void cmamem_dmabuf_import_release(struct cmamem_dmabuf_import *import);
 
-/* ioctl.c */
-long cmamem_ioctl(struct file *file, unsigned int command,
-		  unsigned long argument);
-int cmamem_handle_open(struct cmamem_file *cfile, struct cmamem_block *block,
-		       bool map, struct cmamem_new_handle *handle);
-void cmamem_handle_undo(struct cmamem_file *cfile, struct cmamem_block *block,
-			const struct cmamem_new_handle *handle);
-
-/* stats.c */
+/* stats.c: sysfs and debugfs views of pools and blocks */
 extern const struct attribute_group *cmamem_pool_groups[];
-void cmamem_pool_snapshot(struct cmamem_pool *pool,
-			  struct cmamem_pool_snapshot *snapshot);
 void cmamem_debugfs_init(void);
 void cmamem_debugfs_exit(void);
 void cmamem_debugfs_add_pool(struct cmamem_pool *pool);
 void cmamem_debugfs_remove_pool(struct cmamem_pool *pool);
 
-/* legacy.c */
-int cmamem_legacy_init(void);
-void cmamem_legacy_exit(void);
+/* file.c: an open file's handles, quotas and mmap offsets */
+bool cmamem_may_see_addresses(void);
+int cmamem_file_open(struct cmamem_pool *pool, struct file *file);
+void cmamem_file_close(struct cmamem_file *cfile);
+int cmamem_file_mmap(struct file *file, struct vm_area_struct *vma);
+int cmamem_file_add_block(struct cmamem_file *cfile,
+			  const struct cmamem_block_request *request,
+			  int (*respond)(void *context,
+					 struct cmamem_block *block,
+					 const struct cmamem_new_handle *new),
+			  void *context);
+int cmamem_file_add_import(struct cmamem_file *cfile, int fd,
+			   int (*respond)(void *context,
+					  const struct cmamem_dmabuf_import *import,
+					  u32 id),
+			   void *context);
+struct cmamem_block *cmamem_file_lookup_block(struct cmamem_file *cfile,
+					      u32 id, unsigned long *pgoff);
+int cmamem_file_free_handle(struct cmamem_file *cfile, u32 id);
+int cmamem_file_free_named(struct cmamem_file *cfile, const char *name);
+
+/* ioctl.c: the cmamem ABI */
+long cmamem_ioctl(struct file *file, unsigned int command,
+		  unsigned long argument);
+
+/* legacy.c: the cma_mem ABI */
+long cmamem_legacy_ioctl(struct file *file, unsigned int command,
+			 unsigned long argument);
 
 #endif /* _CMAMEM_INTERNAL_H */

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * cmamem and dma-bufs: exporting blocks to other drivers, and importing
- * other drivers' buffers for engines that take a DMA address.
+ * cmamem and dma-bufs, a view of a block: exporting blocks to other
+ * drivers, and importing other drivers' buffers for engines that take a
+ * DMA address.
  *
  * A dma-buf exported from a block holds a reference on the block (and, as
  * the dma-buf core takes one on exp_info.owner, on the module) until its
@@ -164,7 +165,7 @@ cmamem_dmabuf_map(struct dma_buf_attachment *attachment,
 			      DMA_ATTR_SKIP_CPU_SYNC);
 	if (ret)
 		return ERR_PTR(ret);
-	if (exported->block->mode == CMAMEM_MODE_CACHED)
+	if (cmamem_block_cpu_sync(exported->block) == CMAMEM_CPU_SYNC_CACHES)
 		dma_sync_sgtable_for_device(attachment->dev, &importer->table,
 					    direction);
 	mutex_lock(&exported->lock);
@@ -184,7 +185,7 @@ static void cmamem_dmabuf_unmap(struct dma_buf_attachment *attachment,
 	mutex_lock(&exported->lock);
 	importer->mapped = false;
 	mutex_unlock(&exported->lock);
-	if (exported->block->mode == CMAMEM_MODE_CACHED)
+	if (cmamem_block_cpu_sync(exported->block) == CMAMEM_CPU_SYNC_CACHES)
 		dma_sync_sgtable_for_cpu(attachment->dev, table, direction);
 	dma_unmap_sgtable(attachment->dev, table, direction,
 			  DMA_ATTR_SKIP_CPU_SYNC);
@@ -204,7 +205,7 @@ static int cmamem_dmabuf_begin_cpu_access(struct dma_buf *dmabuf,
 	struct cmamem_block *block = exported->block;
 	struct cmamem_dmabuf_attachment *importer;
 
-	if (block->mode != CMAMEM_MODE_CACHED)
+	if (cmamem_block_cpu_sync(block) != CMAMEM_CPU_SYNC_CACHES)
 		return 0;
 	dma_sync_single_for_cpu(block->pool->dma_dev, block->dma_address,
 				block->length, direction);
@@ -225,13 +226,16 @@ static int cmamem_dmabuf_end_cpu_access(struct dma_buf *dmabuf,
 	struct cmamem_block *block = exported->block;
 	struct cmamem_dmabuf_attachment *importer;
 
-	if (block->mode == CMAMEM_MODE_WRITECOMBINE) {
+	switch (cmamem_block_cpu_sync(block)) {
+	case CMAMEM_CPU_SYNC_NONE:
+		return 0;
+	case CMAMEM_CPU_SYNC_DRAIN:
 		/* Drain the CPU's write-combine buffers to memory. */
 		wmb();
 		return 0;
+	case CMAMEM_CPU_SYNC_CACHES:
+		break;
 	}
-	if (block->mode != CMAMEM_MODE_CACHED)
-		return 0;
 	dma_sync_single_for_device(block->pool->dma_dev, block->dma_address,
 				   block->length, direction);
 	mutex_lock(&exported->lock);
@@ -248,7 +252,11 @@ static int cmamem_dmabuf_mmap(struct dma_buf *dmabuf,
 			      struct vm_area_struct *vma)
 {
 	struct cmamem_dmabuf *exported = dmabuf->priv;
+	int ret;
 
+	ret = cmamem_mmap_check(vma);
+	if (ret)
+		return ret;
 	return cmamem_block_mmap_vma(exported->block, vma, vma->vm_pgoff);
 }
 
@@ -375,16 +383,81 @@ static int cmamem_contiguous_address(struct sg_table *table, u64 length,
 	return mapped && mapped >= length ? 0 : -EINVAL;
 }
 
+/* The pool's import of @dmabuf, with a new reference, or NULL. */
+static struct cmamem_dmabuf_import *
+cmamem_import_find(struct cmamem_pool *pool, struct dma_buf *dmabuf)
+{
+	struct cmamem_dmabuf_import *import;
+
+	lockdep_assert_held(&pool->import_lock);
+	list_for_each_entry(import, &pool->imports, pool_node) {
+		if (import->dmabuf == dmabuf) {
+			kref_get(&import->ref);
+			return import;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Attaches @dmabuf to the pool's device and maps it; the new import owns
+ * the caller's reference on @dmabuf on success.
+ */
+static struct cmamem_dmabuf_import *
+cmamem_import_create(struct cmamem_pool *pool, struct dma_buf *dmabuf)
+{
+	struct cmamem_dmabuf_import *import;
+	int ret;
+
+	lockdep_assert_held(&pool->import_lock);
+	import = kzalloc(sizeof(*import), GFP_KERNEL);
+	if (!import)
+		return ERR_PTR(-ENOMEM);
+	kref_init(&import->ref);
+	import->pool = pool;
+	import->dmabuf = dmabuf;
+	import->length = dmabuf->size;
+
+	import->attachment = dma_buf_attach(dmabuf, pool->dma_dev);
+	if (IS_ERR(import->attachment)) {
+		ret = PTR_ERR(import->attachment);
+		goto err_free_import;
+	}
+	import->table = cmamem_map_attachment(import->attachment);
+	if (IS_ERR(import->table)) {
+		ret = PTR_ERR(import->table);
+		goto err_detach;
+	}
+	ret = cmamem_contiguous_address(import->table, import->length,
+					&import->dma_address);
+	if (ret)
+		goto err_unmap;
+	list_add(&import->pool_node, &pool->imports);
+	return import;
+
+err_unmap:
+	cmamem_unmap_attachment(import->attachment, import->table);
+err_detach:
+	dma_buf_detach(dmabuf, import->attachment);
+err_free_import:
+	kfree(import);
+	return ERR_PTR(ret);
+}
+
 /**
  * cmamem_dmabuf_import() - attach a dma-buf to a pool's device
  * @pool: the pool whose device will access the buffer
  * @fd: a dma-buf file descriptor of the calling process
  *
+ * A dma-buf already imported into @pool, by any file, shares that import:
+ * its attachment and mapping, and so its DMA address.
+ *
  * Must be called without any cmamem lock held: the exporter's callbacks
  * run, and may take the dma-buf's reservation lock.
  *
- * Return: the import, which holds a reference on the dma-buf, its
- * attachment and its mapping until cmamem_dmabuf_import_release(); or an
+ * Return: the import, with a reference dropped by
+ * cmamem_dmabuf_import_release(); the import holds a reference on the
+ * dma-buf, its attachment and its mapping until the last one goes. Or an
  * ERR_PTR: -EBADF when @fd is not open, -EINVAL when it is not a dma-buf or
  * the buffer is not contiguous for the device, -ENOMEM, or an error of the
  * exporter's attach or map callback.
@@ -393,55 +466,49 @@ struct cmamem_dmabuf_import *cmamem_dmabuf_import(struct cmamem_pool *pool,
 						  int fd)
 {
 	struct cmamem_dmabuf_import *import;
-	int ret;
+	struct dma_buf *dmabuf;
 
-	import = kzalloc(sizeof(*import), GFP_KERNEL);
+	dmabuf = dma_buf_get(fd);
+	if (IS_ERR(dmabuf))
+		return ERR_CAST(dmabuf);
+
+	mutex_lock(&pool->import_lock);
+	import = cmamem_import_find(pool, dmabuf);
 	if (!import)
-		return ERR_PTR(-ENOMEM);
-	import->dmabuf = dma_buf_get(fd);
-	if (IS_ERR(import->dmabuf)) {
-		ret = PTR_ERR(import->dmabuf);
-		goto free_import;
-	}
-	import->length = import->dmabuf->size;
-
-	import->attachment = dma_buf_attach(import->dmabuf, pool->dma_dev);
-	if (IS_ERR(import->attachment)) {
-		ret = PTR_ERR(import->attachment);
-		goto put_dmabuf;
-	}
-	import->table = cmamem_map_attachment(import->attachment);
-	if (IS_ERR(import->table)) {
-		ret = PTR_ERR(import->table);
-		goto detach;
-	}
-	ret = cmamem_contiguous_address(import->table, import->length,
-					&import->dma_address);
-	if (ret)
-		goto unmap;
+		import = cmamem_import_create(pool, dmabuf);
+	else
+		dma_buf_put(dmabuf);	/* the shared import holds one */
+	mutex_unlock(&pool->import_lock);
+	if (IS_ERR(import))
+		dma_buf_put(dmabuf);
 	return import;
+}
 
-unmap:
+/* The last import handle went: unmap, detach and drop the dma-buf. */
+static void cmamem_import_destroy(struct kref *ref)
+{
+	struct cmamem_dmabuf_import *import =
+		container_of(ref, struct cmamem_dmabuf_import, ref);
+
+	list_del(&import->pool_node);
 	cmamem_unmap_attachment(import->attachment, import->table);
-detach:
 	dma_buf_detach(import->dmabuf, import->attachment);
-put_dmabuf:
 	dma_buf_put(import->dmabuf);
-free_import:
 	kfree(import);
-	return ERR_PTR(ret);
 }
 
 /**
- * cmamem_dmabuf_import_release() - unmap, detach and drop an import
+ * cmamem_dmabuf_import_release() - drop a reference on an import
  * @import: from cmamem_dmabuf_import()
  *
- * Must be called without any cmamem lock held, as cmamem_dmabuf_import().
+ * The last reference unmaps, detaches and drops the dma-buf. Must be
+ * called without any cmamem lock held, as cmamem_dmabuf_import().
  */
 void cmamem_dmabuf_import_release(struct cmamem_dmabuf_import *import)
 {
-	cmamem_unmap_attachment(import->attachment, import->table);
-	dma_buf_detach(import->dmabuf, import->attachment);
-	dma_buf_put(import->dmabuf);
-	kfree(import);
+	struct cmamem_pool *pool = import->pool;
+
+	mutex_lock(&pool->import_lock);
+	kref_put(&import->ref, cmamem_import_destroy);
+	mutex_unlock(&pool->import_lock);
 }

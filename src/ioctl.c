@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * cmamem ioctls, dispatched in the way iommufd dispatches its own.
+ * cmamem ioctls, dispatched in the way iommufd dispatches its own: the
+ * cmamem ABI on top of the file layer (file.c).
  *
  * Every argument struct starts with its __u32 size. The kernel reads the
- * size, accepts anything from the first release's size up, copies the
+ * size, accepts anything from the first release's size up to
+ * CMAMEM_STRUCT_SIZE_MAX, copies the
  * struct with copy_struct_from_user() (which fails with E2BIG on non-zero
  * bytes it does not know) and writes results back only as far as the
  * caller's size reaches. None of the helpers below holds a cmamem lock
@@ -43,21 +45,6 @@ static int cmamem_ucmd_respond(struct cmamem_ucmd *ucmd, size_t length)
 	return 0;
 }
 
-static bool cmamem_mode_valid(u32 mode)
-{
-	return mode == CMAMEM_MODE_COHERENT ||
-	       mode == CMAMEM_MODE_WRITECOMBINE ||
-	       mode == CMAMEM_MODE_CACHED;
-}
-
-/* %CMAMEM_MAP maps the block readable and writable. */
-static int cmamem_check_mappable(struct cmamem_file *cfile)
-{
-	fmode_t both = FMODE_READ | FMODE_WRITE;
-
-	return (cfile->file->f_mode & both) == both ? 0 : -EACCES;
-}
-
 /*
  * A dma-buf gives no more access than the pool file it came from: its
  * mmap() would otherwise map writable a block the file may only read.
@@ -89,162 +76,79 @@ static void cmamem_fill_addresses(struct cmamem_block *block,
 	}
 }
 
-/**
- * cmamem_handle_open() - give the file a handle and maybe map the block
- * @cfile: the open file, with a cmamem_file_reserve() of the block's
- *	length done
- * @block: the block, with the handle count and reference the new handle
- *	takes over; the caller holds a reference of its own as well
- * @map: also map the whole block into the caller
- * @handle: the new handle, on success
- *
- * On failure nothing of it is left: no handle, no reservation, no mapping.
- * Must be called without any cmamem lock held.
- *
- * Return: 0, an error of cmamem_handle_install(), or mmap()'s error.
- */
-int cmamem_handle_open(struct cmamem_file *cfile, struct cmamem_block *block,
-		       bool map, struct cmamem_new_handle *handle)
+static int cmamem_alloc_respond(void *context, struct cmamem_block *block,
+				const struct cmamem_new_handle *new)
 {
-	unsigned long address;
-	int ret;
+	struct cmamem_ucmd *ucmd = context;
+	struct cmamem_alloc *cmd = ucmd->cmd;
 
-	ret = cmamem_handle_install(cfile, block, &handle->id, &handle->pgoff);
-	if (ret)
-		return ret;
-	handle->address = 0;
-	if (!map)
-		return 0;
-
-	address = cmamem_map_into_caller(cfile, handle->pgoff, block->length);
-	if (IS_ERR_VALUE(address)) {
-		cmamem_handle_free(cfile, handle->id, block);
-		return (int)address;
-	}
-	handle->address = address;
-	return 0;
-}
-
-/**
- * cmamem_handle_undo() - take back a cmamem_handle_open()
- * @cfile: the open file
- * @block: the block, still referenced by the caller
- * @handle: what cmamem_handle_open() returned
- *
- * For when the reply cannot be written. Another thread may have freed the
- * handle or unmapped the block already; that is fine. Must be called
- * without any cmamem lock held.
- */
-void cmamem_handle_undo(struct cmamem_file *cfile, struct cmamem_block *block,
-			const struct cmamem_new_handle *handle)
-{
-	if (handle->address)
-		cmamem_unmap_from_caller(block, handle->address,
-					 block->length);
-	cmamem_handle_free(cfile, handle->id, block);
+	cmd->length = block->length;
+	cmd->handle = new->id;
+	cmd->mmap_offset = (u64)new->pgoff << PAGE_SHIFT;
+	cmd->user_address = new->address;
+	cmamem_fill_addresses(block, &cmd->dma_address,
+			      &cmd->physical_address, &cmd->out_flags);
+	return cmamem_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
 static int cmamem_ioctl_alloc(struct cmamem_ucmd *ucmd)
 {
 	struct cmamem_alloc *cmd = ucmd->cmd;
-	struct cmamem_file *cfile = ucmd->cfile;
-	struct cmamem_pool *pool = cfile->pool;
-	bool map = cmd->flags & CMAMEM_MAP;
-	struct cmamem_new_handle handle;
-	struct cmamem_block *block;
-	u64 length;
+	struct cmamem_pool *pool = ucmd->cfile->pool;
+	const struct cmamem_mode_info *mode = cmamem_mode_info(cmd->mode);
+	struct cmamem_block_request request = {
+		.name = cmd->name,
+		.create = true,
+		.alignment = cmd->alignment,
+		.mode = cmd->mode,
+		.map = cmd->flags & CMAMEM_MAP,
+	};
 	int ret;
 
 	if ((cmd->flags & ~CMAMEM_MAP) || cmd->__reserved)
 		return -EINVAL;
-	if (!cmamem_mode_valid(cmd->mode) || !cmamem_name_valid(cmd->name))
+	if (!mode || !cmamem_name_valid(cmd->name))
 		return -EINVAL;
-	ret = cmamem_length_check(pool, cmd->length, cmd->alignment, &length);
+	ret = cmamem_length_check(pool, cmd->length, cmd->alignment,
+				  &request.length);
 	if (ret)
 		return ret;
-	if (cmd->mode == CMAMEM_MODE_CACHED &&
-	    !(pool->pool_flags & CMAMEM_POOL_CACHED))
+	if (!cmamem_pool_serves_mode(pool, mode))
 		return -EOPNOTSUPP;
-	if (map) {
-		ret = cmamem_check_mappable(cfile);
-		if (ret)
-			return ret;
-	}
+	return cmamem_file_add_block(ucmd->cfile, &request,
+				     cmamem_alloc_respond, ucmd);
+}
 
-	ret = cmamem_file_reserve(cfile, length);
-	if (ret)
-		return ret;
-	block = cmamem_block_create(pool, cmd->name, length, cmd->alignment,
-				    cmd->mode);
-	if (IS_ERR(block)) {
-		cmamem_file_unreserve(cfile, length);
-		return PTR_ERR(block);
-	}
-	/* Ours until we return, whatever other threads do to the handle. */
-	cmamem_block_get(block);
-	ret = cmamem_handle_open(cfile, block, map, &handle);
-	if (ret)
-		goto out_put_block;
+static int cmamem_attach_respond(void *context, struct cmamem_block *block,
+				 const struct cmamem_new_handle *new)
+{
+	struct cmamem_ucmd *ucmd = context;
+	struct cmamem_attach *cmd = ucmd->cmd;
 
-	cmd->length = length;
-	cmd->handle = handle.id;
-	cmd->mmap_offset = (u64)handle.pgoff << PAGE_SHIFT;
-	cmd->user_address = handle.address;
+	cmd->handle = new->id;
+	cmd->mode = block->mode;
+	cmd->length = block->length;
+	cmd->mmap_offset = (u64)new->pgoff << PAGE_SHIFT;
+	cmd->user_address = new->address;
 	cmamem_fill_addresses(block, &cmd->dma_address,
 			      &cmd->physical_address, &cmd->out_flags);
-	ret = cmamem_ucmd_respond(ucmd, sizeof(*cmd));
-	if (ret)
-		cmamem_handle_undo(cfile, block, &handle);
-out_put_block:
-	cmamem_block_put(block);
-	return ret;
+	return cmamem_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
 static int cmamem_ioctl_attach(struct cmamem_ucmd *ucmd)
 {
 	struct cmamem_attach *cmd = ucmd->cmd;
-	struct cmamem_file *cfile = ucmd->cfile;
-	bool map = cmd->flags & CMAMEM_MAP;
-	struct cmamem_new_handle handle;
-	struct cmamem_block *block;
-	int ret;
+	struct cmamem_block_request request = {
+		.name = cmd->name,
+		.map = cmd->flags & CMAMEM_MAP,
+	};
 
 	if ((cmd->flags & ~CMAMEM_MAP) || cmd->__reserved)
 		return -EINVAL;
 	if (!cmamem_name_valid(cmd->name))
 		return -EINVAL;
-	if (map) {
-		ret = cmamem_check_mappable(cfile);
-		if (ret)
-			return ret;
-	}
-
-	block = cmamem_block_attach(cfile->pool, cmd->name);
-	if (IS_ERR(block))
-		return PTR_ERR(block);
-	ret = cmamem_file_reserve(cfile, block->length);
-	if (ret) {
-		cmamem_block_put_handle(block);
-		return ret;
-	}
-	cmamem_block_get(block);
-	ret = cmamem_handle_open(cfile, block, map, &handle);
-	if (ret)
-		goto out_put_block;
-
-	cmd->handle = handle.id;
-	cmd->mode = block->mode;
-	cmd->length = block->length;
-	cmd->mmap_offset = (u64)handle.pgoff << PAGE_SHIFT;
-	cmd->user_address = handle.address;
-	cmamem_fill_addresses(block, &cmd->dma_address,
-			      &cmd->physical_address, &cmd->out_flags);
-	ret = cmamem_ucmd_respond(ucmd, sizeof(*cmd));
-	if (ret)
-		cmamem_handle_undo(cfile, block, &handle);
-out_put_block:
-	cmamem_block_put(block);
-	return ret;
+	return cmamem_file_add_block(ucmd->cfile, &request,
+				     cmamem_attach_respond, ucmd);
 }
 
 static int cmamem_ioctl_free(struct cmamem_ucmd *ucmd)
@@ -253,7 +157,7 @@ static int cmamem_ioctl_free(struct cmamem_ucmd *ucmd)
 
 	if (cmd->flags || cmd->__reserved)
 		return -EINVAL;
-	return cmamem_handle_free(ucmd->cfile, cmd->handle, NULL);
+	return cmamem_file_free_handle(ucmd->cfile, cmd->handle);
 }
 
 static int cmamem_ioctl_sync(struct cmamem_ucmd *ucmd)
@@ -270,7 +174,7 @@ static int cmamem_ioctl_sync(struct cmamem_ucmd *ucmd)
 	if (!cmd->length)
 		return -EINVAL;
 
-	block = cmamem_handle_lookup(ucmd->cfile, cmd->handle, NULL);
+	block = cmamem_file_lookup_block(ucmd->cfile, cmd->handle, NULL);
 	if (IS_ERR(block))
 		return PTR_ERR(block);
 	if (cmd->offset > block->length ||
@@ -293,7 +197,7 @@ static int cmamem_ioctl_block_info(struct cmamem_ucmd *ucmd)
 	if (cmd->flags || cmd->__reserved)
 		return -EINVAL;
 
-	block = cmamem_handle_lookup(ucmd->cfile, cmd->handle, &pgoff);
+	block = cmamem_file_lookup_block(ucmd->cfile, cmd->handle, &pgoff);
 	if (IS_ERR(block))
 		return PTR_ERR(block);
 	pool = block->pool;
@@ -339,6 +243,7 @@ static int cmamem_ioctl_pool_info(struct cmamem_ucmd *ucmd)
 					    pool->region_size);
 	cmd->page_size = PAGE_SIZE;
 	memcpy(cmd->name, pool->name, CMAMEM_NAME_SIZE);
+	cmd->largest_free_bytes = snapshot.largest_free_bytes;
 
 	return cmamem_ucmd_respond(ucmd, sizeof(*cmd));
 }
@@ -358,7 +263,7 @@ static int cmamem_ioctl_export(struct cmamem_ucmd *ucmd)
 	if (ret)
 		return ret;
 
-	block = cmamem_handle_lookup(ucmd->cfile, cmd->handle, NULL);
+	block = cmamem_file_lookup_block(ucmd->cfile, cmd->handle, NULL);
 	if (IS_ERR(block))
 		return PTR_ERR(block);
 	/* On success the dma-buf owns the lookup's reference. */
@@ -389,27 +294,14 @@ err_put_dmabuf:
 	return ret;
 }
 
-static int cmamem_ioctl_import(struct cmamem_ucmd *ucmd)
+static int cmamem_import_respond(void *context,
+				 const struct cmamem_dmabuf_import *import,
+				 u32 id)
 {
+	struct cmamem_ucmd *ucmd = context;
 	struct cmamem_import *cmd = ucmd->cmd;
-	struct cmamem_file *cfile = ucmd->cfile;
-	struct cmamem_dmabuf_import *import;
-	struct cmamem_handle *handle;
-	int ret;
 
-	if (cmd->flags || cmd->__reserved)
-		return -EINVAL;
-
-	handle = cmamem_import_handle_reserve(cfile);
-	if (IS_ERR(handle))
-		return PTR_ERR(handle);
-	import = cmamem_dmabuf_import(cfile->pool, cmd->fd);
-	if (IS_ERR(import)) {
-		ret = PTR_ERR(import);
-		goto cancel_handle;
-	}
-
-	cmd->handle = handle->id;
+	cmd->handle = id;
 	cmd->length = import->length;
 	if (cmamem_may_see_addresses()) {
 		cmd->dma_address = import->dma_address;
@@ -418,18 +310,17 @@ static int cmamem_ioctl_import(struct cmamem_ucmd *ucmd)
 		cmd->dma_address = 0;
 		cmd->out_flags = CMAMEM_ADDRESS_WITHHELD;
 	}
-	/* The handle becomes usable only once the caller can know it. */
-	ret = cmamem_ucmd_respond(ucmd, sizeof(*cmd));
-	if (ret)
-		goto release_import;
-	cmamem_import_handle_publish(cfile, handle, import);
-	return 0;
+	return cmamem_ucmd_respond(ucmd, sizeof(*cmd));
+}
 
-release_import:
-	cmamem_dmabuf_import_release(import);
-cancel_handle:
-	cmamem_import_handle_cancel(cfile, handle);
-	return ret;
+static int cmamem_ioctl_import(struct cmamem_ucmd *ucmd)
+{
+	struct cmamem_import *cmd = ucmd->cmd;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EINVAL;
+	return cmamem_file_add_import(ucmd->cfile, cmd->fd,
+				      cmamem_import_respond, ucmd);
 }
 
 union cmamem_ucmd_buffer {
@@ -519,6 +410,9 @@ long cmamem_ioctl(struct file *file, unsigned int command,
 		return -EFAULT;
 	if (ucmd.user_size < op->min_size)
 		return -EINVAL;
+	/* copy_struct_from_user() scans the tail without rescheduling. */
+	if (ucmd.user_size > CMAMEM_STRUCT_SIZE_MAX)
+		return -E2BIG;
 
 	ucmd.cmd = &buffer;
 	ret = copy_struct_from_user(ucmd.cmd, op->size, ucmd.ubuffer,

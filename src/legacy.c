@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * cmamem legacy ABI: /dev/cma_mem with the ioctls of the classic cma_mem
- * driver, for programs that cannot be rebuilt (module parameter legacy=1).
+ * driver, for programs that cannot be rebuilt (module parameter legacy=1),
+ * on top of the file layer (file.c) as the cmamem ABI (ioctl.c) is.
  *
  * Blocks come from the default pool and share its names. CMEM_ALLOCATE
  * allocates a named block, maps it into the caller and returns the
@@ -16,8 +17,6 @@
 #include <linux/compat.h>
 #include <linux/err.h>
 #include <linux/fs.h>
-#include <linux/miscdevice.h>
-#include <linux/module.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
@@ -155,30 +154,47 @@ static int cmamem_legacy_name(const struct cmamem_legacy_block *request,
 	return cmamem_name_valid(name) ? 0 : -EINVAL;
 }
 
-/* Remembers where CMEM_ALLOCATE mapped the block, for CMEM_UNMAP. */
-static void cmamem_legacy_set_address(struct cmamem_file *cfile,
-				      struct cmamem_block *block, u32 id,
-				      unsigned long address)
-{
-	struct cmamem_handle *handle;
+/**
+ * struct cmamem_legacy_reply - what CMEM_ALLOCATE answers with
+ * @argument: the caller's struct
+ * @request: the request as read, completed into the reply
+ */
+struct cmamem_legacy_reply {
+	void __user *argument;
+	struct cmamem_legacy_block *request;
+};
 
-	mutex_lock(&cfile->lock);
-	handle = xa_load(&cfile->handles, id);
-	if (handle && handle->block == block)
-		handle->legacy_address = address;
-	mutex_unlock(&cfile->lock);
+static int cmamem_legacy_allocate_respond(void *context,
+					  struct cmamem_block *block,
+					  const struct cmamem_new_handle *new)
+{
+	struct cmamem_legacy_reply *reply = context;
+	struct cmamem_legacy_block *request = reply->request;
+
+	request->id = new->id;
+	request->offset = new->pgoff << PAGE_SHIFT;
+	request->len = block->length;
+	request->phy_base = cmamem_may_see_addresses() ?
+			    block->dma_address : 0;
+	request->mem_base = new->address;
+	request->kernel_base = 0;
+	return cmamem_legacy_write(reply->argument, request);
 }
 
 static int cmamem_legacy_allocate(struct cmamem_file *cfile,
 				  void __user *argument)
 {
-	struct cmamem_pool *pool = cfile->pool;
 	struct cmamem_legacy_block request;
-	struct cmamem_new_handle handle;
+	struct cmamem_legacy_reply reply = {
+		.argument = argument,
+		.request = &request,
+	};
 	char name[CMAMEM_NAME_SIZE];
-	struct cmamem_block *block;
-	u32 mode;
-	u64 length;
+	struct cmamem_block_request block_request = {
+		.name = name,
+		.create = true,
+		.map = true,
+	};
 	int ret;
 
 	ret = cmamem_legacy_read(argument, &request);
@@ -187,52 +203,21 @@ static int cmamem_legacy_allocate(struct cmamem_file *cfile,
 	ret = cmamem_legacy_name(&request, name);
 	if (ret)
 		return ret;
-	ret = cmamem_length_check(pool, request.len, 0, &length);
+	ret = cmamem_length_check(cfile->pool, request.len, 0,
+				  &block_request.length);
 	if (ret)
 		return ret;
-	if ((cfile->file->f_mode & (FMODE_READ | FMODE_WRITE)) !=
-	    (FMODE_READ | FMODE_WRITE))
-		return -EACCES;
-	mode = request.is_use_buffer ? CMAMEM_MODE_WRITECOMBINE :
-				       CMAMEM_MODE_COHERENT;
-
-	ret = cmamem_file_reserve(cfile, length);
-	if (ret)
-		return ret;
-	block = cmamem_block_create(pool, name, length, 0, mode);
-	if (IS_ERR(block)) {
-		cmamem_file_unreserve(cfile, length);
-		return PTR_ERR(block);
-	}
-	cmamem_block_get(block);
-	ret = cmamem_handle_open(cfile, block, true, &handle);
-	if (ret)
-		goto out_put_block;
-	cmamem_legacy_set_address(cfile, block, handle.id, handle.address);
-
-	request.id = handle.id;
-	request.offset = handle.pgoff << PAGE_SHIFT;
-	request.len = length;
-	request.phy_base = cmamem_may_see_addresses() ? block->dma_address : 0;
-	request.mem_base = handle.address;
-	request.kernel_base = 0;
-	ret = cmamem_legacy_write(argument, &request);
-	if (ret)
-		cmamem_handle_undo(cfile, block, &handle);
-out_put_block:
-	cmamem_block_put(block);
-	return ret;
+	block_request.mode = request.is_use_buffer ?
+			     CMAMEM_MODE_WRITECOMBINE : CMAMEM_MODE_COHERENT;
+	return cmamem_file_add_block(cfile, &block_request,
+				     cmamem_legacy_allocate_respond, &reply);
 }
 
 static int cmamem_legacy_unmap(struct cmamem_file *cfile,
 			       void __user *argument)
 {
 	struct cmamem_legacy_block request;
-	struct cmamem_block *block = NULL;
-	struct cmamem_handle *handle;
-	struct cmamem_block *removed;
 	char name[CMAMEM_NAME_SIZE];
-	unsigned long address, id;
 	int ret;
 
 	ret = cmamem_legacy_read(argument, &request);
@@ -241,36 +226,20 @@ static int cmamem_legacy_unmap(struct cmamem_file *cfile,
 	ret = cmamem_legacy_name(&request, name);
 	if (ret)
 		return ret;
-
-	/* A legacy file holds only blocks its own CMEM_ALLOCATE made. */
-	mutex_lock(&cfile->lock);
-	xa_for_each(&cfile->handles, id, handle) {
-		if (!memcmp(handle->block->name, name, CMAMEM_NAME_SIZE)) {
-			block = handle->block;
-			cmamem_block_get(block);
-			break;
-		}
-	}
-	mutex_unlock(&cfile->lock);
-	if (!block)
-		return -ENOENT;
-
-	removed = cmamem_handle_remove(cfile, id, block, &address);
-	if (IS_ERR(removed)) {
-		/* Another thread's CMEM_UNMAP got there first. */
-		ret = PTR_ERR(removed);
-		goto out_put_block;
-	}
-	if (address)
-		cmamem_unmap_from_caller(block, address, block->length);
-	cmamem_block_put_handle(removed);
-out_put_block:
-	cmamem_block_put(block);
-	return ret;
+	return cmamem_file_free_named(cfile, name);
 }
 
-static long cmamem_legacy_ioctl(struct file *file, unsigned int command,
-				unsigned long argument)
+/**
+ * cmamem_legacy_ioctl() - the .unlocked_ioctl of /dev/cma_mem
+ * @file: the open file
+ * @command: CMEM_ALLOCATE or CMEM_UNMAP
+ * @argument: user pointer to a &struct cmamem_legacy_block (or its 32-bit
+ *	layout from a compat caller)
+ *
+ * Return: 0 or a negative errno as docs/design.md and cmamem(4) document.
+ */
+long cmamem_legacy_ioctl(struct file *file, unsigned int command,
+			 unsigned long argument)
 {
 	struct cmamem_file *cfile = file->private_data;
 
@@ -282,49 +251,4 @@ static long cmamem_legacy_ioctl(struct file *file, unsigned int command,
 	default:
 		return -ENOTTY;
 	}
-}
-
-static int cmamem_legacy_open(struct inode *inode, struct file *file)
-{
-	return cmamem_file_open(cmamem_default_pool, file, true);
-}
-
-static int cmamem_legacy_release(struct inode *inode, struct file *file)
-{
-	cmamem_file_close(file->private_data);
-	return 0;
-}
-
-static const struct file_operations cmamem_legacy_fops = {
-	.owner = THIS_MODULE,
-	.open = cmamem_legacy_open,
-	.release = cmamem_legacy_release,
-	.mmap = cmamem_mmap,
-	.unlocked_ioctl = cmamem_legacy_ioctl,
-	.compat_ioctl = compat_ptr_ioctl,
-	.llseek = noop_llseek,
-};
-
-static struct miscdevice cmamem_legacy_misc = {
-	.minor = MISC_DYNAMIC_MINOR,
-	.name = "cma_mem",
-	.fops = &cmamem_legacy_fops,
-};
-
-/**
- * cmamem_legacy_init() - create /dev/cma_mem on the default pool
- *
- * Return: 0 or misc_register()'s error.
- */
-int cmamem_legacy_init(void)
-{
-	return misc_register(&cmamem_legacy_misc);
-}
-
-/**
- * cmamem_legacy_exit() - remove /dev/cma_mem
- */
-void cmamem_legacy_exit(void)
-{
-	misc_deregister(&cmamem_legacy_misc);
 }

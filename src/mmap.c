@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * cmamem mmap: mapping blocks into user space.
+ * cmamem mmap: mapping blocks into user space, a view of a block.
  *
  * mmap() of a pool file maps (part of) one block: the page offset selects a
- * handle's range in the file's offset tree. Every VMA holds a reference on
+ * handle's range in the file's offset tree (file.c finds it). Every VMA holds a reference on
  * its block and counts in &cmamem_block.mappings; the vm_operations keep
  * both right when a VMA is copied (fork), split (partial munmap or
  * mprotect) or moved (mremap), so a mapping can never outlive its memory.
@@ -53,9 +53,30 @@ static void cmamem_vm_close(struct vm_area_struct *vma)
 	cmamem_block_put(block);
 }
 
+/*
+ * Maps a page of a page-backed block again after the kernel dropped it
+ * from the page tables: madvise(MADV_DONTNEED), which allocators,
+ * sanitizers and garbage collectors issue, zaps the entries
+ * vm_insert_pages() made, and the block's pages stay the block's, so the
+ * next access finds the same data. vm_pgoff counts from the block's first
+ * page (see cmamem_block_mmap()); an access past the block's end is a bus
+ * error, never a page of someone else's. Pfn-mapped blocks (coherent and
+ * write-combine) refuse MADV_DONTNEED and are never zapped while mapped.
+ */
+static vm_fault_t cmamem_vm_fault(struct vm_fault *vmf)
+{
+	struct cmamem_block *block = vmf->vma->vm_private_data;
+
+	if (!block->pages || vmf->pgoff >= block->length >> PAGE_SHIFT)
+		return VM_FAULT_SIGBUS;
+	return vmf_insert_page(vmf->vma, vmf->address,
+			       block->pages[vmf->pgoff]);
+}
+
 static const struct vm_operations_struct cmamem_vm_ops = {
 	.open = cmamem_vm_open,
 	.close = cmamem_vm_close,
+	.fault = cmamem_vm_fault,
 };
 
 /* Nothing can open these files; they only pin the module. */
@@ -108,7 +129,8 @@ static int cmamem_block_mmap(struct cmamem_block *block,
 				first_page;
 		return dma_mmap_attrs(block->pool->dma_dev, vma,
 				      block->cpu_address, block->alloc_dma,
-				      block->alloc_size, block->attrs);
+				      block->alloc_size,
+				      cmamem_mode_info(block->mode)->dma_attrs);
 	}
 
 	vma->vm_pgoff = first_page;
@@ -118,27 +140,14 @@ static int cmamem_block_mmap(struct cmamem_block *block,
 }
 
 /**
- * cmamem_mmap() - the .mmap of pool files and of /dev/cma_mem
- * @file: the open pool file
- * @vma: the new mapping; its page offset must lie in a handle's range and
- *	the whole mapping inside that handle's block
+ * cmamem_mmap_check() - may this new VMA map a block?
+ * @vma: the new mapping
  *
- * Runs with mmap_lock held for writing; takes &cmamem_file.lock inside it.
- *
- * Return: 0, -EINVAL for a private mapping, -EPERM for an executable one,
- * -ENXIO when the range is not inside a block this file holds a handle on,
- * or the error of the mapping itself.
+ * Return: 0, -EINVAL for a private mapping, or -EPERM for an executable
+ * one.
  */
-int cmamem_mmap(struct file *file, struct vm_area_struct *vma)
+int cmamem_mmap_check(struct vm_area_struct *vma)
 {
-	struct cmamem_file *cfile = file->private_data;
-	unsigned long count = vma_pages(vma);
-	struct cmamem_handle *handle;
-	struct cmamem_block *block;
-	unsigned long first_page;
-	struct file *block_file;
-	int ret;
-
 	/*
 	 * VM_MAYSHARE, not VM_SHARED: the core drops VM_SHARED from a
 	 * MAP_SHARED mapping of a file not open for writing.
@@ -147,71 +156,30 @@ int cmamem_mmap(struct file *file, struct vm_area_struct *vma)
 		return -EINVAL;
 	if (vma->vm_flags & VM_EXEC)
 		return -EPERM;
-
-	mutex_lock(&cfile->lock);
-	handle = mtree_load(&cfile->offsets, vma->vm_pgoff);
-	if (!handle) {
-		mutex_unlock(&cfile->lock);
-		return -ENXIO;
-	}
-	block = handle->block;
-	/* The handle's range covers exactly the block's pages. */
-	first_page = vma->vm_pgoff - handle->pgoff;
-	if (count > (block->length >> PAGE_SHIFT) - first_page) {
-		mutex_unlock(&cfile->lock);
-		return -ENXIO;
-	}
-	cmamem_block_get(block);
-	mutex_unlock(&cfile->lock);
-
-	block_file = cmamem_block_file(block);
-	if (IS_ERR(block_file)) {
-		ret = PTR_ERR(block_file);
-		goto err_put_block;
-	}
-
-	/* Never executable, never grown by mremap(), never in a core dump. */
-	cmamem_vma_flags_mod(vma, VM_DONTEXPAND | VM_DONTDUMP, VM_MAYEXEC);
-
-	/* The core unmaps whatever was inserted on failure. */
-	ret = cmamem_block_mmap(block, vma, first_page);
-	if (ret)
-		goto err_put_block;
-
-	/* From here on, close() drops the reference taken above. */
-	vma_set_file(vma, block_file);
-	vma->vm_private_data = block;
-	vma->vm_ops = &cmamem_vm_ops;
-	atomic_inc(&block->mappings);
 	return 0;
-
-err_put_block:
-	cmamem_block_put(block);
-	return ret;
 }
 
 /**
- * cmamem_block_mmap_vma() - map a block for a file other than a pool file
- * @block: the block, kept alive by the file the VMA maps (a dma-buf)
- * @vma: the new mapping, within the block (checked by the caller)
+ * cmamem_block_mmap_vma() - map a block into a new VMA
+ * @block: the block, kept alive by the caller
+ * @vma: the new mapping, checked by cmamem_mmap_check() and within the
+ *	block (checked by the caller)
  * @first_page: the block's page the mapping starts at
  *
- * Applies the checks and flags of cmamem_mmap(). The VMA takes a reference
- * on the block and counts in &cmamem_block.mappings like any other.
+ * The VMA takes a reference on the block and counts in
+ * &cmamem_block.mappings; it keeps the file it was made through (a
+ * dma-buf's mapping keeps the dma-buf).
  *
- * Return: 0, -EINVAL for a private mapping, -EPERM for an executable one,
- * or the error of the mapping itself.
+ * Return: 0 or the error of the mapping itself.
  */
 int cmamem_block_mmap_vma(struct cmamem_block *block,
 			  struct vm_area_struct *vma, unsigned long first_page)
 {
 	int ret;
 
-	if (!(vma->vm_flags & VM_MAYSHARE))
-		return -EINVAL;
-	if (vma->vm_flags & VM_EXEC)
-		return -EPERM;
+	/* Never executable, never grown by mremap(), never in a core dump. */
 	cmamem_vma_flags_mod(vma, VM_DONTEXPAND | VM_DONTDUMP, VM_MAYEXEC);
+	/* The core unmaps whatever was inserted on failure. */
 	ret = cmamem_block_mmap(block, vma, first_page);
 	if (ret)
 		return ret;
@@ -223,21 +191,50 @@ int cmamem_block_mmap_vma(struct cmamem_block *block,
 }
 
 /**
+ * cmamem_block_mmap_detached() - map a block, detached from the pool file
+ * @block: the block, kept alive by the caller
+ * @vma: as for cmamem_block_mmap_vma(), made through a pool file
+ * @first_page: the block's page the mapping starts at
+ *
+ * As cmamem_block_mmap_vma(), but the VMA points at the block's own file
+ * instead of the pool file, so that the mapping does not keep the pool
+ * file and its handles open.
+ *
+ * Return: 0, -ENOMEM, or the error of the mapping itself.
+ */
+int cmamem_block_mmap_detached(struct cmamem_block *block,
+			       struct vm_area_struct *vma,
+			       unsigned long first_page)
+{
+	struct file *block_file;
+	int ret;
+
+	block_file = cmamem_block_file(block);
+	if (IS_ERR(block_file))
+		return PTR_ERR(block_file);
+	ret = cmamem_block_mmap_vma(block, vma, first_page);
+	if (ret)
+		return ret;
+	vma_set_file(vma, block_file);
+	return 0;
+}
+
+/**
  * cmamem_map_into_caller() - map a whole block into the calling process
- * @cfile: the open file holding a handle on the block
+ * @file: the open pool file holding a handle on the block
  * @pgoff: the handle's first mmap page offset
  * @length: the block's length
  *
  * Must be called without any cmamem lock held: vm_mmap() takes mmap_lock
- * and calls cmamem_mmap().
+ * and calls the file's .mmap.
  *
  * Return: the address of the shared, readable and writable mapping, or a
  * negative errno (test with IS_ERR_VALUE()).
  */
-unsigned long cmamem_map_into_caller(struct cmamem_file *cfile,
-				     unsigned long pgoff, u64 length)
+unsigned long cmamem_map_into_caller(struct file *file, unsigned long pgoff,
+				     u64 length)
 {
-	return vm_mmap(cfile->file, 0, length, PROT_READ | PROT_WRITE,
+	return vm_mmap(file, 0, length, PROT_READ | PROT_WRITE,
 		       MAP_SHARED, pgoff << PAGE_SHIFT);
 }
 

@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * cmamem: physically contiguous memory from CMA for user space.
- *
- * This file holds the pools and the module itself. A pool is one DMA
- * device plus one misc character device:
+ * cmamem pools: the lowest layer. A pool is one DMA device, the memory it
+ * allocates from, one misc character device, its name index and its
+ * counters:
  *
  * - the default pool, /dev/cmamem, allocates for the misc device itself,
  *   whose DMA mask is set to dma_mask_bits; dma-direct serves it from the
@@ -14,60 +13,24 @@
  *   of_reserved_mem_device_init() attached the node's memory-region: a
  *   reusable shared-dma-pool (a CMA area of its own) or a no-map one (a
  *   carveout served by the device's coherent memory pool).
+ *
+ * The layers above fill in what the character device does (main.c sets
+ * &cmamem_pool.misc's fops before cmamem_pool_publish()); nothing here
+ * calls into them.
  */
 
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-
-#include <linux/capability.h>
-#include <linux/cred.h>
 #include <linux/dma-mapping.h>
-#include <linux/fs.h>
-#include <linux/init.h>
+#include <linux/err.h>
 #include <linux/list.h>
-#include <linux/mm.h>
-#include <linux/module.h>
-#include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/of.h>
 #include <linux/of_reserved_mem.h>
-#include <linux/platform_device.h>
+#include <linux/rhashtable.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/vmstat.h>
 
 #include "cmamem.h"
-
-unsigned long long cmamem_max_block_size;
-module_param_named(max_block_size, cmamem_max_block_size, ullong, 0644);
-MODULE_PARM_DESC(max_block_size,
-		 "Largest block in bytes; larger requests fail with EFBIG (0 = no limit, the default)");
-
-unsigned long long cmamem_fd_quota_bytes;
-module_param_named(fd_quota_bytes, cmamem_fd_quota_bytes, ullong, 0644);
-MODULE_PARM_DESC(fd_quota_bytes,
-		 "Bytes of blocks one open file may hold handles on; more fails with EDQUOT (0 = no limit, the default)");
-
-unsigned int cmamem_fd_max_blocks = 16384;
-module_param_named(fd_max_blocks, cmamem_fd_max_blocks, uint, 0644);
-MODULE_PARM_DESC(fd_max_blocks,
-		 "Handles one open file may hold; more fails with EMFILE (default 16384)");
-
-int cmamem_address_group = -1;
-module_param_named(address_group, cmamem_address_group, int, 0644);
-MODULE_PARM_DESC(address_group,
-		 "Group whose members see DMA and physical addresses besides CAP_SYS_RAWIO holders (-1 = none, the default)");
-
-static unsigned int dma_mask_bits = 32;
-module_param(dma_mask_bits, uint, 0444);
-MODULE_PARM_DESC(dma_mask_bits,
-		 "Address bits the pools' devices can drive, 12 to 64 (default 32)");
-
-static bool legacy;
-module_param(legacy, bool, 0444);
-MODULE_PARM_DESC(legacy, "Also create /dev/cma_mem with the cma_mem driver's ABI");
-
-/* The pool behind /dev/cmamem; set while the module is loaded. */
-struct cmamem_pool *cmamem_default_pool;
 
 /*
  * Every published pool, so that two pools never get the same name.
@@ -77,25 +40,60 @@ struct cmamem_pool *cmamem_default_pool;
 static LIST_HEAD(cmamem_pools);
 static DEFINE_MUTEX(cmamem_pools_lock);
 
+/* The name index: blocks keyed on their whole zero-padded name field. */
+static const struct rhashtable_params cmamem_name_params = {
+	.key_len = CMAMEM_NAME_SIZE,
+	.key_offset = offsetof(struct cmamem_block, name),
+	.head_offset = offsetof(struct cmamem_block, name_node),
+	.automatic_shrinking = true,
+};
+
 /**
- * cmamem_may_see_addresses() - may the caller see DMA/physical addresses?
+ * cmamem_pool_name_insert() - publish a block's name in its pool
+ * @pool: the pool, whose &cmamem_pool.lock the caller holds
+ * @block: the block, with its name set
  *
- * Addresses let a process aim a DMA engine at any memory, so only holders
- * of CAP_SYS_RAWIO and members of the module's address_group see them.
- *
- * Return: true if the current task may see them.
+ * Return: 0, -EEXIST if another block has the name, or -ENOMEM.
  */
-bool cmamem_may_see_addresses(void)
+int cmamem_pool_name_insert(struct cmamem_pool *pool,
+			    struct cmamem_block *block)
 {
-	int group = READ_ONCE(cmamem_address_group);
+	int ret;
 
-	if (group >= 0) {
-		kgid_t gid = make_kgid(&init_user_ns, group);
+	lockdep_assert_held(&pool->lock);
+	ret = rhashtable_lookup_insert_fast(&pool->names, &block->name_node,
+					    cmamem_name_params);
+	/* Anything but a taken name is a failure to grow the table. */
+	if (ret && ret != -EEXIST)
+		ret = -ENOMEM;
+	return ret;
+}
 
-		if (gid_valid(gid) && in_group_p(gid))
-			return true;
-	}
-	return capable(CAP_SYS_RAWIO);
+/**
+ * cmamem_pool_name_remove() - unpublish a block's name
+ * @pool: the pool, whose &cmamem_pool.lock the caller holds
+ * @block: a block whose name cmamem_pool_name_insert() published
+ */
+void cmamem_pool_name_remove(struct cmamem_pool *pool,
+			     struct cmamem_block *block)
+{
+	lockdep_assert_held(&pool->lock);
+	rhashtable_remove_fast(&pool->names, &block->name_node,
+			       cmamem_name_params);
+}
+
+/**
+ * cmamem_pool_name_lookup() - find the block that has a name
+ * @pool: the pool, whose &cmamem_pool.lock the caller holds
+ * @name: a zero-padded %CMAMEM_NAME_SIZE byte name
+ *
+ * Return: the block, valid while the lock is held, or NULL.
+ */
+struct cmamem_block *cmamem_pool_name_lookup(struct cmamem_pool *pool,
+					     const char *name)
+{
+	lockdep_assert_held(&pool->lock);
+	return rhashtable_lookup_fast(&pool->names, name, cmamem_name_params);
 }
 
 /**
@@ -115,7 +113,10 @@ static void cmamem_pool_release(struct kref *ref)
 	if (pool->has_reserved_mem)
 		of_reserved_mem_device_release(pool->dma_dev);
 	put_device(pool->dma_dev);
-	cmamem_pool_names_destroy(pool);
+	rhashtable_destroy(&pool->names);
+	/* Empty: every block uncharged its user before the pool went. */
+	xa_destroy(&pool->users);
+	mutex_destroy(&pool->import_lock);
 	mutex_destroy(&pool->lock);
 	kfree(pool);
 }
@@ -137,13 +138,16 @@ static struct cmamem_pool *cmamem_pool_alloc(const char *name)
 	pool = kzalloc(sizeof(*pool), GFP_KERNEL);
 	if (!pool)
 		return NULL;
-	if (cmamem_pool_names_init(pool)) {
+	if (rhashtable_init(&pool->names, &cmamem_name_params)) {
 		kfree(pool);
 		return NULL;
 	}
 	kref_init(&pool->ref);
 	mutex_init(&pool->lock);
 	INIT_LIST_HEAD(&pool->blocks);
+	xa_init(&pool->users);
+	mutex_init(&pool->import_lock);
+	INIT_LIST_HEAD(&pool->imports);
 	INIT_LIST_HEAD(&pool->list_node);
 	strscpy(pool->name, name, sizeof(pool->name));
 	if (strcmp(name, CMAMEM_DEFAULT_POOL_NAME))
@@ -155,115 +159,47 @@ static struct cmamem_pool *cmamem_pool_alloc(const char *name)
 	return pool;
 }
 
-static int cmamem_pool_open(struct inode *inode, struct file *file)
+/* Whether a published pool has @name; under cmamem_pools_lock. */
+static bool cmamem_pool_name_taken(const char *name)
 {
-	/* misc_open() left our miscdevice in private_data. */
-	struct cmamem_pool *pool = container_of(file->private_data,
-						struct cmamem_pool, misc);
+	struct cmamem_pool *pool;
 
-	return cmamem_file_open(pool, file, false);
-}
-
-static int cmamem_pool_release_file(struct inode *inode, struct file *file)
-{
-	cmamem_file_close(file->private_data);
-	return 0;
-}
-
-static const struct file_operations cmamem_pool_fops = {
-	.owner = THIS_MODULE,
-	.open = cmamem_pool_open,
-	.release = cmamem_pool_release_file,
-	.mmap = cmamem_mmap,
-	.unlocked_ioctl = cmamem_ioctl,
-	.compat_ioctl = compat_ptr_ioctl,
-	.llseek = noop_llseek,
-};
-
-/**
- * cmamem_file_open() - set up an open pool file
- * @pool: the pool
- * @file: the file being opened
- * @legacy: it is /dev/cma_mem
- *
- * Return: 0, -ENODEV if the pool is not ready yet, or -ENOMEM.
- */
-int cmamem_file_open(struct cmamem_pool *pool, struct file *file,
-		     bool legacy)
-{
-	struct cmamem_file *cfile;
-
-	/* The default pool's device exists only once it is registered. */
-	if (!smp_load_acquire(&pool->dma_dev))
-		return -ENODEV;
-
-	cfile = kzalloc(sizeof(*cfile), GFP_KERNEL);
-	if (!cfile)
-		return -ENOMEM;
-	cmamem_pool_get(pool);
-	cfile->pool = pool;
-	cfile->file = file;
-	cfile->legacy = legacy;
-	mutex_init(&cfile->lock);
-	xa_init_flags(&cfile->handles, XA_FLAGS_ALLOC1);
-	mt_init_flags(&cfile->offsets, MT_FLAGS_ALLOC_RANGE);
-	file->private_data = cfile;
-	return 0;
+	lockdep_assert_held(&cmamem_pools_lock);
+	list_for_each_entry(pool, &cmamem_pools, list_node)
+		if (!strcmp(pool->name, name))
+			return true;
+	return false;
 }
 
 /**
- * cmamem_file_close() - release an open pool file
- * @cfile: the file's state
+ * cmamem_pool_publish() - create a pool's device node
+ * @pool: the pool, with &cmamem_pool.misc's fops, groups and parent set
  *
- * Drops every handle the file still holds, which unpublishes the names of
- * blocks nobody else has a handle on. Mappings made through the file stay
- * valid: they hold their blocks themselves.
+ * Return: 0, -EEXIST when a pool of that name exists, or misc_register()'s
+ * error.
  */
-void cmamem_file_close(struct cmamem_file *cfile)
+int cmamem_pool_publish(struct cmamem_pool *pool)
 {
-	struct cmamem_pool *pool = cfile->pool;
-
-	cmamem_file_drop_handles(cfile);
-	mtree_destroy(&cfile->offsets);
-	xa_destroy(&cfile->handles);
-	mutex_destroy(&cfile->lock);
-	kfree(cfile);
-	cmamem_pool_put(pool);
-}
-
-static int cmamem_pool_publish(struct cmamem_pool *pool, struct device *parent)
-{
-	struct cmamem_pool *other;
-	int ret = 0;
+	int ret;
 
 	pool->misc.minor = MISC_DYNAMIC_MINOR;
 	pool->misc.name = pool->device_name;
-	pool->misc.fops = &cmamem_pool_fops;
-	pool->misc.groups = cmamem_pool_groups;
-	pool->misc.parent = parent;
 
 	mutex_lock(&cmamem_pools_lock);
-	list_for_each_entry(other, &cmamem_pools, list_node) {
-		if (!strcmp(other->name, pool->name)) {
-			ret = -EEXIST;
-			goto out_unlock;
-		}
-	}
-	ret = misc_register(&pool->misc);
-	if (ret)
-		goto out_unlock;
-	list_add_tail(&pool->list_node, &cmamem_pools);
-out_unlock:
-	mutex_unlock(&cmamem_pools_lock);
+	ret = cmamem_pool_name_taken(pool->name) ? -EEXIST :
+						    misc_register(&pool->misc);
 	if (!ret)
-		cmamem_debugfs_add_pool(pool);
+		list_add_tail(&pool->list_node, &cmamem_pools);
+	mutex_unlock(&cmamem_pools_lock);
 	return ret;
 }
 
-/* Removes the device node and drops the reference publishing held. */
-static void cmamem_pool_unpublish(struct cmamem_pool *pool)
+/**
+ * cmamem_pool_unpublish() - remove the device node of a published pool
+ * @pool: the pool; the reference publishing held is dropped
+ */
+void cmamem_pool_unpublish(struct cmamem_pool *pool)
 {
-	cmamem_debugfs_remove_pool(pool);
 	mutex_lock(&cmamem_pools_lock);
 	list_del(&pool->list_node);
 	misc_deregister(&pool->misc);
@@ -271,9 +207,51 @@ static void cmamem_pool_unpublish(struct cmamem_pool *pool)
 	cmamem_pool_put(pool);
 }
 
-static void cmamem_pool_unpublish_action(void *pool)
+/**
+ * cmamem_pool_create_default() - the pool behind /dev/cmamem
+ *
+ * Its DMA device is its own misc device, so it becomes usable only with
+ * cmamem_pool_set_default_device() once published.
+ *
+ * Return: the pool with its first reference, or NULL.
+ */
+struct cmamem_pool *cmamem_pool_create_default(void)
 {
-	cmamem_pool_unpublish(pool);
+	struct cmamem_pool *pool;
+
+	pool = cmamem_pool_alloc(CMAMEM_DEFAULT_POOL_NAME);
+	if (!pool)
+		return NULL;
+	/*
+	 * dma-direct prefers the default CMA area for this device; modules
+	 * cannot ask whether there is one, but free CMA pages say so.
+	 */
+	pool->pool_flags = CMAMEM_POOL_DEFAULT | CMAMEM_POOL_CACHED;
+	if (IS_ENABLED(CONFIG_DMA_CMA) &&
+	    global_zone_page_state(NR_FREE_CMA_PAGES))
+		pool->pool_flags |= CMAMEM_POOL_CMA;
+	return pool;
+}
+
+/**
+ * cmamem_pool_set_default_device() - make the published default pool usable
+ * @pool: from cmamem_pool_create_default(), published
+ * @mask_bits: the DMA mask's width
+ *
+ * Return: 0 or dma_coerce_mask_and_coherent()'s error.
+ */
+int cmamem_pool_set_default_device(struct cmamem_pool *pool,
+				   unsigned int mask_bits)
+{
+	struct device *dev = pool->misc.this_device;
+	int ret;
+
+	ret = dma_coerce_mask_and_coherent(dev, DMA_BIT_MASK(mask_bits));
+	if (ret)
+		return ret;
+	/* Opening works from here on (see cmamem_file_open()). */
+	smp_store_release(&pool->dma_dev, get_device(dev));
+	return 0;
 }
 
 /* Pool names come from the device tree: a-z, 0-9, '_' and '-' only. */
@@ -335,29 +313,36 @@ static int cmamem_pool_parse_region(struct device *dev,
 	return 0;
 }
 
-static int cmamem_pool_probe(struct platform_device *pdev)
+/**
+ * cmamem_pool_create_of() - the pool of a "cmamem,pool" device-tree node
+ * @dev: the node's platform device
+ * @mask_bits: the DMA mask's width, widened to cover the region
+ *
+ * Return: the pool with its first reference and its memory attached, not
+ * yet published; or an ERR_PTR, with the reason logged.
+ */
+struct cmamem_pool *cmamem_pool_create_of(struct device *dev,
+					  unsigned int mask_bits)
 {
-	struct device *dev = &pdev->dev;
 	struct cmamem_pool *pool;
-	unsigned int mask_bits;
 	const char *label;
 	int ret;
 
 	if (of_property_read_string(dev->of_node, "label", &label))
 		label = dev->of_node->name;
 	if (!cmamem_label_valid(label))
-		return dev_err_probe(dev, -EINVAL,
-				     "pool name \"%s\" is not 1 to %d characters of a-z, 0-9, '_' and '-', or is \"%s\"\n",
-				     label, CMAMEM_LABEL_MAX,
-				     CMAMEM_DEFAULT_POOL_NAME);
+		return ERR_PTR(dev_err_probe(dev, -EINVAL,
+					     "pool name \"%s\" is not 1 to %d characters of a-z, 0-9, '_' and '-', or is \"%s\"\n",
+					     label, CMAMEM_LABEL_MAX,
+					     CMAMEM_DEFAULT_POOL_NAME));
 	/* Blocks must be contiguous for the device, not just in IOVA space. */
 	if (device_iommu_mapped(dev))
-		return dev_err_probe(dev, -EINVAL,
-				     "pools behind an IOMMU are not supported\n");
+		return ERR_PTR(dev_err_probe(dev, -EINVAL,
+					     "pools behind an IOMMU are not supported\n"));
 
 	pool = cmamem_pool_alloc(label);
 	if (!pool)
-		return -ENOMEM;
+		return ERR_PTR(-ENOMEM);
 	ret = cmamem_pool_parse_region(dev, pool);
 	if (ret)
 		goto err_put_pool;
@@ -371,7 +356,7 @@ static int cmamem_pool_probe(struct platform_device *pdev)
 	pool->has_reserved_mem = true;
 
 	/* The region is what the device tree says the hardware reaches. */
-	mask_bits = max_t(unsigned int, dma_mask_bits,
+	mask_bits = max_t(unsigned int, mask_bits,
 			  fls64(pool->region_base + pool->region_size - 1));
 	ret = dma_coerce_mask_and_coherent(dev, DMA_BIT_MASK(mask_bits));
 	if (ret) {
@@ -379,131 +364,9 @@ static int cmamem_pool_probe(struct platform_device *pdev)
 			      mask_bits);
 		goto err_put_pool;
 	}
-
-	ret = cmamem_pool_publish(pool, dev);
-	if (ret) {
-		dev_err_probe(dev, ret, "cannot create /dev/%s\n",
-			      pool->device_name);
-		goto err_put_pool;
-	}
-	dev_info(dev, "pool %s: %llu bytes of %s\n", pool->name,
-		 pool->region_size,
-		 pool->pool_flags & CMAMEM_POOL_CMA ? "CMA" : "carveout");
-	return devm_add_action_or_reset(dev, cmamem_pool_unpublish_action,
-					pool);
+	return pool;
 
 err_put_pool:
 	cmamem_pool_put(pool);
-	return ret;
+	return ERR_PTR(ret);
 }
-
-static const struct of_device_id cmamem_of_match[] = {
-	{ .compatible = "cmamem,pool" },
-	{ }
-};
-MODULE_DEVICE_TABLE(of, cmamem_of_match);
-
-static struct platform_driver cmamem_pool_driver = {
-	.probe = cmamem_pool_probe,
-	.driver = {
-		.name = "cmamem-pool",
-		.of_match_table = cmamem_of_match,
-		/* Unbinding would pull the pool from under open files. */
-		.suppress_bind_attrs = true,
-	},
-};
-
-static int cmamem_default_pool_create(void)
-{
-	struct cmamem_pool *pool;
-	struct device *dev;
-	int ret;
-
-	pool = cmamem_pool_alloc(CMAMEM_DEFAULT_POOL_NAME);
-	if (!pool)
-		return -ENOMEM;
-	/*
-	 * dma-direct prefers the default CMA area for this device; modules
-	 * cannot ask whether there is one, but free CMA pages say so.
-	 */
-	pool->pool_flags = CMAMEM_POOL_DEFAULT | CMAMEM_POOL_CACHED;
-	if (IS_ENABLED(CONFIG_DMA_CMA) &&
-	    global_zone_page_state(NR_FREE_CMA_PAGES))
-		pool->pool_flags |= CMAMEM_POOL_CMA;
-
-	ret = cmamem_pool_publish(pool, NULL);
-	if (ret)
-		goto err_put_pool;
-
-	dev = pool->misc.this_device;
-	ret = dma_coerce_mask_and_coherent(dev, DMA_BIT_MASK(dma_mask_bits));
-	if (ret)
-		goto err_unpublish;
-	/* Opening works from here on (see cmamem_file_open()). */
-	smp_store_release(&pool->dma_dev, get_device(dev));
-	cmamem_default_pool = pool;
-	return 0;
-
-err_unpublish:
-	cmamem_pool_unpublish(pool);
-	return ret;
-err_put_pool:
-	cmamem_pool_put(pool);
-	return ret;
-}
-
-static void cmamem_default_pool_destroy(void)
-{
-	cmamem_pool_unpublish(cmamem_default_pool);
-	cmamem_default_pool = NULL;
-}
-
-static int __init cmamem_init(void)
-{
-	int ret;
-
-	if (dma_mask_bits < 12 || dma_mask_bits > 64) {
-		pr_err("dma_mask_bits must be 12 to 64, not %u\n",
-		       dma_mask_bits);
-		return -EINVAL;
-	}
-
-	cmamem_debugfs_init();
-	ret = cmamem_default_pool_create();
-	if (ret)
-		goto err_debugfs;
-	if (legacy) {
-		ret = cmamem_legacy_init();
-		if (ret)
-			goto err_default_pool;
-	}
-	ret = platform_driver_register(&cmamem_pool_driver);
-	if (ret)
-		goto err_legacy;
-	return 0;
-
-err_legacy:
-	if (legacy)
-		cmamem_legacy_exit();
-err_default_pool:
-	cmamem_default_pool_destroy();
-err_debugfs:
-	cmamem_debugfs_exit();
-	return ret;
-}
-
-static void __exit cmamem_exit(void)
-{
-	platform_driver_unregister(&cmamem_pool_driver);
-	if (legacy)
-		cmamem_legacy_exit();
-	cmamem_default_pool_destroy();
-	cmamem_block_exit();
-	cmamem_debugfs_exit();
-}
-
-module_init(cmamem_init);
-module_exit(cmamem_exit);
-
-MODULE_DESCRIPTION("Physically contiguous memory from CMA for user space");
-MODULE_LICENSE("GPL");

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * cmamem statistics: sysfs attributes on each pool's misc device (anyone
- * may read them; they hold no addresses) and, for root, a debugfs
- * directory per pool with the block table and a summary.
+ * cmamem statistics, a view of pools and their blocks: sysfs attributes on
+ * each pool's misc device (anyone may read them; they hold no addresses)
+ * and, for root, a debugfs directory per pool with the block table and a
+ * summary.
  */
 
 #include <linux/debugfs.h>
@@ -13,39 +14,11 @@
 #include <linux/sysfs.h>
 #include <linux/uidgid.h>
 #include <linux/user_namespace.h>
-#include <linux/vmstat.h>
 
 #include "cmamem.h"
 
 /* /sys/kernel/debug/cmamem, or an error pointer debugfs ignores. */
 static struct dentry *cmamem_debugfs_root;
-
-/**
- * cmamem_pool_snapshot() - a consistent copy of a pool's counters
- * @pool: the pool
- * @snapshot: the copy
- *
- * The kernel tells modules neither the size of its default CMA area nor
- * its largest free run; for the default pool @free_bytes is the free CMA
- * memory of the whole system (CmaFree), for device-tree pools the pool's
- * size minus the bytes its blocks use.
- */
-void cmamem_pool_snapshot(struct cmamem_pool *pool,
-			  struct cmamem_pool_snapshot *snapshot)
-{
-	mutex_lock(&pool->lock);
-	snapshot->stats = pool->stats;
-	mutex_unlock(&pool->lock);
-
-	snapshot->total_bytes = pool->region_size;
-	if (pool->pool_flags & CMAMEM_POOL_TOTAL_KNOWN)
-		snapshot->free_bytes = snapshot->total_bytes -
-			min(snapshot->total_bytes, snapshot->stats.used_bytes);
-	else
-		snapshot->free_bytes =
-			(u64)global_zone_page_state(NR_FREE_CMA_PAGES) <<
-			PAGE_SHIFT;
-}
 
 static struct cmamem_pool *cmamem_device_pool(struct device *dev)
 {
@@ -75,6 +48,7 @@ CMAMEM_POOL_ATTR_RO(peak_bytes, "%llu", stats.peak_bytes);
 CMAMEM_POOL_ATTR_RO(allocations, "%llu", stats.allocations);
 CMAMEM_POOL_ATTR_RO(failures, "%llu", stats.failures);
 CMAMEM_POOL_ATTR_RO(blocks, "%u", stats.blocks);
+CMAMEM_POOL_ATTR_RO(largest_free_bytes, "%llu", largest_free_bytes);
 
 static struct attribute *cmamem_pool_attrs[] = {
 	&dev_attr_total_bytes.attr,
@@ -83,6 +57,7 @@ static struct attribute *cmamem_pool_attrs[] = {
 	&dev_attr_allocations.attr,
 	&dev_attr_failures.attr,
 	&dev_attr_blocks.attr,
+	&dev_attr_largest_free_bytes.attr,
 	NULL
 };
 
@@ -161,12 +136,32 @@ static int cmamem_summary_show(struct seq_file *m, void *v)
 	seq_printf(m, "used_bytes: %llu\n", snapshot.stats.used_bytes);
 	seq_printf(m, "peak_bytes: %llu\n", snapshot.stats.peak_bytes);
 	seq_printf(m, "free_bytes: %llu\n", snapshot.free_bytes);
+	seq_printf(m, "largest_free_bytes: %llu\n",
+		   snapshot.largest_free_bytes);
 	seq_printf(m, "blocks: %u\n", snapshot.stats.blocks);
 	seq_printf(m, "allocations: %llu\n", snapshot.stats.allocations);
 	seq_printf(m, "failures: %llu\n", snapshot.stats.failures);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(cmamem_summary);
+
+/* One line per user with live blocks in the pool: "uid bytes blocks". */
+static int cmamem_users_show(struct seq_file *m, void *v)
+{
+	struct cmamem_pool *pool = m->private;
+	struct cmamem_user_usage *usage;
+	unsigned long key;
+
+	seq_puts(m, "uid bytes blocks\n");
+	mutex_lock(&pool->lock);
+	xa_for_each(&pool->users, key, usage)
+		seq_printf(m, "%u %llu %u\n",
+			   from_kuid_munged(&init_user_ns, KUIDT_INIT(key)),
+			   usage->bytes, usage->blocks);
+	mutex_unlock(&pool->lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(cmamem_users);
 
 /**
  * cmamem_debugfs_init() - create /sys/kernel/debug/cmamem
@@ -199,6 +194,8 @@ void cmamem_debugfs_add_pool(struct cmamem_pool *pool)
 			    &cmamem_blocks_fops);
 	debugfs_create_file("summary", 0400, pool->debugfs_dir, pool,
 			    &cmamem_summary_fops);
+	debugfs_create_file("users", 0400, pool->debugfs_dir, pool,
+			    &cmamem_users_fops);
 }
 
 /**

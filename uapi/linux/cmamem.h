@@ -22,7 +22,8 @@
  * - EINVAL: @size is smaller than the first release's struct, a flag not
  *   defined here is set, or a __reserved field is not zero.
  * - E2BIG: @size is larger than the kernel's struct and the extra bytes are
- *   not all zero.
+ *   not all zero, or @size is larger than %CMAMEM_STRUCT_SIZE_MAX (so that
+ *   checking the extra bytes is bounded work, as for openat2 and clone3).
  *
  * mmap() of a pool fd maps (part of) one block: the offset is a handle's
  * @mmap_offset plus a multiple of the page size, and the range must end
@@ -46,6 +47,13 @@
 
 /* Not claimed in Documentation/userspace-api/ioctl/ioctl-number.rst. */
 #define CMAMEM_TYPE 0xB2
+
+/*
+ * Largest @size any ioctl accepts, whatever the struct: no cmamem struct
+ * will ever grow this large, and the kernel never scans more user memory
+ * than this for non-zero bytes it does not know.
+ */
+#define CMAMEM_STRUCT_SIZE_MAX 4096
 
 /*
  * Size of every name field, including the terminating NUL: a name is 1 to
@@ -130,7 +138,10 @@ enum cmamem_reply_flags {
  *   module's max_block_size, than the pool's size, or than the address
  *   space can hold.
  * - EDQUOT: the block would take this open file past the module's
- *   fd_quota_bytes.
+ *   fd_quota_bytes, or the caller's user past user_quota_bytes or
+ *   user_max_blocks in this pool (a user's blocks count, in every file,
+ *   until their memory is freed, whatever keeps them alive: handles,
+ *   mappings, dma-bufs).
  * - EMFILE: this open file already holds fd_max_blocks handles.
  * - EOPNOTSUPP: %CMAMEM_MODE_CACHED was asked of a carveout pool.
  * - ENOMEM: the pool has no contiguous run that large (the kernel log says
@@ -352,9 +363,12 @@ enum cmamem_pool_flags {
  * @page_size: out: the kernel's page size
  * @__reserved: must be 0
  * @name: out: the pool's name ("default" for /dev/cmamem)
- *
- * The kernel exports no interface for the largest free run of a CMA area,
- * so none is reported.
+ * @largest_free_bytes: out: with %CMAMEM_POOL_TOTAL_KNOWN, the longest run
+ *	of the pool's region that no block occupies (a block's alignment may
+ *	still keep a request of that length from fitting); when @free_bytes
+ *	is much larger, the pool is fragmented. 0 for the default pool, whose
+ *	CMA area the kernel does not describe to modules. (Added after the
+ *	first release: older kernels leave it untouched.)
  *
  * Errors: only the common ones.
  */
@@ -373,6 +387,7 @@ struct cmamem_pool_info {
 	__u32 page_size;
 	__u32 __reserved;
 	char name[CMAMEM_NAME_SIZE];
+	__aligned_u64 largest_free_bytes;
 };
 
 /**
@@ -443,6 +458,9 @@ struct cmamem_export {
  * dma-buf, its attachment and its mapping until %CMAMEM_IOCTL_FREE drops
  * the handle or the pool fd is closed; closing @fd meanwhile changes
  * nothing. Who sees @dma_address follows the rule of &struct cmamem_alloc.
+ * Importing a dma-buf the pool has imported already (through any open
+ * file) shares that attachment and mapping, and so its address: the
+ * buffer stays imported until the last of those handles goes.
  *
  * An import handle counts against fd_max_blocks, not against
  * fd_quota_bytes (the memory is the exporter's). It has no mmap offset:

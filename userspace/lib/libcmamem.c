@@ -13,6 +13,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -246,18 +247,31 @@ int cmamem_block_info(int fd, uint32_t handle, struct cmamem_block_info *info)
 	return 0;
 }
 
-int cmamem_pool_info(int fd, struct cmamem_pool_info *info)
+/* The first release's struct cmamem_pool_info ended with its name. */
+#define POOL_INFO_SIZE_V1 \
+	(offsetof(struct cmamem_pool_info, name) + CMAMEM_NAME_SIZE)
+
+int cmamem_pool_query(int fd, struct cmamem_pool_info *info, size_t size)
 {
 	struct cmamem_pool_info request;
 	int err;
 
+	if (size < POOL_INFO_SIZE_V1)
+		return -EINVAL;
 	memset(&request, 0, sizeof(request));
 	request.size = sizeof(request);
 	err = do_ioctl(fd, CMAMEM_IOCTL_POOL_INFO, &request);
 	if (err)
 		return err;
-	*info = request;
+	memcpy(info, &request,
+	       size < sizeof(request) ? size : sizeof(request));
 	return 0;
+}
+
+int cmamem_pool_info(int fd, struct cmamem_pool_info *info)
+{
+	/* Programs linked before 1.2 may pass the first release's struct. */
+	return cmamem_pool_query(fd, info, POOL_INFO_SIZE_V1);
 }
 
 int cmamem_export(int fd, uint32_t handle, int fd_flags)

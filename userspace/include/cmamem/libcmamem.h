@@ -179,11 +179,29 @@ int cmamem_block_info(int fd, uint32_t handle, struct cmamem_block_info *info);
  * cmamem_pool_info() - describe the pool @fd is open on
  *	(%CMAMEM_IOCTL_POOL_INFO)
  * @fd: the open pool
- * @info: receives the description
+ * @info: receives the fields of the first release, up to @name; the
+ *	fields after it keep what @info held (programs built before they
+ *	existed pass a smaller struct). cmamem_pool_query() fills them all.
  *
  * Return: 0 or a negative errno.
  */
 int cmamem_pool_info(int fd, struct cmamem_pool_info *info);
+
+/**
+ * cmamem_pool_query() - describe the pool @fd is open on, every field
+ *	this header knows (%CMAMEM_IOCTL_POOL_INFO; libcmamem 1.2)
+ * @fd: the open pool
+ * @info: receives the description
+ * @size: sizeof(*info) as the caller was compiled: no byte past it is
+ *	written, so a program keeps working with a newer library
+ *
+ * Fields the running kernel does not know yet read 0 (@largest_free_bytes
+ * before the kernel reported it).
+ *
+ * Return: 0, -EINVAL if @size is below the first release's struct, or a
+ * negative errno of the ioctl.
+ */
+int cmamem_pool_query(int fd, struct cmamem_pool_info *info, size_t size);
 
 /**
  * cmamem_export() - export a block as a dma-buf (%CMAMEM_IOCTL_EXPORT)

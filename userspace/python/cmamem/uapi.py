@@ -17,6 +17,8 @@ import platform
 
 CMAMEM_TYPE = 0xB2
 CMAMEM_NAME_SIZE = 32
+# Largest struct size any ioctl accepts (E2BIG above).
+CMAMEM_STRUCT_SIZE_MAX = 4096
 
 # enum cmamem_mode
 CMAMEM_MODE_COHERENT = 1
@@ -162,6 +164,7 @@ FIELDS = {
         ("page_size", _u32, 72),
         ("__reserved", _u32, 76),
         ("name", _name, 80),
+        ("largest_free_bytes", _u64, 112),
     ],
     "cmamem_export": [
         ("size", _u32, 0),
@@ -190,7 +193,7 @@ SIZES = {
     "cmamem_free": 16,
     "cmamem_sync": 32,
     "cmamem_block_info": 144,
-    "cmamem_pool_info": 112,
+    "cmamem_pool_info": 120,
     "cmamem_export": 24,
     "cmamem_import": 40,
 }
