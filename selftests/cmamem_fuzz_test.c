@@ -792,7 +792,8 @@ static void build_request(struct fuzzer *fuzzer, enum command_kind kind,
 	case KIND_ALLOC: {
 		struct cmamem_alloc *request = (void *)bytes;
 
-		request->flags = choose_flags(fuzzer, CMAMEM_MAP);
+		request->flags = choose_flags(fuzzer,
+					      CMAMEM_MAP | CMAMEM_PINNABLE);
 		request->length = choose_length(fuzzer);
 		request->alignment = choose_alignment(fuzzer);
 		request->mode = rng_chance(rng, 8) ?
@@ -1054,9 +1055,12 @@ static void judge_alloc(struct fuzzer *fuzzer, struct fd_model *file,
 	__u64 alignment = request->alignment, footprint, granule, limit = 0;
 	bool overflow;
 
-	if ((request->flags & ~(__u32)CMAMEM_MAP) || request->__reserved ||
+	if ((request->flags & ~(__u32)(CMAMEM_MAP | CMAMEM_PINNABLE)) ||
+	    request->__reserved ||
 	    !request->length || request->mode < CMAMEM_MODE_COHERENT ||
 	    request->mode > CMAMEM_MODE_CACHED ||
+	    ((request->flags & CMAMEM_PINNABLE) &&
+	     request->mode != CMAMEM_MODE_CACHED) ||
 	    !name_valid(request->name) ||
 	    (alignment && ((alignment & (alignment - 1)) ||
 			   alignment < fuzzer->page))) {
