@@ -792,7 +792,8 @@ static void build_request(struct fuzzer *fuzzer, enum command_kind kind,
 	case KIND_ALLOC: {
 		struct cmamem_alloc *request = (void *)bytes;
 
-		request->flags = choose_flags(fuzzer, CMAMEM_MAP);
+		request->flags = choose_flags(fuzzer,
+					      CMAMEM_MAP | CMAMEM_PINNABLE);
 		request->length = choose_length(fuzzer);
 		request->alignment = choose_alignment(fuzzer);
 		request->mode = rng_chance(rng, 8) ?
@@ -1054,9 +1055,12 @@ static void judge_alloc(struct fuzzer *fuzzer, struct fd_model *file,
 	__u64 alignment = request->alignment, footprint, granule, limit = 0;
 	bool overflow;
 
-	if ((request->flags & ~(__u32)CMAMEM_MAP) || request->__reserved ||
+	if ((request->flags & ~(__u32)(CMAMEM_MAP | CMAMEM_PINNABLE)) ||
+	    request->__reserved ||
 	    !request->length || request->mode < CMAMEM_MODE_COHERENT ||
 	    request->mode > CMAMEM_MODE_CACHED ||
+	    ((request->flags & CMAMEM_PINNABLE) &&
+	     request->mode != CMAMEM_MODE_CACHED) ||
 	    !name_valid(request->name) ||
 	    (alignment && ((alignment & (alignment - 1)) ||
 			   alignment < fuzzer->page))) {
@@ -1137,6 +1141,17 @@ static void judge_sync(struct fuzzer *fuzzer, struct fd_model *file,
 }
 
 /*
+ * The struct size of the first release: smaller is EINVAL, and anything
+ * from here up is read as far as the kernel's struct reaches.
+ */
+static size_t first_release_size(enum command_kind kind)
+{
+	if (kind == KIND_POOL_INFO)
+		return offsetof(struct cmamem_pool_info, largest_free_bytes);
+	return commands[kind].size;
+}
+
+/*
  * Works out what the kernel must do with the request at @placement, as
  * the uapi describes it, from the bytes the kernel can see there.
  */
@@ -1163,7 +1178,7 @@ static void judge_request(struct fuzzer *fuzzer, enum command_kind kind,
 		return;
 	}
 	reach = size < struct_size ? size : struct_size;
-	if (size < struct_size)
+	if (size < first_release_size(kind))
 		violations |= ERR(EINVAL);
 	if (placement->readable < reach)
 		violations |= ERR(EFAULT);
@@ -1183,8 +1198,10 @@ static void judge_request(struct fuzzer *fuzzer, enum command_kind kind,
 	if (commands[kind].has_output && placement->writable < reach)
 		violations |= ERR(EFAULT);
 
-	if (size >= struct_size && placement->readable >= struct_size) {
-		memcpy(view, placement->pointer, struct_size);
+	if (size >= first_release_size(kind) && placement->readable >= reach) {
+		/* The kernel reads @reach bytes and zeroes the rest. */
+		memset(view, 0, struct_size);
+		memcpy(view, placement->pointer, reach);
 		switch (kind) {
 		case KIND_ALLOC:
 			judge_alloc(fuzzer, file, (void *)view, verdict,

@@ -100,8 +100,13 @@ TEST_F(lifetime, free_while_page_held_by_pipe)
 	__u8 *address, *copy;
 
 	pool_usage(_metadata, self->fd, &used_before, &blocks_before);
-	address = alloc_and_map(_metadata, self, self->fd, "spliced",
-				CMAMEM_MODE_CACHED, &alloc);
+	/* vmsplice() pins: a block in CMA must ask for it. */
+	ASSERT_EQ(0, cmamem_alloc_named(self->fd, "spliced", self->length,
+					CMAMEM_MODE_CACHED, CMAMEM_PINNABLE,
+					0, &alloc));
+	address = map_tracked(self, self->fd, alloc.mmap_offset, self->length,
+			      PROT_READ | PROT_WRITE);
+	ASSERT_NE(MAP_FAILED, address);
 	cmamem_fill(address, self->page_size, 0x5e);
 	ASSERT_EQ(0, pipe(pipe_fds));
 	iov = (struct iovec) { .iov_base = address, .iov_len = self->page_size };

@@ -10,6 +10,9 @@
 #include "kselftest_harness.h"
 
 #include <linux/fs.h>
+#include <linux/io_uring.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 
 #include "cmamem_util.h"
 
@@ -666,10 +669,14 @@ FIXTURE_TEARDOWN(direct_io)
 }
 
 static void map_new_block(struct __test_metadata *_metadata,
-			  FIXTURE_DATA(direct_io) *self, __u32 mode)
+			  FIXTURE_DATA(direct_io) *self, __u32 mode,
+			  __u32 flags)
 {
-	ASSERT_EQ(0, cmamem_alloc_block(self->fd, "odirect", self->length,
-					mode, &self->block));
+	char name[CMAMEM_NAME_SIZE];
+
+	cmamem_unique_name(name, "odirect");
+	ASSERT_EQ(0, cmamem_alloc_named(self->fd, name, self->length, mode,
+					flags, 0, &self->block));
 	self->allocated = true;
 	self->map = cmamem_map(self->fd, self->block.mmap_offset,
 			       self->length, PROT_READ | PROT_WRITE);
@@ -688,7 +695,8 @@ static void write_device_pattern(struct __test_metadata *_metadata,
 
 TEST_F(direct_io, cached_block_receives_odirect_read)
 {
-	map_new_block(_metadata, self, CMAMEM_MODE_CACHED);
+	map_new_block(_metadata, self, CMAMEM_MODE_CACHED, CMAMEM_PINNABLE);
+	ASSERT_TRUE(self->block.out_flags & CMAMEM_REPLY_PINNABLE);
 	write_device_pattern(_metadata, self, 0xd15c);
 	cmamem_fill(self->map, self->length, 0x0);
 	ASSERT_EQ((ssize_t)self->length,
@@ -702,7 +710,7 @@ TEST_F(direct_io, cached_block_receives_odirect_read)
 
 TEST_F(direct_io, cached_block_feeds_odirect_write)
 {
-	map_new_block(_metadata, self, CMAMEM_MODE_CACHED);
+	map_new_block(_metadata, self, CMAMEM_MODE_CACHED, CMAMEM_PINNABLE);
 	cmamem_fill(self->map, self->length, 0x3417e);
 	ASSERT_EQ(0, cmamem_sync(self->fd, self->block.handle,
 				 CMAMEM_SYNC_FOR_DEVICE, 0, self->length));
@@ -725,12 +733,96 @@ TEST_F(direct_io, cached_block_feeds_odirect_write)
  */
 TEST_F(direct_io, coherent_block_refuses_odirect_read)
 {
-	map_new_block(_metadata, self, CMAMEM_MODE_COHERENT);
+	map_new_block(_metadata, self, CMAMEM_MODE_COHERENT, 0);
 	write_device_pattern(_metadata, self, 0xc0c0);
 	cmamem_fill(self->map, self->length, 0x1111);
 	ASSERT_EQ(-1, pread(self->direct_fd, self->map, self->length, 0));
 	ASSERT_EQ(EFAULT, errno);
 	ASSERT_EQ(-1, cmamem_check(self->map, self->length, 0x1111));
+}
+
+/*
+ * Without CMAMEM_PINNABLE, a cached block in CMA refuses every pin at once
+ * (a long-term pin of it would never return); outside CMA it is pinnable
+ * anyway. Either way the reply says which, and O_DIRECT does what it says.
+ */
+TEST_F(direct_io, cached_block_pins_as_its_reply_says)
+{
+	ssize_t done;
+
+	map_new_block(_metadata, self, CMAMEM_MODE_CACHED, 0);
+	write_device_pattern(_metadata, self, 0xfe11);
+	done = pread(self->direct_fd, self->map, self->length, 0);
+	if (self->block.out_flags & CMAMEM_REPLY_PINNABLE) {
+		ASSERT_EQ((ssize_t)self->length, done);
+	} else {
+		ASSERT_EQ(-1, done);
+		ASSERT_EQ(EFAULT, errno);
+	}
+}
+
+/* PINNABLE means something only for cached (page-backed) blocks. */
+TEST_F(direct_io, pinnable_coherent_block_einval)
+{
+	struct cmamem_alloc alloc;
+	char name[CMAMEM_NAME_SIZE];
+
+	cmamem_unique_name(name, "pincoh");
+	ASSERT_EQ(-EINVAL, cmamem_alloc_named(self->fd, name, self->length,
+					      CMAMEM_MODE_COHERENT,
+					      CMAMEM_PINNABLE, 0, &alloc));
+}
+
+/*
+ * A long-term pin: registering the mapping as an io_uring fixed buffer
+ * (open to any user). It must succeed for a pinnable block and fail
+ * promptly with EFAULT for one that is not; before, it looped in the
+ * kernel until the task was killed when the block lay in CMA. The
+ * harness's timeout catches a hang.
+ */
+static int io_uring_register_mapping(void *address, size_t length)
+{
+	struct io_uring_params params = { 0 };
+	struct iovec buffer = { .iov_base = address, .iov_len = length };
+	int ring, result;
+
+	ring = syscall(__NR_io_uring_setup, 1, &params);
+	if (ring < 0)
+		return -ENOSYS;
+	result = syscall(__NR_io_uring_register, ring,
+			 IORING_REGISTER_BUFFERS, &buffer, 1);
+	result = result ? -errno : 0;
+	if (!result)
+		syscall(__NR_io_uring_register, ring,
+			IORING_UNREGISTER_BUFFERS, NULL, 0);
+	close(ring);
+	return result;
+}
+
+TEST_F_TIMEOUT(direct_io, io_uring_fixed_buffer_never_hangs, 60)
+{
+	int result;
+
+	map_new_block(_metadata, self, CMAMEM_MODE_CACHED, 0);
+	result = io_uring_register_mapping(self->map, self->length);
+	if (result == -ENOSYS)
+		SKIP(return, "io_uring is not available");
+	if (self->block.out_flags & CMAMEM_REPLY_PINNABLE) {
+		ASSERT_EQ(0, result);
+	} else {
+		ASSERT_EQ(-EFAULT, result);
+	}
+}
+
+TEST_F_TIMEOUT(direct_io, io_uring_coherent_mapping_efault, 60)
+{
+	int result;
+
+	map_new_block(_metadata, self, CMAMEM_MODE_COHERENT, 0);
+	result = io_uring_register_mapping(self->map, self->length);
+	if (result == -ENOSYS)
+		SKIP(return, "io_uring is not available");
+	ASSERT_EQ(-EFAULT, result);
 }
 
 TEST_HARNESS_MAIN

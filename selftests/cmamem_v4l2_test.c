@@ -887,8 +887,9 @@ TEST_F_TIMEOUT(vivid_userptr, one_page_cached_block, STREAM_TEST_TIMEOUT_S)
  * A full frame needs a multi-page cached block. Where the pool is CMA, its
  * pages are in a CMA pageblock, which a FOLL_LONGTERM pin first tries to
  * migrate out of; driver-owned pages cannot move, and Linux 6.1 and 6.12
- * retry in __gup_longterm_locked() until the task is killed. So this runs
- * only where the page allocator serves cached blocks (the PC kernel).
+ * retry in __gup_longterm_locked() until the task is killed. So such a
+ * block refuses pins (next test), and this runs only where the page
+ * allocator serves cached blocks (the PC kernel).
  */
 TEST_F_TIMEOUT(vivid_userptr, full_frame_cached_block, STREAM_TEST_TIMEOUT_S)
 {
@@ -898,7 +899,7 @@ TEST_F_TIMEOUT(vivid_userptr, full_frame_cached_block, STREAM_TEST_TIMEOUT_S)
 	if (!self->pool_cached)
 		SKIP(return, "the default pool has no cached blocks");
 	if (self->pool_cma)
-		SKIP(return, "the default pool is CMA: a long-term pin (USERPTR) of a multi-page cached block would loop forever in the kernel, its pages cannot migrate out of CMA");
+		SKIP(return, "the default pool is CMA: its multi-page cached blocks refuse pins (full_frame_cma_block_refused_at_once checks that)");
 	configure_capture(_metadata, self->video, FULL_WIDTH, FULL_HEIGHT,
 			  &format);
 	ASSERT_LT(self->page_size, format.sizeimage);
@@ -907,6 +908,41 @@ TEST_F_TIMEOUT(vivid_userptr, full_frame_cached_block, STREAM_TEST_TIMEOUT_S)
 	capture_reference(_metadata, self->video, &format, reference);
 	stream_into_userptr(_metadata, self, &format, reference);
 	free(reference);
+}
+
+/*
+ * Where the pool is CMA, a full-frame cached block (not CMAMEM_PINNABLE)
+ * refuses the long-term pin QBUF takes: EFAULT at once, where it used to
+ * hang the task in the kernel. The harness's timeout catches a hang.
+ */
+TEST_F_TIMEOUT(vivid_userptr, full_frame_cma_block_refused_at_once,
+	       STREAM_TEST_TIMEOUT_S)
+{
+	struct v4l2_pix_format format;
+	struct capture_block block;
+	__u64 used_before;
+	size_t length;
+	int result;
+
+	if (!self->pool_cached || !self->pool_cma)
+		SKIP(return, "the default pool has no cached blocks in CMA");
+	used_before = pool_used_bytes(_metadata, self->pool);
+	configure_capture(_metadata, self->video, FULL_WIDTH, FULL_HEIGHT,
+			  &format);
+	length = page_round_up(format.sizeimage, self->page_size);
+	ASSERT_LT(self->page_size, length);
+	request_buffers(_metadata, self->video, V4L2_MEMORY_USERPTR, 1);
+	alloc_poisoned_block(_metadata, self->pool, &self->tracker, length,
+			     CMAMEM_MODE_CACHED, &block);
+	ASSERT_FALSE(block.alloc.out_flags & CMAMEM_REPLY_PINNABLE);
+	result = try_queue_userptr(self->video, 0, &block);
+	ASSERT_EQ(-EFAULT, result)
+		TH_LOG("QBUF of a cached block in CMA: %s",
+		       result ? strerror(-result) : "accepted");
+	request_buffers(_metadata, self->video, V4L2_MEMORY_USERPTR, 0);
+	ASSERT_EQ(0, cmamem_unmap(&self->tracker, block.view));
+	ASSERT_EQ(0, cmamem_free(self->pool, block.alloc.handle));
+	ASSERT_EQ(used_before, pool_used_bytes(_metadata, self->pool));
 }
 
 /*

@@ -590,6 +590,40 @@ static void cmamem_user_uncharge(struct cmamem_pool *pool, kuid_t owner,
 	}
 }
 
+/*
+ * Whether the block's pages lie in a CMA area. Modules cannot ask a page's
+ * migrate type, but the allocation says it: only CMA hands out runs of
+ * individually refcounted pages (the buddy allocator's runs are one
+ * high-order page, and such blocks get streaming backing), and dma-direct
+ * takes a single page from CMA only for a device with a CMA area of its
+ * own (a device-tree CMA pool), never from the default area.
+ */
+static bool cmamem_block_in_cma(const struct cmamem_block *block)
+{
+	const struct cmamem_pool *pool = block->pool;
+
+	return block->backing == CMAMEM_BACKING_PAGES &&
+	       (pool->pool_flags & CMAMEM_POOL_CMA) &&
+	       (block->alloc_size > PAGE_SIZE || pool->region_size);
+}
+
+/*
+ * Whether get_user_pages() may pin the block's pages through its mappings.
+ * Pfn-mapped blocks cannot be pinned at all. A long-term pin of a CMA page
+ * makes the kernel migrate it out of CMA first; a driver's pages are not
+ * on the LRU and cannot move, and __gup_longterm_locked() then retries
+ * forever (Linux 6.1, 6.12). A module cannot tell a long-term pin from a
+ * short-term one (O_DIRECT), so the mappings of a block in CMA refuse
+ * every pin (VM_IO) unless its allocator asked otherwise.
+ */
+static bool cmamem_block_pinnable(const struct cmamem_block *block,
+				  bool asked)
+{
+	if (block->backing == CMAMEM_BACKING_COHERENT)
+		return false;
+	return asked || !cmamem_block_in_cma(block);
+}
+
 /* A command name that cannot break the debugfs table's columns. */
 static void cmamem_block_set_comm(struct cmamem_block *block)
 {
@@ -636,6 +670,8 @@ static void cmamem_log_failure(struct cmamem_pool *pool,
  * @length: the length, validated by cmamem_length_check()
  * @alignment: the alignment, validated by cmamem_length_check()
  * @mode: a valid &enum cmamem_mode the pool supports
+ * @pinnable: %CMAMEM_PINNABLE: let get_user_pages() pin the pages even in
+ *	CMA (a cached @mode only)
  *
  * The name is reserved before the memory is allocated, so two concurrent
  * allocations of one name cannot both allocate; ATTACH does not see the
@@ -650,7 +686,8 @@ static void cmamem_log_failure(struct cmamem_pool *pool,
  */
 struct cmamem_block *cmamem_block_create(struct cmamem_pool *pool,
 					 const char *name, u64 length,
-					 u64 alignment, u32 mode)
+					 u64 alignment, u32 mode,
+					 bool pinnable)
 {
 	struct cmamem_block *block;
 	int ret;
@@ -688,6 +725,8 @@ struct cmamem_block *cmamem_block_create(struct cmamem_pool *pool,
 	}
 
 	ret = cmamem_block_alloc_memory(block);
+	if (!ret)
+		block->pinnable = cmamem_block_pinnable(block, pinnable);
 
 	mutex_lock(&pool->lock);
 	if (ret) {

@@ -208,6 +208,8 @@ struct cmamem_mode_info {
  * @pid: thread-group id of the allocator
  * @comm: command name of the allocator
  * @backing: &enum cmamem_backing
+ * @pinnable: get_user_pages() may pin the pages through the block's
+ *	mappings (see cmamem_block_pinnable()); otherwise they are VM_IO
  * @alloc_size: bytes actually allocated (@length plus alignment slack)
  * @cpu_address: kernel address of the allocation
  * @first_page: first page of the allocation (page-backed blocks)
@@ -243,6 +245,7 @@ struct cmamem_block {
 	char comm[TASK_COMM_LEN];
 
 	enum cmamem_backing backing;
+	bool pinnable;
 	size_t alloc_size;
 	void *cpu_address;
 	struct page *first_page;
@@ -349,6 +352,7 @@ struct cmamem_new_handle {
  * @length: for @create: the length, validated by cmamem_length_check()
  * @alignment: for @create: the alignment, validated likewise
  * @mode: for @create: a valid &enum cmamem_mode the pool serves
+ * @pinnable: for @create: %CMAMEM_PINNABLE (a cached @mode only)
  * @map: also map the whole block into the caller
  */
 struct cmamem_block_request {
@@ -357,6 +361,7 @@ struct cmamem_block_request {
 	u64 length;
 	u64 alignment;
 	u32 mode;
+	bool pinnable;
 	bool map;
 };
 
@@ -403,7 +408,8 @@ int cmamem_length_check(struct cmamem_pool *pool, u64 length, u64 alignment,
 			u64 *rounded);
 struct cmamem_block *cmamem_block_create(struct cmamem_pool *pool,
 					 const char *name, u64 length,
-					 u64 alignment, u32 mode);
+					 u64 alignment, u32 mode,
+					 bool pinnable);
 struct cmamem_block *cmamem_block_attach(struct cmamem_pool *pool,
 					 const char *name);
 void cmamem_block_get(struct cmamem_block *block);

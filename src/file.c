@@ -395,7 +395,8 @@ cmamem_file_get_block(struct cmamem_file *cfile,
 			return ERR_PTR(ret);
 		block = cmamem_block_create(cfile->pool, request->name,
 					    request->length,
-					    request->alignment, request->mode);
+					    request->alignment, request->mode,
+					    request->pinnable);
 		if (IS_ERR(block))
 			cmamem_file_unreserve(cfile, request->length);
 		return block;

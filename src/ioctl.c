@@ -61,18 +61,19 @@ static int cmamem_check_export_access(struct cmamem_file *cfile, u32 fd_flags)
 	return 0;
 }
 
+/* The addresses the caller may see, and the reply flags of a block. */
 static void cmamem_fill_addresses(struct cmamem_block *block,
 				  __u64 *dma_address,
 				  __u64 *physical_address, __u32 *out_flags)
 {
+	*out_flags = block->pinnable ? CMAMEM_REPLY_PINNABLE : 0;
 	if (cmamem_may_see_addresses()) {
 		*dma_address = block->dma_address;
 		*physical_address = block->physical_address;
-		*out_flags = 0;
 	} else {
 		*dma_address = 0;
 		*physical_address = 0;
-		*out_flags = CMAMEM_ADDRESS_WITHHELD;
+		*out_flags |= CMAMEM_ADDRESS_WITHHELD;
 	}
 }
 
@@ -101,13 +102,17 @@ static int cmamem_ioctl_alloc(struct cmamem_ucmd *ucmd)
 		.create = true,
 		.alignment = cmd->alignment,
 		.mode = cmd->mode,
+		.pinnable = cmd->flags & CMAMEM_PINNABLE,
 		.map = cmd->flags & CMAMEM_MAP,
 	};
 	int ret;
 
-	if ((cmd->flags & ~CMAMEM_MAP) || cmd->__reserved)
+	if ((cmd->flags & ~(CMAMEM_MAP | CMAMEM_PINNABLE)) || cmd->__reserved)
 		return -EINVAL;
 	if (!mode || !cmamem_name_valid(cmd->name))
+		return -EINVAL;
+	/* Only page-backed blocks can be pinned at all. */
+	if (request.pinnable && !mode->page_backed)
 		return -EINVAL;
 	ret = cmamem_length_check(pool, cmd->length, cmd->alignment,
 				  &request.length);

@@ -114,9 +114,9 @@ static struct file *cmamem_block_file(struct cmamem_block *block)
  * Coherent and write-combine blocks go through dma_mmap_attrs(), which
  * picks the page protection the device needs and maps the allocation's
  * pfns. Cached blocks are mapped page by page with vm_insert_pages(), so
- * the pages are normal, refcounted and reachable by get_user_pages()
- * (O_DIRECT, pinning); their pages are never tail pages without a count
- * of their own (see cmamem_pages_refcounted()).
+ * the pages are normal and refcounted, and reachable by get_user_pages()
+ * (O_DIRECT, pinning) when the block is pinnable; their pages are never
+ * tail pages without a count of their own (see cmamem_pages_refcounted()).
  */
 static int cmamem_block_mmap(struct cmamem_block *block,
 			     struct vm_area_struct *vma,
@@ -134,7 +134,9 @@ static int cmamem_block_mmap(struct cmamem_block *block,
 	}
 
 	vma->vm_pgoff = first_page;
-	cmamem_vma_flags_mod(vma, VM_MIXEDMAP, 0);
+	/* VM_IO: get_user_pages() refuses the VMA (cmamem_block_pinnable()). */
+	cmamem_vma_flags_mod(vma, VM_MIXEDMAP | (block->pinnable ? 0 : VM_IO),
+			     0);
 	return vm_insert_pages(vma, vma->vm_start, block->pages + first_page,
 			       &count);
 }

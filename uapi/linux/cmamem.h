@@ -91,9 +91,20 @@ enum cmamem_mode {
  * @CMAMEM_MAP: also map the whole block into the caller, shared and
  *	readable and writable, and return the address in @user_address.
  *	The fd must then be open for reading and writing.
+ * @CMAMEM_PINNABLE: ALLOC of a %CMAMEM_MODE_CACHED block only: let
+ *	get_user_pages() pin the block's pages through its mappings even
+ *	when they lie in a CMA area, so that short-term pins (O_DIRECT,
+ *	vmsplice) work there. The price: Linux (6.1 to at least 6.12) tries
+ *	to migrate CMA pages away before a long-term pin (io_uring fixed
+ *	buffers, RDMA registration, vfio, V4L2 USERPTR), cannot move these,
+ *	and retries until the pinning task is killed. Without the flag, the
+ *	mappings of such a block refuse every pin at once with EFAULT. Cached
+ *	blocks outside CMA are always pinnable, long-term too (see
+ *	%CMAMEM_REPLY_PINNABLE); coherent and write-combine blocks never are.
  */
 enum cmamem_alloc_flags {
 	CMAMEM_MAP = 1 << 0,
+	CMAMEM_PINNABLE = 1 << 1,
 };
 
 /**
@@ -101,15 +112,18 @@ enum cmamem_alloc_flags {
  * @CMAMEM_ADDRESS_WITHHELD: the caller may not see DMA or physical
  *	addresses (it lacks CAP_SYS_RAWIO and is not in the module's
  *	address_group), so @dma_address and @physical_address are 0.
+ * @CMAMEM_REPLY_PINNABLE: the block's mappings accept get_user_pages():
+ *	a cached block outside CMA, or one allocated with %CMAMEM_PINNABLE.
  */
 enum cmamem_reply_flags {
 	CMAMEM_ADDRESS_WITHHELD = 1 << 0,
+	CMAMEM_REPLY_PINNABLE = 1 << 1,
 };
 
 /**
  * struct cmamem_alloc - ioctl(CMAMEM_IOCTL_ALLOC)
  * @size: sizeof(struct cmamem_alloc)
- * @flags: 0 or %CMAMEM_MAP
+ * @flags: 0, %CMAMEM_MAP, %CMAMEM_PINNABLE, or both
  * @length: in: bytes wanted, not 0; out: rounded up to whole pages
  * @alignment: in: alignment of the DMA address in bytes: 0 for one page, or
  *	a power of two at least the page size
@@ -130,7 +144,8 @@ enum cmamem_reply_flags {
  * Errors:
  *
  * - EINVAL: @length is 0, @alignment is not 0 or a power of two of at
- *   least the page size, @mode is not an &enum cmamem_mode, or @name is
+ *   least the page size, @mode is not an &enum cmamem_mode,
+ *   %CMAMEM_PINNABLE was asked for a mode other than cached, or @name is
  *   empty, not NUL-terminated within its field, holds a character outside
  *   0x21..0x7e, or has non-zero bytes after its NUL.
  * - EEXIST: a block of that name already exists in this pool.

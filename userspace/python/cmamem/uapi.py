@@ -27,9 +27,11 @@ CMAMEM_MODE_CACHED = 3
 
 # enum cmamem_alloc_flags
 CMAMEM_MAP = 1 << 0
+CMAMEM_PINNABLE = 1 << 1
 
 # enum cmamem_reply_flags
 CMAMEM_ADDRESS_WITHHELD = 1 << 0
+CMAMEM_REPLY_PINNABLE = 1 << 1
 
 # enum cmamem_sync_flags
 CMAMEM_SYNC_FOR_CPU = 1 << 0
