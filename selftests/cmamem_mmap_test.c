@@ -522,7 +522,14 @@ static void advise_and_check(struct __test_metadata *_metadata,
 	ASSERT_EQ(-1, cmamem_check(other, self->length, seed + 1));
 }
 
-TEST_F(advice, pool_mapping_keeps_working)
+/*
+ * For a block in each mode: advise a mapping of it made through the pool
+ * fd or (@through_dmabuf) through an exported dma-buf, and check it with a
+ * second mapping through the pool fd.
+ */
+static void advise_every_mode(struct __test_metadata *_metadata,
+			      FIXTURE_DATA(advice) *self, int advice,
+			      bool through_dmabuf)
 {
 	static const __u32 modes[] = {
 		CMAMEM_MODE_COHERENT, CMAMEM_MODE_WRITECOMBINE,
@@ -530,18 +537,24 @@ TEST_F(advice, pool_mapping_keeps_working)
 	};
 	struct cmamem_alloc block;
 	__u8 *area, *other;
-	size_t index;
+	int index, dmabuf = -1;
 
-	for (index = 0; index < ARRAY_SIZE(modes); index++) {
+	for (index = 0; index < (int)ARRAY_SIZE(modes); index++) {
 		TH_LOG("mode %s", cmamem_mode_name(modes[index]));
 		ASSERT_EQ(0, cmamem_alloc_block(self->fd, "advice",
 						self->length, modes[index],
 						&block));
-		area = cmamem_track_map(&self->tracker,
-					cmamem_map(self->fd, block.mmap_offset,
-						   self->length,
-						   PROT_READ | PROT_WRITE),
-					self->length);
+		if (through_dmabuf) {
+			dmabuf = advice_export(self, block.handle);
+			ASSERT_LE(0, dmabuf);
+			area = mmap(NULL, self->length, PROT_READ | PROT_WRITE,
+				    MAP_SHARED, dmabuf, 0);
+		} else {
+			area = cmamem_map(self->fd, block.mmap_offset,
+					  self->length,
+					  PROT_READ | PROT_WRITE);
+		}
+		area = cmamem_track_map(&self->tracker, area, self->length);
 		other = cmamem_track_map(&self->tracker,
 					 cmamem_map(self->fd,
 						    block.mmap_offset,
@@ -549,51 +562,24 @@ TEST_F(advice, pool_mapping_keeps_working)
 					 self->length);
 		ASSERT_NE(MAP_FAILED, area);
 		ASSERT_NE(MAP_FAILED, other);
-		advise_and_check(_metadata, self, variant->advice, area,
-				 other, 0x5100 + index);
+		advise_and_check(_metadata, self, advice, area, other,
+				 0x5100 + 0x100 * through_dmabuf + index);
 		ASSERT_EQ(0, cmamem_unmap(&self->tracker, area));
 		ASSERT_EQ(0, cmamem_unmap(&self->tracker, other));
+		if (dmabuf >= 0)
+			ASSERT_EQ(0, cmamem_close(&self->tracker, dmabuf));
 		ASSERT_EQ(0, cmamem_free(self->fd, block.handle));
 	}
 }
 
+TEST_F(advice, pool_mapping_keeps_working)
+{
+	advise_every_mode(_metadata, self, variant->advice, false);
+}
+
 TEST_F(advice, dmabuf_mapping_keeps_working)
 {
-	static const __u32 modes[] = {
-		CMAMEM_MODE_COHERENT, CMAMEM_MODE_WRITECOMBINE,
-		CMAMEM_MODE_CACHED,
-	};
-	struct cmamem_alloc block;
-	__u8 *area, *other;
-	size_t index;
-	int dmabuf;
-
-	for (index = 0; index < ARRAY_SIZE(modes); index++) {
-		TH_LOG("mode %s", cmamem_mode_name(modes[index]));
-		ASSERT_EQ(0, cmamem_alloc_block(self->fd, "advice",
-						self->length, modes[index],
-						&block));
-		dmabuf = advice_export(self, block.handle);
-		ASSERT_LE(0, dmabuf);
-		area = cmamem_track_map(&self->tracker,
-					mmap(NULL, self->length,
-					     PROT_READ | PROT_WRITE,
-					     MAP_SHARED, dmabuf, 0),
-					self->length);
-		other = cmamem_track_map(&self->tracker,
-					 cmamem_map(self->fd,
-						    block.mmap_offset,
-						    self->length, PROT_READ),
-					 self->length);
-		ASSERT_NE(MAP_FAILED, area);
-		ASSERT_NE(MAP_FAILED, other);
-		advise_and_check(_metadata, self, variant->advice, area,
-				 other, 0x5200 + index);
-		ASSERT_EQ(0, cmamem_unmap(&self->tracker, area));
-		ASSERT_EQ(0, cmamem_unmap(&self->tracker, other));
-		ASSERT_EQ(0, cmamem_close(&self->tracker, dmabuf));
-		ASSERT_EQ(0, cmamem_free(self->fd, block.handle));
-	}
+	advise_every_mode(_metadata, self, variant->advice, true);
 }
 
 /*

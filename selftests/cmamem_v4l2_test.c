@@ -911,12 +911,13 @@ TEST_F_TIMEOUT(vivid_userptr, full_frame_cached_block, STREAM_TEST_TIMEOUT_S)
 }
 
 /*
- * Where the pool is CMA, a full-frame cached block (not CMAMEM_PINNABLE)
- * refuses the long-term pin QBUF takes: EFAULT at once, where it used to
- * hang the task in the kernel. The harness's timeout catches a hang.
+ * QBUF of a USERPTR buffer in a block of @mode whose mapping refuses pins:
+ * EFAULT at once, and nothing stays pinned, written or allocated.
  */
-TEST_F_TIMEOUT(vivid_userptr, full_frame_cma_block_refused_at_once,
-	       STREAM_TEST_TIMEOUT_S)
+static void userptr_refused(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(vivid_userptr) *self,
+			    unsigned int width, unsigned int height,
+			    __u32 mode)
 {
 	struct v4l2_pix_format format;
 	struct capture_block block;
@@ -924,53 +925,17 @@ TEST_F_TIMEOUT(vivid_userptr, full_frame_cma_block_refused_at_once,
 	size_t length;
 	int result;
 
-	if (!self->pool_cached || !self->pool_cma)
-		SKIP(return, "the default pool has no cached blocks in CMA");
 	used_before = pool_used_bytes(_metadata, self->pool);
-	configure_capture(_metadata, self->video, FULL_WIDTH, FULL_HEIGHT,
-			  &format);
+	configure_capture(_metadata, self->video, width, height, &format);
 	length = page_round_up(format.sizeimage, self->page_size);
-	ASSERT_LT(self->page_size, length);
 	request_buffers(_metadata, self->video, V4L2_MEMORY_USERPTR, 1);
 	alloc_poisoned_block(_metadata, self->pool, &self->tracker, length,
-			     CMAMEM_MODE_CACHED, &block);
+			     mode, &block);
 	ASSERT_FALSE(block.alloc.out_flags & CMAMEM_REPLY_PINNABLE);
 	result = try_queue_userptr(self->video, 0, &block);
 	ASSERT_EQ(-EFAULT, result)
-		TH_LOG("QBUF of a cached block in CMA: %s",
-		       result ? strerror(-result) : "accepted");
-	request_buffers(_metadata, self->video, V4L2_MEMORY_USERPTR, 0);
-	ASSERT_EQ(0, cmamem_unmap(&self->tracker, block.view));
-	ASSERT_EQ(0, cmamem_free(self->pool, block.alloc.handle));
-	ASSERT_EQ(used_before, pool_used_bytes(_metadata, self->pool));
-}
-
-/*
- * The same one-page USERPTR buffer in a write-combine block: its mapping
- * is VM_PFNMAP (dma_mmap_attrs()), which get_user_pages refuses, so QBUF
- * fails with EFAULT and nothing stays pinned or allocated. Being
- * page-backed is what lets a cached block be a USERPTR buffer.
- */
-TEST_F_TIMEOUT(vivid_userptr, writecombine_mapping_efault,
-	       STREAM_TEST_TIMEOUT_S)
-{
-	struct v4l2_pix_format format;
-	struct capture_block block;
-	__u64 used_before;
-	size_t length;
-	int result;
-
-	used_before = pool_used_bytes(_metadata, self->pool);
-	configure_capture(_metadata, self->video, TINY_WIDTH, TINY_HEIGHT,
-			  &format);
-	length = page_round_up(format.sizeimage, self->page_size);
-	ASSERT_EQ(self->page_size, length);
-	request_buffers(_metadata, self->video, V4L2_MEMORY_USERPTR, 1);
-	alloc_poisoned_block(_metadata, self->pool, &self->tracker, length,
-			     CMAMEM_MODE_WRITECOMBINE, &block);
-	result = try_queue_userptr(self->video, 0, &block);
-	ASSERT_EQ(-EFAULT, result)
-		TH_LOG("QBUF of a write-combine mapping: %s",
+		TH_LOG("QBUF of a %s block of %zu bytes: %s",
+		       cmamem_mode_name(mode), length,
 		       result ? strerror(-result) : "accepted");
 
 	request_buffers(_metadata, self->video, V4L2_MEMORY_USERPTR, 0);
@@ -978,6 +943,32 @@ TEST_F_TIMEOUT(vivid_userptr, writecombine_mapping_efault,
 	ASSERT_EQ(0, cmamem_unmap(&self->tracker, block.view));
 	ASSERT_EQ(0, cmamem_free(self->pool, block.alloc.handle));
 	ASSERT_EQ(used_before, pool_used_bytes(_metadata, self->pool));
+}
+
+/*
+ * Where the pool is CMA, a full-frame cached block (not CMAMEM_PINNABLE)
+ * refuses the long-term pin QBUF takes: EFAULT at once, where it used to
+ * hang the task in the kernel. The harness's timeout catches a hang.
+ */
+TEST_F_TIMEOUT(vivid_userptr, full_frame_cma_block_refused_at_once,
+	       STREAM_TEST_TIMEOUT_S)
+{
+	if (!self->pool_cached || !self->pool_cma)
+		SKIP(return, "the default pool has no cached blocks in CMA");
+	userptr_refused(_metadata, self, FULL_WIDTH, FULL_HEIGHT,
+			CMAMEM_MODE_CACHED);
+}
+
+/*
+ * A one-page USERPTR buffer in a write-combine block: its mapping is
+ * VM_PFNMAP (dma_mmap_attrs()), which get_user_pages refuses. Being
+ * page-backed is what lets a cached block be a USERPTR buffer.
+ */
+TEST_F_TIMEOUT(vivid_userptr, writecombine_mapping_efault,
+	       STREAM_TEST_TIMEOUT_S)
+{
+	userptr_refused(_metadata, self, TINY_WIDTH, TINY_HEIGHT,
+			CMAMEM_MODE_WRITECOMBINE);
 }
 
 TEST_HARNESS_MAIN
