@@ -771,6 +771,42 @@ TEST_F(dmabuf, import_own_export_cached_same_address)
 }
 
 /*
+ * A cached block imported back into its own pool: the pool's device must
+ * not get a second mapping of the block's memory. With two, DMA-API
+ * debugging, asked to sync part of the block, found both and neither a
+ * perfect fit, reported the memory as never mapped, and the WARN panicked
+ * the debug kernel (the fuzzer found it).
+ */
+TEST_F(dmabuf, import_own_cached_export_then_sync_part)
+{
+	struct cmamem_import import;
+	struct cmamem_alloc alloc;
+	int dmabuf, kmsg;
+	char record[1024];
+
+	if (!self->cached)
+		SKIP(return, "the default pool has no cached blocks");
+	kmsg = cmamem_track_fd(&self->tracker, cmamem_kmsg_open());
+	exported_block(_metadata, self, CMAMEM_MODE_CACHED, &alloc, &dmabuf);
+	ASSERT_EQ(0, import_dmabuf(self->fd, dmabuf, &import));
+	ASSERT_EQ(alloc.dma_address, import.dma_address);
+	ASSERT_EQ(0, cmamem_sync(self->fd, alloc.handle, CMAMEM_SYNC_FOR_CPU,
+				 self->page_size + 100, self->page_size + 865));
+	ASSERT_EQ(0, cmamem_sync(self->fd, alloc.handle,
+				 CMAMEM_SYNC_FOR_DEVICE, 3, self->length - 3));
+	ASSERT_EQ(0, dmabuf_sync(dmabuf, DMA_BUF_SYNC_START |
+				 DMA_BUF_SYNC_RW));
+	ASSERT_EQ(0, dmabuf_sync(dmabuf, DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW));
+	ASSERT_EQ(0, cmamem_free(self->fd, import.handle));
+	ASSERT_EQ(0, close(dmabuf));
+	ASSERT_EQ(0, cmamem_free(self->fd, alloc.handle));
+	if (kmsg >= 0)
+		ASSERT_FALSE(cmamem_kmsg_has_splat(kmsg, record,
+						   sizeof(record)))
+			TH_LOG("kernel log: %s", record);
+}
+
+/*
  * The importer stays attached while everything on the exporting side goes:
  * the dma-buf fd, the block's handle and the file that allocated it. The
  * memory stays allocated until the import handle is freed.

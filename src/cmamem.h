@@ -267,8 +267,9 @@ struct cmamem_block {
  * @pool: the pool whose device is attached
  * @pool_node: in &cmamem_pool.imports, under &cmamem_pool.import_lock
  * @dmabuf: the dma-buf (a reference is held)
- * @attachment: its attachment to the pool's device
- * @table: the attachment's mapping for that device
+ * @attachment: its attachment to the pool's device; NULL for a block of
+ *	the same pool, which the device reaches at its own DMA address
+ * @table: the attachment's mapping for that device (NULL likewise)
  * @dma_address: where the pool's device sees the buffer, which is one
  *	contiguous run of DMA addresses
  * @length: the dma-buf's size in bytes

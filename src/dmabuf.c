@@ -383,6 +383,22 @@ static int cmamem_contiguous_address(struct sg_table *table, u64 length,
 	return mapped && mapped >= length ? 0 : -EINVAL;
 }
 
+/*
+ * Whether @dmabuf is a block of @pool exported: the pool's device reaches
+ * it at the block's own DMA address already. Mapping it again would give
+ * the device two mappings of the same memory, and DMA-API debugging, asked
+ * to sync part of it, finds both, neither a perfect fit, and reports the
+ * memory as never mapped (a WARN, a panic with panic_on_warn).
+ */
+static bool cmamem_dmabuf_own_block(struct dma_buf *dmabuf,
+				    struct cmamem_pool *pool)
+{
+	struct cmamem_dmabuf *exported = dmabuf->priv;
+
+	return dmabuf->ops == &cmamem_dmabuf_ops &&
+	       exported->block->pool == pool;
+}
+
 /* The pool's import of @dmabuf, with a new reference, or NULL. */
 static struct cmamem_dmabuf_import *
 cmamem_import_find(struct cmamem_pool *pool, struct dma_buf *dmabuf)
@@ -417,6 +433,14 @@ cmamem_import_create(struct cmamem_pool *pool, struct dma_buf *dmabuf)
 	import->pool = pool;
 	import->dmabuf = dmabuf;
 	import->length = dmabuf->size;
+
+	if (cmamem_dmabuf_own_block(dmabuf, pool)) {
+		struct cmamem_dmabuf *exported = dmabuf->priv;
+
+		import->dma_address = exported->block->dma_address;
+		list_add(&import->pool_node, &pool->imports);
+		return import;
+	}
 
 	import->attachment = dma_buf_attach(dmabuf, pool->dma_dev);
 	if (IS_ERR(import->attachment)) {
@@ -491,8 +515,11 @@ static void cmamem_import_destroy(struct kref *ref)
 		container_of(ref, struct cmamem_dmabuf_import, ref);
 
 	list_del(&import->pool_node);
-	cmamem_unmap_attachment(import->attachment, import->table);
-	dma_buf_detach(import->dmabuf, import->attachment);
+	/* A block of the pool itself was never attached. */
+	if (import->attachment) {
+		cmamem_unmap_attachment(import->attachment, import->table);
+		dma_buf_detach(import->dmabuf, import->attachment);
+	}
 	dma_buf_put(import->dmabuf);
 	kfree(import);
 }
