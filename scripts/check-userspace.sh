@@ -295,8 +295,8 @@ section_cli() {
 		expect 1 'no pool "no-such-pool".*does not exist' "$command" alloc frame0 4K --pool no-such-pool
 	check "cli: attach needs exactly one NAME" \
 		expect 2 'needs exactly one NAME' "$command" attach
-	check "cli: info with two names exits 2" \
-		expect 2 'needs exactly one NAME' "$command" info a b
+	check "cli: info with two names exits 2 and names the extra one" \
+		expect 2 "unexpected argument 'b'" "$command" info a b
 	check "cli: free with a bad name exits 2" \
 		expect 2 "bad block name" "$command" free 'x y'
 	check "cli: fill with a bad pattern exits 2" \
@@ -313,8 +313,8 @@ section_cli() {
 		expect 2 "bad pool name" "$command" list --pool a/b
 	check "cli: export without a NAME exits 2" \
 		expect 2 'needs exactly one NAME' "$command" export
-	check "cli: export with two names exits 2" \
-		expect 2 'needs exactly one NAME' "$command" export a b
+	check "cli: export with two names exits 2 and names the extra one" \
+		expect 2 "unexpected argument 'b'" "$command" export a b
 	check "cli: export with a bad name exits 2" \
 		expect 2 "bad block name 'x y'" "$command" export 'x y'
 	check "cli: export with nothing after '--' exits 2" \
