@@ -183,7 +183,7 @@ static int report_hold_and_drop(const char *command, int fd,
 
 const char usage_alloc[] =
 "usage: cmamem alloc NAME SIZE [--mode coherent|wc|cached] [--align A]\n"
-"                    [--pool P] [--hold]\n"
+"                    [--pool P] [--hold] [--json]\n"
 "\n"
 "Allocate a physically contiguous block called NAME of SIZE bytes (rounded\n"
 "up to whole pages) and print its handle, mmap offset and DMA address.\n"
@@ -194,8 +194,10 @@ const char usage_alloc[] =
 "is freed again when this command exits, which makes alloc a test of\n"
 "whether the pool can serve the request. With --hold the command keeps\n"
 "the block until SIGINT (Ctrl-C), SIGTERM or SIGHUP, or end of input when\n"
-"stdin is a terminal or pipe, then frees it: meanwhile other commands can\n"
-"attach to it by name (cmamem attach/info/fill/dump NAME).\n"
+"stdin is a pipe or the terminal (Ctrl-D, in the foreground), then frees\n"
+"it: meanwhile other commands can attach to it by name (cmamem\n"
+"attach/info/fill/dump NAME). As a background job ('&') it never reads or\n"
+"stops on the terminal: 'kill %1' or 'kill PID' frees the block.\n"
 "\n"
 "SIZE, A: bytes, decimal or 0x-hex, with an optional K, M, G or T suffix\n"
 "(powers of 1024): 4096, 4K, 16M, 1G.\n"
@@ -208,7 +210,60 @@ const char usage_alloc[] =
 "                   page size (default: one page)\n"
 "  -p, --pool P     pool name (default: \"default\", /dev/cmamem)\n"
 "      --hold       keep the block until told to stop (see above)\n"
+"      --json       print a JSON object (withheld addresses are null);\n"
+"                   the other messages go to stderr\n"
 "  -h, --help       show this help\n";
+
+/*
+ * Say why pool @fd refused (EFBIG) a block of @size bytes aligned to
+ * @alignment, in the driver's order of checks: the footprint (the size
+ * rounded up to the alignment) against the module's max_block_size and the
+ * pool's size. Returns false when POOL_INFO does not tell (then the size
+ * did not fit this process's address space).
+ */
+static bool explain_too_big(int fd, const char *name, uint64_t size,
+			    uint64_t alignment, const char *pool)
+{
+	char size_text[HUMAN_SIZE_LENGTH], limit_text[HUMAN_SIZE_LENGTH];
+	char alignment_text[HUMAN_SIZE_LENGTH];
+	struct cmamem_pool_info info;
+	uint64_t granule, footprint;
+
+	if (cmamem_pool_info(fd, &info))
+		return false;
+	granule = alignment > info.page_size ? alignment : info.page_size;
+	if (!granule || size > UINT64_MAX - (granule - 1))
+		return false;
+	footprint = (size + granule - 1) / granule * granule;
+	human_size(size, size_text, sizeof(size_text));
+	human_size(alignment, alignment_text, sizeof(alignment_text));
+	if (info.pool_flags & CMAMEM_POOL_TOTAL_KNOWN &&
+	    alignment > info.total_bytes) {
+		report_error(0, "alloc: \"%s\": an alignment of %s cannot be met in pool %s, which is %s",
+			     name, alignment_text, pool,
+			     human_size(info.total_bytes, limit_text,
+					sizeof(limit_text)));
+		return true;
+	}
+	if (info.max_block_bytes && footprint > info.max_block_bytes) {
+		report_error(0, "alloc: \"%s\": %s%s%s is larger than the module's max_block_size (%s)",
+			     name, size_text, alignment ? " aligned to " : "",
+			     alignment ? alignment_text : "",
+			     human_size(info.max_block_bytes, limit_text,
+					sizeof(limit_text)));
+		return true;
+	}
+	if (info.pool_flags & CMAMEM_POOL_TOTAL_KNOWN &&
+	    footprint > info.total_bytes) {
+		report_error(0, "alloc: \"%s\": %s%s%s is larger than pool %s (%s)",
+			     name, size_text, alignment ? " aligned to " : "",
+			     alignment ? alignment_text : "", pool,
+			     human_size(info.total_bytes, limit_text,
+					sizeof(limit_text)));
+		return true;
+	}
+	return false;
+}
 
 /* What alloc's own options say. */
 struct alloc_arguments {
@@ -242,7 +297,7 @@ static const struct option alloc_options[] = {
 static const struct subcommand_syntax alloc_syntax = {
 	.name = "alloc",
 	.usage = usage_alloc,
-	.common = COMMON_POOL | COMMON_HOLD,
+	.common = COMMON_POOL | COMMON_HOLD | COMMON_JSON,
 	.options = alloc_options,
 	.short_options = "m:a:",
 	.own_option = alloc_option,
@@ -273,10 +328,14 @@ int command_alloc(int argc, char **argv)
 	err = cmamem_alloc(fd, name, size, arguments.mode, arguments.alignment,
 			   0, &block);
 	if (err) {
-		report_error(err, "alloc: allocating \"%s\" (%s, %s) in pool %s",
-			     name, human_size(size, size_text, sizeof(size_text)),
-			     cmamem_mode_name(arguments.mode),
-			     pool_display_name(common.pool));
+		if (err != -EFBIG ||
+		    !explain_too_big(fd, name, size, arguments.alignment,
+				     pool_display_name(common.pool)))
+			report_error(err, "alloc: CMAMEM_IOCTL_ALLOC of \"%s\" (%s, %s) in pool %s",
+				     name,
+				     human_size(size, size_text, sizeof(size_text)),
+				     cmamem_mode_name(arguments.mode),
+				     pool_display_name(common.pool));
 		close(fd);
 		return EXIT_RUNTIME;
 	}
@@ -285,7 +344,7 @@ int command_alloc(int argc, char **argv)
 }
 
 const char usage_attach[] =
-"usage: cmamem attach NAME [--pool P] [--hold]\n"
+"usage: cmamem attach NAME [--pool P] [--hold] [--json]\n"
 "\n"
 "Attach to the existing block NAME (allocated by a process of the same\n"
 "user, or by anyone if you have CAP_SYS_ADMIN) and print what this new\n"
@@ -294,17 +353,19 @@ const char usage_attach[] =
 "\n"
 "Without --hold the handle is dropped when the command exits. With --hold\n"
 "the command keeps it until SIGINT, SIGTERM or SIGHUP (or end of input on\n"
-"a terminal or pipe), which keeps the block alive even after its\n"
-"allocator lets go.\n"
+"a pipe, or on the terminal in the foreground), which keeps the block\n"
+"alive even after its allocator lets go.\n"
 "\n"
 "  -p, --pool P  pool name (default: \"default\", /dev/cmamem)\n"
 "      --hold    keep the handle until told to stop\n"
+"      --json    print a JSON object (withheld addresses are null); the\n"
+"                other messages go to stderr\n"
 "  -h, --help    show this help\n";
 
 static const struct subcommand_syntax attach_syntax = {
 	.name = "attach",
 	.usage = usage_attach,
-	.common = COMMON_POOL | COMMON_HOLD,
+	.common = COMMON_POOL | COMMON_HOLD | COMMON_JSON,
 	.operands = "NAME",
 };
 
@@ -374,17 +435,22 @@ int command_info(int argc, char **argv)
 }
 
 const char usage_free[] =
-"usage: cmamem free NAME [--pool P]\n"
+"usage: cmamem free NAME [--pool P] [--json]\n"
 "\n"
 "Attach to block NAME and free that handle. A block is not owned by any\n"
 "one command: it goes when its LAST holder lets go (every handle freed or\n"
 "its file closed, every mapping unmapped, every dma-buf released). This\n"
 "command can only drop the handle it took itself, so it frees the block\n"
 "only if nothing else holds it; to free a block kept by 'cmamem alloc\n"
-"--hold', stop that command (Ctrl-C or kill). It prints how many holders\n"
-"remain, and fails if there is no block NAME.\n"
+"--hold', stop that command (Ctrl-C or kill).\n"
+"\n"
+"Exit status: 0 when the block is freed; 1 when it is NOT, because other\n"
+"holders remain (the message says how many of each) or there is no\n"
+"block NAME.\n"
 "\n"
 "  -p, --pool P  pool name (default: \"default\", /dev/cmamem)\n"
+"      --json    print a JSON object: \"freed\" true or false, and the\n"
+"                holders that remain\n"
 "  -h, --help    show this help\n";
 
 /**
@@ -425,18 +491,18 @@ static void print_free_report(const struct free_report *report, bool json)
 	} else if (block_freed(report)) {
 		printf("freed block \"%s\": nothing else held it\n",
 		       report->name);
-	} else {
-		printf("dropped this command's handle on \"%s\"; ", report->name);
-		printf("%u other handle(s), %u mapping(s), %u dma-buf(s) still hold it\n",
-		       report->other_handles, report->mappings,
-		       report->dma_bufs);
 	}
+	/* Not freed is a failure, said on stderr whatever stdout carries. */
+	if (!block_freed(report))
+		report_error(0, "free: block \"%s\" is NOT freed: %u other handle(s), %u mapping(s) and %u dma-buf(s) still hold it (this command dropped only its own handle)",
+			     report->name, report->other_handles,
+			     report->mappings, report->dma_bufs);
 }
 
 static const struct subcommand_syntax free_syntax = {
 	.name = "free",
 	.usage = usage_free,
-	.common = COMMON_POOL,
+	.common = COMMON_POOL | COMMON_JSON,
 	.operands = "NAME",
 };
 
@@ -469,5 +535,5 @@ int command_free(int argc, char **argv)
 		.dma_bufs = info.dma_bufs,
 	};
 	print_free_report(&report, common.json);
-	return 0;
+	return block_freed(&report) ? 0 : EXIT_RUNTIME;
 }

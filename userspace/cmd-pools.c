@@ -90,7 +90,9 @@ static void json_pool(struct json_writer *json,
 	json_number(json, "blocks", info->blocks);
 	json_number(json, "allocations", info->allocations);
 	json_number(json, "failures", info->failures);
-	json_number(json, "max_block_bytes", info->max_block_bytes);
+	/* 0 is "no limit" (the table's "none"). */
+	json_optional_number(json, "max_block_bytes", info->max_block_bytes,
+			     info->max_block_bytes);
 	json_number(json, "page_size", info->page_size);
 	json_object_end(json);
 }
@@ -158,7 +160,8 @@ const char usage_pools[] =
 "TOTAL shows '-' and FREE is the free CMA memory of the whole system\n"
 "('-' without CMA). In JSON, unknown values are null.\n"
 "\n"
-"  --json      print a JSON array instead of a table\n"
+"  --json      print a JSON array instead of a table (an unreadable pool\n"
+"              has an \"error\" member instead of its figures)\n"
 "  -h, --help  show this help\n";
 
 static const struct subcommand_syntax pools_syntax = {
@@ -172,7 +175,7 @@ int command_pools(int argc, char **argv)
 	static struct pool_report pools[MAX_POOLS];
 	char names[MAX_POOLS][CMAMEM_NAME_SIZE];
 	struct common_options common;
-	int count, i, status = 0;
+	int count, i, readable = 0, status = 0;
 
 	parse_command_line(&pools_syntax, argc, argv, &common, NULL);
 	count = cmamem_pool_list(names, MAX_POOLS);
@@ -195,15 +198,29 @@ int command_pools(int argc, char **argv)
 		memcpy(pool->name, names[i], sizeof(pool->name));
 		cmamem_pool_path(names[i], pool->device, sizeof(pool->device));
 		fd = cmamem_open(names[i], O_RDONLY);
-		pool->error = fd < 0 ? fd : cmamem_pool_info(fd, &pool->info);
-		if (fd >= 0)
-			close(fd);
-		if (pool->error) {
-			report_error(pool->error, "pools: %s", pool->device);
-			status = EXIT_RUNTIME;
+		if (fd < 0) {
+			explain_open_error("pools", pool->device, fd);
+			pool->error = fd;
+			continue;
 		}
+		pool->error = cmamem_pool_info(fd, &pool->info);
+		close(fd);
+		if (pool->error)
+			report_error(pool->error, "pools: POOL_INFO of %s",
+				     pool->device);
 	}
-	print_pools(pools, count, common.json);
+	/*
+	 * The errors came first, on stderr; a table of no pool at all would
+	 * only hide them. JSON lists every pool, with its error.
+	 */
+	for (i = 0; i < count; i++) {
+		if (pools[i].error)
+			status = EXIT_RUNTIME;
+		else
+			readable++;
+	}
+	if (readable || common.json)
+		print_pools(pools, count, common.json);
 	return status;
 }
 
@@ -376,7 +393,7 @@ static void json_block(struct json_writer *json,
 	json_number(json, "handles", block->handles);
 	json_number(json, "mappings", block->mappings);
 	json_number(json, "dma_bufs", block->dma_bufs);
-	json_number(json, "uid", block->uid);
+	json_number(json, "owner_uid", block->uid);
 	json_signed(json, "pid", block->pid);
 	json_text(json, "comm", block->comm);
 	json_number(json, "dma_address", block->dma_address);

@@ -24,9 +24,12 @@ const char program_name[] = "cmamem";
 /**
  * report_error() - say that something failed at run time
  * @error: a negative errno, whose meaning for cmamem follows; 0 for none
- * @format: printf() format of what failed
+ * @format: printf() format of what failed, naming the call that failed
  *
- * Prints "cmamem: <what>: <why>" on stderr.
+ * Prints "cmamem: <what>: <why>" on stderr. For EINVAL, whose
+ * cmamem_strerror() text lists every reason any call has for it, <why> is
+ * the plain "Invalid argument": <what> names the call, and the command
+ * checks its arguments before any call so as to say which one is wrong.
  */
 void report_error(int error, const char *format, ...)
 {
@@ -36,7 +39,9 @@ void report_error(int error, const char *format, ...)
 	va_start(arguments, format);
 	vfprintf(stderr, format, arguments);
 	va_end(arguments);
-	if (error)
+	if (error == -EINVAL)
+		fprintf(stderr, ": %s", strerror(EINVAL));
+	else if (error)
 		fprintf(stderr, ": %s", cmamem_strerror(error));
 	fputc('\n', stderr);
 }
@@ -86,6 +91,50 @@ static int count_words(const char *text)
 	return words;
 }
 
+/*
+ * getopt_long() found an option it does not know: say which, and exit 2.
+ * An operand that starts with '-' reads as options to it, and a negative
+ * number is the one such operand people write ("alloc x -1"): that gets
+ * "negative" rather than "invalid option -- '1'".
+ */
+static void __noreturn bad_option(const struct subcommand_syntax *syntax,
+				  int argc, char **argv)
+{
+	const char *argument = NULL;
+
+	if (optopt && isdigit(optopt)) {
+		/*
+		 * A digit is the first letter getopt tried in "-1K": optind
+		 * still points at it, unless it was the only letter.
+		 */
+		if (optind < argc && argv[optind][0] == '-' &&
+		    argv[optind][1] == optopt)
+			argument = argv[optind];
+		else if (argv[optind - 1][0] == '-' &&
+			 argv[optind - 1][1] == optopt)
+			argument = argv[optind - 1];
+	}
+	if (argument && syntax->number_operand)
+		usage_error(syntax->name, "bad %s '%s': negative",
+			    syntax->number_operand, argument);
+	if (argument)
+		usage_error(syntax->name, "unknown option '%s' (no argument here is a number)",
+			    argument);
+	/* A letter of a cluster ("-zq") that getopt has not finished. */
+	if (optopt && optind < argc && argv[optind][0] == '-' &&
+	    argv[optind][1] != '-' && strchr(argv[optind] + 1, optopt))
+		usage_error(syntax->name, "unknown option '-%c'", optopt);
+	if (strncmp(argv[optind - 1], "--", 2) != 0)
+		usage_error(syntax->name, "unknown option '-%c'", optopt);
+	/* optopt is set for a long option given an argument it lacks. */
+	if (optopt && strchr(argv[optind - 1], '='))
+		usage_error(syntax->name, "option '%.*s' takes no argument",
+			    (int)strcspn(argv[optind - 1], "="),
+			    argv[optind - 1]);
+	usage_error(syntax->name, "unknown or ambiguous option '%s'",
+		    argv[optind - 1]);
+}
+
 /**
  * parse_command_line() - parse a subcommand's options and count operands
  * @syntax: what the subcommand accepts
@@ -104,7 +153,8 @@ int parse_command_line(const struct subcommand_syntax *syntax, int argc,
 		       void *context)
 {
 	struct option options[MAX_OPTIONS];
-	char short_options[32] = "";
+	/* ':' first: a missing argument is ':', not '?'. */
+	char short_options[32] = ":";
 	size_t count = 0, i;
 	int option, operands, wanted;
 
@@ -123,6 +173,8 @@ int parse_command_line(const struct subcommand_syntax *syntax, int argc,
 		strcat(short_options, syntax->short_options);
 
 	optind = 1;
+	/* The messages are ours: they say "cmamem COMMAND:" and why. */
+	opterr = 0;
 	while ((option = getopt_long(argc, argv, short_options, options,
 				     NULL)) != -1) {
 		switch (option) {
@@ -138,11 +190,11 @@ int parse_command_line(const struct subcommand_syntax *syntax, int argc,
 		case 'h':
 			fputs(syntax->usage, stdout);
 			exit(0);
+		case ':':
+			usage_error(syntax->name, "option '%s' needs an argument",
+				    argv[optind - 1]);
 		case '?':
-			/* getopt_long() said what was wrong with it. */
-			fprintf(stderr, "Try '%s %s --help'.\n", program_name,
-				syntax->name);
-			exit(EXIT_USAGE);
+			bad_option(syntax, argc, argv);
 		default:
 			syntax->own_option(option, optarg, context);
 		}
@@ -250,15 +302,28 @@ uint64_t size_argument(const char *command, const char *what,
  * @command: the subcommand, for the message
  * @text: the argument
  *
- * Return: the alignment in bytes, a power of two.
+ * The driver takes a power of two no smaller than the page size; checked
+ * here so that the message can say which rule the value breaks.
+ *
+ * Return: the alignment in bytes.
  */
 uint64_t alignment_argument(const char *command, const char *text)
 {
+	uint64_t page_size = (uint64_t)sysconf(_SC_PAGESIZE);
+	char page[HUMAN_SIZE_LENGTH];
+	const char *reason;
 	uint64_t alignment;
 
-	if (parse_size(text, &alignment) || (alignment & (alignment - 1)))
+	reason = parse_size(text, &alignment);
+	if (reason)
+		usage_error(command, "bad alignment '%s': %s", text, reason);
+	if (alignment & (alignment - 1))
 		usage_error(command, "alignment '%s' is not a power of two",
 			    text);
+	if (alignment < page_size)
+		usage_error(command,
+			    "alignment '%s' is below the page size (%s): leave --align out for page alignment",
+			    text, human_size(page_size, page, sizeof(page)));
 	return alignment;
 }
 
@@ -267,14 +332,38 @@ uint64_t alignment_argument(const char *command, const char *text)
  * @command: the subcommand, for the message
  * @name: the name given
  *
- * Exits 2 through usage_error() for a bad name.
+ * The rules are the driver's: 1 to CMAMEM_NAME_SIZE - 1 bytes of
+ * printable ASCII other than the space. Exits 2 through usage_error(),
+ * saying which rule @name breaks.
  */
 void check_block_name(const char *command, const char *name)
 {
-	if (cmamem_check_name(name))
+	size_t length = strlen(name), i;
+
+	if (!length)
+		usage_error(command, "bad block name '': empty");
+	for (i = 0; i < length; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (c == ' ')
+			usage_error(command, "bad block name '%s': no spaces",
+				    name);
+		if (c < 0x20 || c == 0x7f)
+			usage_error(command,
+				    "bad block name '%s': no control characters",
+				    name);
+		if (c > 0x7f)
+			usage_error(command,
+				    "bad block name '%s': printable ASCII only",
+				    name);
+	}
+	if (length > CMAMEM_NAME_SIZE - 1)
 		usage_error(command,
-			    "bad block name '%s': 1 to %d characters, no spaces or control characters",
-			    name, CMAMEM_NAME_SIZE - 1);
+			    "bad block name '%s': %zu characters, at most %d",
+			    name, length, CMAMEM_NAME_SIZE - 1);
+	/* The library's check is the reference: no rule may be missing. */
+	if (cmamem_check_name(name))
+		usage_error(command, "bad block name '%s'", name);
 }
 
 /* --- output ----------------------------------------------------------- */
@@ -551,10 +640,27 @@ void check_pool_name(const char *command, const char *pool, char *path,
  * @command: the subcommand, for the message
  * @path: the device path
  * @error: the negative errno of the open
+ *
+ * A permission error says what to do about it: the devices belong to
+ * group cmamem through the udev rule, or to root alone without it.
  */
 void explain_open_error(const char *command, const char *path, int error)
 {
-	report_error(error, "%s: cannot open %s", command, path);
+	struct stat device;
+
+	if (error != -EACCES && error != -EPERM) {
+		report_error(error, "%s: cannot open %s", command, path);
+		return;
+	}
+	if (stat(path, &device) == 0 &&
+	    (device.st_gid == 0 || !(device.st_mode & S_IRGRP)))
+		report_error(0,
+			     "%s: no permission to open %s, which only root may open: install the udev rule 60-cmamem.rules that gives the pools to group cmamem (make install does; see docs/userspace.md, \"Device permissions\"), join that group, or run as root",
+			     command, path);
+	else
+		report_error(0,
+			     "%s: no permission to open %s: join group cmamem, which the udev rule 60-cmamem.rules gives the pools to (sudo usermod -aG cmamem $USER, then log in again), or run as root",
+			     command, path);
 }
 
 /**
@@ -626,19 +732,6 @@ int attach_and_describe(const char *command, const char *pool,
 	return 0;
 }
 
-/* --- holding --------------------------------------------------------- */
-
-/*
- * Set by the signal handler, read by the waiting loop: volatile
- * sig_atomic_t is the type C guarantees for exactly this.
- */
-static volatile sig_atomic_t stop_signal;
-
-static void note_stop_signal(int signal_number)
-{
-	stop_signal = signal_number;
-}
-
 /**
  * open_named_block() - parse a subcommand's command line, whose first
  *	operand names a block, and attach to that block
@@ -669,93 +762,3 @@ int open_named_block(const struct subcommand_syntax *syntax, int argc,
 		return -1;
 	return first;
 }
-
-/**
- * hold_until_told() - wait until the user says to let go of what is held
- * @messages: where to say what it waits for (stderr when stdout carries
- *	JSON)
- *
- * Waits until SIGINT, SIGTERM or SIGHUP, or end of input when stdin is a
- * terminal or a pipe. Stdin that is /dev/null or a file (as for a
- * background job of a script) would end at once, so it is not watched:
- * then only a signal ends the wait. SIGINT is caught even when inherited as
- * ignored (as shells do for background jobs), so that "kill -INT" works as
- * documented; SIGHUP inherited as ignored (nohup) stays ignored.
- *
- * Return: 0, or a negative errno when waiting failed.
- */
-int hold_until_told(FILE *messages)
-{
-	static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
-	sigset_t blocked, wait_mask;
-	struct stat input;
-	bool watch_input;
-	unsigned int i;
-	int err = 0;
-
-	sigemptyset(&blocked);
-	for (i = 0; i < ARRAY_SIZE(stop_signals); i++)
-		sigaddset(&blocked, stop_signals[i]);
-	/* Blocked except inside ppoll(), so no signal slips in between. */
-	if (sigprocmask(SIG_BLOCK, &blocked, &wait_mask) != 0)
-		return -errno;
-	for (i = 0; i < ARRAY_SIZE(stop_signals); i++) {
-		struct sigaction action, previous;
-
-		if (stop_signals[i] == SIGHUP &&
-		    sigaction(SIGHUP, NULL, &previous) == 0 &&
-		    previous.sa_handler == SIG_IGN)
-			continue;
-		memset(&action, 0, sizeof(action));
-		action.sa_handler = note_stop_signal;
-		sigemptyset(&action.sa_mask);
-		sigaction(stop_signals[i], &action, NULL);
-		sigdelset(&wait_mask, stop_signals[i]);
-	}
-
-	watch_input = fstat(STDIN_FILENO, &input) == 0 &&
-		      (isatty(STDIN_FILENO) || S_ISFIFO(input.st_mode) ||
-		       S_ISSOCK(input.st_mode));
-	if (watch_input)
-		fprintf(messages,
-			"waiting for Ctrl-C, SIGTERM, SIGHUP or end of input (pid %ld)\n",
-			(long)getpid());
-	else
-		fprintf(messages,
-			"waiting for SIGINT, SIGTERM or SIGHUP (pid %ld)\n",
-			(long)getpid());
-	fflush(messages);
-
-	while (!stop_signal) {
-		struct pollfd input_poll = { .fd = STDIN_FILENO, .events = POLLIN };
-		int ready = ppoll(watch_input ? &input_poll : NULL,
-				  watch_input ? 1 : 0, NULL, &wait_mask);
-
-		if (ready < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			break;
-		}
-		if (ready > 0) {
-			char discard[256];
-			ssize_t got = read(STDIN_FILENO, discard,
-					   sizeof(discard));
-
-			if (got == 0)
-				break;
-			if (got < 0 && errno != EINTR && errno != EAGAIN) {
-				/* Unreadable input cannot tell us to stop. */
-				watch_input = false;
-			}
-			if (input_poll.revents & (POLLHUP | POLLERR) &&
-			    got <= 0)
-				break;
-		}
-	}
-	sigprocmask(SIG_UNBLOCK, &blocked, NULL);
-	if (stop_signal)
-		fprintf(messages, "got %s\n", strsignal(stop_signal));
-	return err;
-}
-
