@@ -59,10 +59,8 @@ static void json_block_report(const struct block_report *block)
 	struct json_writer writer = { 0 };
 
 	json_object_begin(&writer, stdout);
-	json_text(&writer, "name", block->name);
-	json_text(&writer, "pool", block->pool);
-	json_number(&writer, "length", block->length);
-	json_text(&writer, "mode", cmamem_mode_name(block->mode));
+	json_block_identity(&writer, block->name, block->pool, block->length,
+			    block->mode);
 	json_number(&writer, "mmap_offset", block->mmap_offset);
 	json_bool(&writer, "address_withheld", block->withheld);
 	json_optional_number(&writer, "dma_address", block->dma_address,
@@ -141,9 +139,11 @@ static void print_block_report(const struct block_report *block, bool json)
 
 /*
  * Report the block alloc or attach got, hold it if asked to, drop this
- * command's handle on it and close pool file @fd. Returns the exit status.
+ * command's handle on it and close pool file @fd. @error is the failure
+ * (reported) of the call that was to get the block; then there is nothing
+ * to report. Returns the exit status.
  */
-static int report_hold_and_drop(const char *command, int fd,
+static int report_hold_and_drop(const char *command, int fd, int error,
 				const struct block_report *block,
 				const struct common_options *common)
 {
@@ -151,6 +151,10 @@ static int report_hold_and_drop(const char *command, int fd,
 	FILE *messages = common->json ? stderr : stdout;
 	int err, status = 0;
 
+	if (error) {
+		close(fd);
+		return EXIT_RUNTIME;
+	}
 	print_block_report(block, common->json);
 	fflush(stdout);
 	if (common->hold) {
@@ -295,21 +299,17 @@ static const struct option alloc_options[] = {
 };
 
 static const struct subcommand_syntax alloc_syntax = {
-	.name = "alloc",
-	.usage = usage_alloc,
+	.name = "alloc", .usage = usage_alloc, .operands = "NAME SIZE",
 	.common = COMMON_POOL | COMMON_HOLD | COMMON_JSON,
-	.options = alloc_options,
-	.short_options = "m:a:",
-	.own_option = alloc_option,
-	.operands = "NAME SIZE",
-	.number_operand = "SIZE",
+	.options = alloc_options, .short_options = "m:a:",
+	.own_option = alloc_option, .number_operand = "SIZE",
 };
 
 int command_alloc(int argc, char **argv)
 {
 	struct alloc_arguments arguments = { .mode = CMAMEM_MODE_COHERENT };
 	struct common_options common;
-	struct cmamem_alloc block;
+	struct cmamem_alloc block = { 0 };
 	struct block_report report;
 	const char *name;
 	char size_text[HUMAN_SIZE_LENGTH];
@@ -327,20 +327,15 @@ int command_alloc(int argc, char **argv)
 		return EXIT_RUNTIME;
 	err = cmamem_alloc(fd, name, size, arguments.mode, arguments.alignment,
 			   0, &block);
-	if (err) {
-		if (err != -EFBIG ||
+	if (err && (err != -EFBIG ||
 		    !explain_too_big(fd, name, size, arguments.alignment,
-				     pool_display_name(common.pool)))
-			report_error(err, "alloc: CMAMEM_IOCTL_ALLOC of \"%s\" (%s, %s) in pool %s",
-				     name,
-				     human_size(size, size_text, sizeof(size_text)),
-				     cmamem_mode_name(arguments.mode),
-				     pool_display_name(common.pool));
-		close(fd);
-		return EXIT_RUNTIME;
-	}
+				     pool_display_name(common.pool))))
+		report_error(err, "alloc: CMAMEM_IOCTL_ALLOC of \"%s\" (%s, %s) in pool %s",
+			     name, human_size(size, size_text, sizeof(size_text)),
+			     cmamem_mode_name(arguments.mode),
+			     pool_display_name(common.pool));
 	report = BLOCK_REPORT(block, BLOCK_ALLOCATED, name, common.pool);
-	return report_hold_and_drop("alloc", fd, &report, &common);
+	return report_hold_and_drop("alloc", fd, err, &report, &common);
 }
 
 const char usage_attach[] =
@@ -363,16 +358,14 @@ const char usage_attach[] =
 "  -h, --help    show this help\n";
 
 static const struct subcommand_syntax attach_syntax = {
-	.name = "attach",
-	.usage = usage_attach,
+	.name = "attach", .usage = usage_attach, .operands = "NAME",
 	.common = COMMON_POOL | COMMON_HOLD | COMMON_JSON,
-	.operands = "NAME",
 };
 
 int command_attach(int argc, char **argv)
 {
 	struct common_options common;
-	struct cmamem_attach block;
+	struct cmamem_attach block = { 0 };
 	struct block_report report;
 	const char *name;
 	int fd, err;
@@ -385,14 +378,11 @@ int command_attach(int argc, char **argv)
 	if (fd < 0)
 		return EXIT_RUNTIME;
 	err = cmamem_attach(fd, name, 0, &block);
-	if (err) {
+	if (err)
 		report_error(err, "attach: attaching to \"%s\" in pool %s",
 			     name, pool_display_name(common.pool));
-		close(fd);
-		return EXIT_RUNTIME;
-	}
 	report = BLOCK_REPORT(block, BLOCK_ATTACHED, name, common.pool);
-	return report_hold_and_drop("attach", fd, &report, &common);
+	return report_hold_and_drop("attach", fd, err, &report, &common);
 }
 
 const char usage_info[] =
@@ -406,10 +396,8 @@ const char usage_info[] =
 "  -h, --help    show this help\n";
 
 static const struct subcommand_syntax info_syntax = {
-	.name = "info",
-	.usage = usage_info,
+	.name = "info", .usage = usage_info, .operands = "NAME",
 	.common = COMMON_POOL | COMMON_JSON,
-	.operands = "NAME",
 };
 
 int command_info(int argc, char **argv)
@@ -417,7 +405,7 @@ int command_info(int argc, char **argv)
 	struct cmamem_block_info info;
 	struct common_options common;
 	struct block_report report;
-	int fd, err;
+	int fd;
 
 	if (open_named_block(&info_syntax, argc, argv, NULL, O_RDONLY, &common,
 			     &fd, &info) < 0)
@@ -425,13 +413,7 @@ int command_info(int argc, char **argv)
 	report = BLOCK_REPORT(info, BLOCK_DESCRIBED, info.name, info.pool);
 	report.info = &info;
 	print_block_report(&report, common.json);
-	err = cmamem_free(fd, info.handle);
-	close(fd);
-	if (err) {
-		report_error(err, "info: freeing handle %u", info.handle);
-		return EXIT_RUNTIME;
-	}
-	return 0;
+	return release_block("info", fd, &info);
 }
 
 const char usage_free[] =
@@ -500,10 +482,8 @@ static void print_free_report(const struct free_report *report, bool json)
 }
 
 static const struct subcommand_syntax free_syntax = {
-	.name = "free",
-	.usage = usage_free,
+	.name = "free", .usage = usage_free, .operands = "NAME",
 	.common = COMMON_POOL | COMMON_JSON,
-	.operands = "NAME",
 };
 
 int command_free(int argc, char **argv)
@@ -512,20 +492,15 @@ int command_free(int argc, char **argv)
 	struct common_options common;
 	struct free_report report;
 	const char *name;
-	int first, fd, err;
+	int first, fd;
 
 	first = open_named_block(&free_syntax, argc, argv, NULL, O_RDONLY,
 				 &common, &fd, &info);
 	if (first < 0)
 		return EXIT_RUNTIME;
 	name = argv[first];
-	err = cmamem_free(fd, info.handle);
-	close(fd);
-	if (err) {
-		report_error(err, "free: freeing handle %u of \"%s\"",
-			     info.handle, name);
+	if (release_block("free", fd, &info))
 		return EXIT_RUNTIME;
-	}
 	report = (struct free_report) {
 		.name = name,
 		.pool = pool_display_name(common.pool),

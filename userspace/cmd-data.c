@@ -130,6 +130,11 @@ static const struct option range_long_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* The syntax of fill and dump but for name, usage and operands. */
+#define RANGE_SYNTAX							\
+	.common = COMMON_POOL, .options = range_long_options,		\
+	.short_options = "o:l:", .own_option = range_option
+
 const char usage_fill[] =
 "usage: cmamem fill NAME PATTERN [--offset O] [--length L] [--pool P]\n"
 "\n"
@@ -147,13 +152,8 @@ const char usage_fill[] =
 "  -h, --help      show this help\n";
 
 static const struct subcommand_syntax fill_syntax = {
-	.name = "fill",
-	.usage = usage_fill,
-	.common = COMMON_POOL,
-	.options = range_long_options,
-	.short_options = "o:l:",
-	.own_option = range_option,
-	.operands = "NAME PATTERN",
+	.name = "fill", .usage = usage_fill, .operands = "NAME PATTERN",
+	RANGE_SYNTAX,
 };
 
 int command_fill(int argc, char **argv)
@@ -272,13 +272,8 @@ static void print_dump(const unsigned char *data, uint64_t offset,
 }
 
 static const struct subcommand_syntax dump_syntax = {
-	.name = "dump",
-	.usage = usage_dump,
-	.common = COMMON_POOL,
-	.options = range_long_options,
-	.short_options = "o:l:",
-	.own_option = range_option,
-	.operands = "NAME",
+	.name = "dump", .usage = usage_dump, .operands = "NAME",
+	RANGE_SYNTAX,
 };
 
 int command_dump(int argc, char **argv)

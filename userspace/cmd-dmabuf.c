@@ -299,10 +299,8 @@ static void json_export_report(const struct export_report *report)
 	bool sizes_agree = report->dmabuf.size == info->length;
 
 	json_object_begin(&writer, stdout);
-	json_text(&writer, "name", info->name);
-	json_text(&writer, "pool", info->pool);
-	json_number(&writer, "length", info->length);
-	json_text(&writer, "mode", cmamem_mode_name(info->mode));
+	json_block_identity(&writer, info->name, info->pool, info->length,
+			    info->mode);
 	json_bool(&writer, "address_withheld", report->withheld);
 	json_optional_number(&writer, "dma_address", info->dma_address,
 			     !report->withheld);
@@ -386,12 +384,9 @@ static const struct option export_options[] = {
 };
 
 static const struct subcommand_syntax export_syntax = {
-	.name = "export",
-	.usage = usage_export,
+	.name = "export", .usage = usage_export, .operands = "NAME",
 	.common = COMMON_POOL | COMMON_HOLD | COMMON_JSON,
-	.options = export_options,
-	.own_option = export_option,
-	.operands = "NAME",
+	.options = export_options, .own_option = export_option,
 };
 
 /*
@@ -623,11 +618,9 @@ static const struct option import_options[] = {
 };
 
 static const struct subcommand_syntax import_syntax = {
-	.name = "import",
-	.usage = usage_import,
+	.name = "import", .usage = usage_import,
 	.common = COMMON_POOL | COMMON_HOLD | COMMON_JSON,
-	.options = import_options,
-	.short_options = "f:",
+	.options = import_options, .short_options = "f:",
 	.own_option = import_option,
 };
 

@@ -165,8 +165,7 @@ const char usage_pools[] =
 "  -h, --help  show this help\n";
 
 static const struct subcommand_syntax pools_syntax = {
-	.name = "pools",
-	.usage = usage_pools,
+	.name = "pools", .usage = usage_pools,
 	.common = COMMON_JSON,
 };
 
@@ -474,8 +473,7 @@ const char usage_list[] =
 "  -h, --help    show this help\n";
 
 static const struct subcommand_syntax list_syntax = {
-	.name = "list",
-	.usage = usage_list,
+	.name = "list", .usage = usage_list,
 	.common = COMMON_POOL | COMMON_JSON,
 };
 

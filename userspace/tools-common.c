@@ -604,6 +604,25 @@ void json_bool(struct json_writer *json, const char *key, bool value)
 	fputs(value ? "true" : "false", json->stream);
 }
 
+/**
+ * json_block_identity() - write the members that say which block it is
+ * @json: the writer
+ * @name: the block's name
+ * @pool: its pool's name
+ * @length: its length in bytes
+ * @mode: its mode (enum cmamem_mode)
+ *
+ * Every document about one block starts with these, under these names.
+ */
+void json_block_identity(struct json_writer *json, const char *name,
+			 const char *pool, uint64_t length, uint32_t mode)
+{
+	json_text(json, "name", name);
+	json_text(json, "pool", pool);
+	json_number(json, "length", length);
+	json_text(json, "mode", cmamem_mode_name(mode));
+}
+
 /* --- pools and blocks ------------------------------------------------- */
 
 /**
@@ -761,4 +780,27 @@ int open_named_block(const struct subcommand_syntax *syntax, int argc,
 				flags, fd, info))
 		return -1;
 	return first;
+}
+
+/**
+ * release_block() - drop this command's handle on a block, close its pool
+ * @command: the subcommand, for the message
+ * @fd: the pool's file descriptor, which is closed
+ * @info: the block's BLOCK_INFO, as open_named_block() read it
+ *
+ * Return: 0, or EXIT_RUNTIME when the handle could not be freed
+ * (reported).
+ */
+int release_block(const char *command, int fd,
+		  const struct cmamem_block_info *info)
+{
+	int err = cmamem_free(fd, info->handle);
+
+	close(fd);
+	if (err) {
+		report_error(err, "%s: freeing handle %u of \"%s\"", command,
+			     info->handle, info->name);
+		return EXIT_RUNTIME;
+	}
+	return 0;
 }

@@ -118,6 +118,8 @@ void json_text(struct json_writer *json, const char *key, const char *value);
 void json_optional_text(struct json_writer *json, const char *key,
 			const char *value);
 void json_bool(struct json_writer *json, const char *key, bool value);
+void json_block_identity(struct json_writer *json, const char *name,
+			 const char *pool, uint64_t length, uint32_t mode);
 
 /* --- pools and blocks --- */
 const char *pool_display_name(const char *pool);
@@ -132,6 +134,8 @@ int open_named_block(const struct subcommand_syntax *syntax, int argc,
 		     char **argv, void *context, int flags,
 		     struct common_options *common, int *fd,
 		     struct cmamem_block_info *info);
+int release_block(const char *command, int fd,
+		  const struct cmamem_block_info *info);
 int hold_until_told(FILE *messages);
 
 #endif /* CMAMEM_TOOLS_COMMON_H */
