@@ -249,6 +249,38 @@ EOF
 	"$work/library-test"
 }
 
+# Run a command with a private /dev holding two character devices named as
+# pools that are not cmamem's (/dev/null's numbers: every ioctl fails), the
+# second root-only: what "pools" meets when it cannot read a pool. Needs
+# root for the mount namespace.
+with_fake_pools() { # command...
+	unshare -m sh -c 'mount -t tmpfs none /dev && mknod /dev/cmamem c 1 3 &&
+		mknod -m 600 /dev/cmamem-camera c 1 3 && chmod 666 /dev/cmamem &&
+		exec "$@"' sh "$@"
+}
+
+# pools with no readable pool: the errors, and no table on stdout.
+pools_unreadable() { # command
+	local out=$work/pools.out err=$work/pools.err
+	with_fake_pools "$1" pools >"$out" 2>"$err"
+	[ $? = 1 ] && [ ! -s "$out" ] && grep -q 'POOL_INFO of /dev/cmamem' "$err" || {
+		echo "stdout:"; cat "$out"; echo "stderr:"; cat "$err"
+		return 1
+	}
+}
+
+# pools --json lists the unreadable pools with their errors, as JSON.
+pools_unreadable_json() { # command
+	with_fake_pools "$1" pools --json >"$work/pools.json" 2>/dev/null
+	[ $? = 1 ] || return 1
+	"$PYTHON" - "$work/pools.json" <<'EOF'
+import json, sys
+pools = json.load(open(sys.argv[1]))
+assert [pool["name"] for pool in pools] == ["default", "camera"], pools
+assert all(pool["error"] for pool in pools), pools
+EOF
+}
+
 # A pool device (a file here: the command takes a device path) that only
 # root may open, opened by nobody (or by us, when we are not root).
 pool_without_permission() { # command
@@ -310,10 +342,13 @@ if pid == 0:
     job = os.fork()
     if job == 0:
         os.setpgid(0, 0)
+        if scenario == "foreground":
+            # Before the exec, so that the job never sees itself behind.
+            signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+            os.tcsetpgrp(0, os.getpid())
+            signal.signal(signal.SIGTTOU, signal.SIG_DFL)
         os.execv(program, [program])
     os.setpgid(job, job)
-    if scenario == "foreground":
-        os.tcsetpgrp(0, job)
     print("job %d" % job, flush=True)
     _, status = os.waitpid(job, 0)
     print("job status %d" % status, flush=True)
@@ -336,6 +371,7 @@ def read_until(pattern, seconds=5):
         sys.exit("no /%s/ within %d s; the terminal showed:\n%s" % (pattern, seconds, text))
 
 
+read_until(r"job \d+")
 read_until(r"waiting for")
 job = int(re.search(r"job (\d+)", text).group(1))
 if scenario == "background":
@@ -586,6 +622,18 @@ section_cli() {
 		expect 2 "bad pool name 'a/b'" "$command" alloc frame0 4K --pool a/b
 	check "cli: a pool this user may not open says to join group cmamem" \
 		pool_without_permission "$command"
+	if [ "$(id -u)" = 0 ] && unshare -m true 2>/dev/null; then
+		check "cli: pools prints no table when it can read no pool" \
+			pools_unreadable "$command"
+		check "cli: pools --json lists unreadable pools with their errors, as JSON" \
+			pools_unreadable_json "$command"
+		check "cli: pools says to join group cmamem for a pool only root may open" \
+			expect 1 'no permission to open /dev/cmamem-camera.*group cmamem' \
+			with_fake_pools setpriv --reuid=65534 --regid=65534 --clear-groups \
+			"$command" pools
+	else
+		echo "# cli: the checks of pools in a private /dev need root (skipped)"
+	fi
 	check "cli: alloc in a pool that does not exist exits 1 and says why" \
 		expect 1 'no pool "no-such-pool".*does not exist' "$command" alloc frame0 4K --pool no-such-pool
 	check "cli: attach needs exactly one NAME" \
