@@ -160,7 +160,7 @@ static int report_hold_and_drop(const char *command, int fd, int error,
 	if (common->hold) {
 		if (block->origin == BLOCK_ALLOCATED)
 			fprintf(messages,
-				"holding it; from another shell: cmamem attach %s%s%s\n",
+				"holding it; other processes can attach to it: cmamem attach %s%s%s\n",
 				block->name, common->pool ? " --pool " : "",
 				common->pool ? common->pool : "");
 		err = hold_until_told(messages);
