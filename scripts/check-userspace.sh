@@ -68,7 +68,9 @@ expect() { # status regex command...
 		echo "$output"
 		return 1
 	fi
-	if ! echo "$output" | grep -Eq -- "$regex"; then
+	# Not "echo | grep -q": grep may exit at the first match, and echo's
+	# next write then fails the pipeline (pipefail).
+	if ! grep -Eq -- "$regex" <<<"$output"; then
 		echo "output does not match /$regex/:"
 		echo "$output"
 		return 1
