@@ -220,10 +220,11 @@ const char usage_alloc[] =
 
 /*
  * Say why pool @fd refused (EFBIG) a block of @size bytes aligned to
- * @alignment, in the driver's order of checks: the footprint (the size
- * rounded up to the alignment) against the module's max_block_size and the
- * pool's size. Returns false when POOL_INFO does not tell (then the size
- * did not fit this process's address space).
+ * @alignment: the footprint (the size rounded up to the alignment) against
+ * the pool's size, then against POOL_INFO's max_block_bytes (the smaller
+ * of the module's max_block_size and the pool's size). Returns false when
+ * POOL_INFO does not tell (then the size did not fit this process's
+ * address space).
  */
 static bool explain_too_big(int fd, const char *name, uint64_t size,
 			    uint64_t alignment, const char *pool)
@@ -249,20 +250,20 @@ static bool explain_too_big(int fd, const char *name, uint64_t size,
 					sizeof(limit_text)));
 		return true;
 	}
-	if (info.max_block_bytes && footprint > info.max_block_bytes) {
-		report_error(0, "alloc: \"%s\": %s%s%s is larger than the module's max_block_size (%s)",
-			     name, size_text, alignment ? " aligned to " : "",
-			     alignment ? alignment_text : "",
-			     human_size(info.max_block_bytes, limit_text,
-					sizeof(limit_text)));
-		return true;
-	}
 	if (info.pool_flags & CMAMEM_POOL_TOTAL_KNOWN &&
 	    footprint > info.total_bytes) {
 		report_error(0, "alloc: \"%s\": %s%s%s is larger than pool %s (%s)",
 			     name, size_text, alignment ? " aligned to " : "",
 			     alignment ? alignment_text : "", pool,
 			     human_size(info.total_bytes, limit_text,
+					sizeof(limit_text)));
+		return true;
+	}
+	if (info.max_block_bytes && footprint > info.max_block_bytes) {
+		report_error(0, "alloc: \"%s\": %s%s%s is larger than the largest block the module allows (max_block_size, %s)",
+			     name, size_text, alignment ? " aligned to " : "",
+			     alignment ? alignment_text : "",
+			     human_size(info.max_block_bytes, limit_text,
 					sizeof(limit_text)));
 		return true;
 	}
