@@ -76,6 +76,7 @@ ln -s busybox "$vm/initramfs/bin/sh"
 	-o "$vm/initramfs/bin/cma-probe" "$ROOT/scripts/guest/cma-probe.c"
 cp "$ROOT/scripts/guest/init" "$vm/initramfs/init"
 cp "$ROOT/scripts/guest/demo.sh" "$vm/initramfs/demo.sh"
+cp "$ROOT/scripts/guest/cli-test.sh" "$vm/initramfs/cli-test.sh"
 [ "$mode" = bench ] && cp -r "${CMAMEM_BENCH_DIR:?bench mode needs CMAMEM_BENCH_DIR}" "$vm/initramfs/bench"
 chmod +x "$vm/initramfs/init"
 
