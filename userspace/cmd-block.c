@@ -186,8 +186,8 @@ static int report_hold_and_drop(const char *command, int fd, int error,
 }
 
 const char usage_alloc[] =
-"usage: cmamem alloc NAME SIZE [--mode coherent|wc|cached] [--align A]\n"
-"                    [--pool P] [--hold] [--json]\n"
+"usage: cmamem alloc NAME SIZE [--mode coherent|writecombine|cached]\n"
+"                    [--align A] [--pool P] [--hold] [--json]\n"
 "\n"
 "Allocate a physically contiguous block called NAME of SIZE bytes (rounded\n"
 "up to whole pages) and print its handle, mmap offset and DMA address.\n"
@@ -207,9 +207,10 @@ const char usage_alloc[] =
 "(powers of 1024): 4096, 4K, 16M, 1G.\n"
 "\n"
 "  -m, --mode MODE  coherent (default): uncached CPU view where DMA is not\n"
-"                   coherent, no syncs needed; wc: write-combined, for\n"
-"                   buffers the CPU fills; cached: fast CPU access, needs\n"
-"                   syncs (cmamem fill/dump do them); not on carveouts\n"
+"                   coherent, no syncs needed; writecombine (or wc):\n"
+"                   write-combined, for buffers the CPU fills; cached: fast\n"
+"                   CPU access, needs syncs (cmamem fill/dump do them); not\n"
+"                   on carveouts\n"
 "  -a, --align A    DMA address alignment: a power of two, at least the\n"
 "                   page size (default: one page)\n"
 "  -p, --pool P     pool name (default: \"default\", /dev/cmamem)\n"
@@ -284,7 +285,7 @@ static void alloc_option(int option, const char *argument, void *context)
 	case 'm':
 		arguments->mode = cmamem_parse_mode(argument);
 		if (arguments->mode < 0)
-			usage_error("alloc", "unknown mode '%s' (coherent, wc or cached)",
+			usage_error("alloc", "unknown mode '%s' (coherent, writecombine or cached)",
 				    argument);
 		break;
 	case 'a':

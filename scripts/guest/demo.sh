@@ -45,7 +45,7 @@ step "A dma-buf goes by descriptor, not by name: a second program inherits it (a
 run cmamem export frame0 --pool camera -- cmamem import --fd 3 --pool fpga
 
 step "A write-combine block from the no-map carveout, for an FPGA engine"
-run cmamem alloc fpga-desc 64K --mode wc --pool fpga
+run cmamem alloc fpga-desc 64K --mode writecombine --pool fpga
 
 step "The holder lets go: the name is free at once, the memory back in the pool"
 kill -TERM "$holder"
