@@ -271,6 +271,48 @@ static bool explain_too_big(int fd, const char *name, uint64_t size,
 	return false;
 }
 
+/*
+ * Say why pool @fd had no room (ENOMEM) for a block of @size bytes, where
+ * the pool knows its size: how much is free and, when that would hold the
+ * block, that no free run is long enough (the pool is fragmented).
+ */
+static bool explain_no_room(int fd, const char *name, uint64_t size,
+			    const char *pool)
+{
+	char size_text[HUMAN_SIZE_LENGTH], free_text[HUMAN_SIZE_LENGTH];
+	char total_text[HUMAN_SIZE_LENGTH], run_text[HUMAN_SIZE_LENGTH];
+	struct cmamem_pool_info info;
+
+	if (cmamem_pool_query(fd, &info, sizeof(info)) ||
+	    !(info.pool_flags & CMAMEM_POOL_TOTAL_KNOWN))
+		return false;
+	human_size(size, size_text, sizeof(size_text));
+	human_size(info.free_bytes, free_text, sizeof(free_text));
+	human_size(info.total_bytes, total_text, sizeof(total_text));
+	human_size(info.largest_free_bytes, run_text, sizeof(run_text));
+	if (info.free_bytes >= size && info.largest_free_bytes < size)
+		report_error(0, "alloc: \"%s\": no room for %s in pool %s: %s of %s free, but the largest free run is %s: the pool is fragmented",
+			     name, size_text, pool, free_text, total_text,
+			     run_text);
+	else
+		report_error(0, "alloc: \"%s\": no room for %s in pool %s: %s of %s free, largest free run %s",
+			     name, size_text, pool, free_text, total_text,
+			     run_text);
+	return true;
+}
+
+/* Explains an ALLOC failure the library's text would leave vague. */
+static bool explain_alloc_error(int err, int fd, const char *name,
+				uint64_t size, uint64_t alignment,
+				const char *pool)
+{
+	if (err == -EFBIG)
+		return explain_too_big(fd, name, size, alignment, pool);
+	if (err == -ENOMEM)
+		return explain_no_room(fd, name, size, pool);
+	return false;
+}
+
 /* What alloc's own options say. */
 struct alloc_arguments {
 	int mode;
@@ -329,9 +371,9 @@ int command_alloc(int argc, char **argv)
 		return EXIT_RUNTIME;
 	err = cmamem_alloc(fd, name, size, arguments.mode, arguments.alignment,
 			   0, &block);
-	if (err && (err != -EFBIG ||
-		    !explain_too_big(fd, name, size, arguments.alignment,
-				     pool_display_name(common.pool))))
+	if (err && !explain_alloc_error(err, fd, name, size,
+					arguments.alignment,
+					pool_display_name(common.pool)))
 		report_error(err, "alloc: CMAMEM_IOCTL_ALLOC of \"%s\" (%s, %s) in pool %s",
 			     name, human_size(size, size_text, sizeof(size_text)),
 			     cmamem_mode_name(arguments.mode),

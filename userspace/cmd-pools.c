@@ -26,17 +26,44 @@
 /* --- pools ------------------------------------------------------------ */
 
 /**
+ * enum pool_figures - what a pool's TOTAL and FREE describe
+ * @FIGURES_POOL: the pool's own region (device-tree pools)
+ * @FIGURES_DERIVED: the default pool's CMA area: the kernel's CmaTotal and
+ *	CmaFree less the device-tree CMA pools (the kernel tells modules
+ *	nothing of the default area, /proc/meminfo tells everyone the sum)
+ * @FIGURES_SYSTEM: FREE is the free CMA memory of the whole system, TOTAL
+ *	unknown (the derivation was not possible)
+ * @FIGURES_NONE: neither is known (no CMA: the page allocator serves)
+ */
+enum pool_figures {
+	FIGURES_POOL,
+	FIGURES_DERIVED,
+	FIGURES_SYSTEM,
+	FIGURES_NONE,
+};
+
+static const char *const figures_names[] = {
+	[FIGURES_POOL] = "pool",
+	[FIGURES_DERIVED] = "derived",
+	[FIGURES_SYSTEM] = "system",
+	[FIGURES_NONE] = "none",
+};
+
+/**
  * struct pool_report - what pools prints about one pool
  * @name: the pool's name
  * @device: its device path
  * @error: 0, or the negative errno that kept its POOL_INFO unread
- * @info: its POOL_INFO, when @error is 0
+ * @info: its POOL_INFO, when @error is 0 (for the default pool with
+ *	@figures FIGURES_DERIVED, total_bytes and free_bytes as derived)
+ * @figures: what @info's total_bytes and free_bytes describe
  */
 struct pool_report {
 	char name[CMAMEM_NAME_SIZE];
 	char device[CMAMEM_PATH_SIZE];
 	int error;
 	struct cmamem_pool_info info;
+	enum pool_figures figures;
 };
 
 static const char *pool_kind(uint32_t pool_flags)
@@ -51,22 +78,12 @@ static const char *pool_kind(uint32_t pool_flags)
 	return "unknown";
 }
 
-/*
- * A pool's free_bytes means something when the pool knows its size, or
- * when it is the default pool on a kernel with CMA (then it is the
- * system's CmaFree). Without CMA the page allocator serves the default
- * pool and free_bytes is 0: show nothing rather than a misleading 0.
- */
-static bool free_known(uint32_t pool_flags)
-{
-	return pool_flags & (CMAMEM_POOL_TOTAL_KNOWN | CMAMEM_POOL_CMA);
-}
-
 static void json_pool(struct json_writer *json,
 		      const struct pool_report *pool)
 {
 	const struct cmamem_pool_info *info = &pool->info;
 	bool known = info->pool_flags & CMAMEM_POOL_TOTAL_KNOWN;
+	bool total = pool->figures <= FIGURES_DERIVED;
 
 	json_object_begin(json, stdout);
 	json_text(json, "name", pool->name);
@@ -82,10 +99,13 @@ static void json_pool(struct json_writer *json,
 	json_bool(json, "carveout", info->pool_flags & CMAMEM_POOL_CARVEOUT);
 	json_bool(json, "cached_allowed", info->pool_flags & CMAMEM_POOL_CACHED);
 	json_bool(json, "total_known", known);
-	json_optional_number(json, "total_bytes", info->total_bytes, known);
+	json_text(json, "figures", figures_names[pool->figures]);
+	json_optional_number(json, "total_bytes", info->total_bytes, total);
 	json_number(json, "used_bytes", info->used_bytes);
 	json_optional_number(json, "free_bytes", info->free_bytes,
-			     free_known(info->pool_flags));
+			     pool->figures != FIGURES_NONE);
+	json_optional_number(json, "largest_free_bytes",
+			     info->largest_free_bytes, known);
 	json_number(json, "peak_bytes", info->peak_bytes);
 	json_number(json, "blocks", info->blocks);
 	json_number(json, "allocations", info->allocations);
@@ -97,28 +117,44 @@ static void json_pool(struct json_writer *json,
 	json_object_end(json);
 }
 
-static void print_pool_row(const struct cmamem_pool_info *info)
+/* @bytes as text, "~" before a derived figure, "-" for an unknown one. */
+static const char *figure_text(uint64_t bytes, bool known, bool derived,
+			       char *buffer, size_t size)
 {
-	char total[HUMAN_SIZE_LENGTH], used[HUMAN_SIZE_LENGTH];
-	char free_text[HUMAN_SIZE_LENGTH], peak[HUMAN_SIZE_LENGTH];
-	char max_block[HUMAN_SIZE_LENGTH], page[HUMAN_SIZE_LENGTH];
+	char number[HUMAN_SIZE_LENGTH];
 
-	if (info->pool_flags & CMAMEM_POOL_TOTAL_KNOWN)
-		human_size(info->total_bytes, total, sizeof(total));
+	if (!known)
+		snprintf(buffer, size, "-");
 	else
-		snprintf(total, sizeof(total), "-");
-	if (free_known(info->pool_flags))
-		human_size(info->free_bytes, free_text, sizeof(free_text));
-	else
-		snprintf(free_text, sizeof(free_text), "-");
+		snprintf(buffer, size, "%s%s", derived ? "~" : "",
+			 human_size(bytes, number, sizeof(number)));
+	return buffer;
+}
+
+static void print_pool_row(const struct pool_report *pool)
+{
+	const struct cmamem_pool_info *info = &pool->info;
+	bool derived = pool->figures == FIGURES_DERIVED;
+	char total[HUMAN_SIZE_LENGTH + 1], used[HUMAN_SIZE_LENGTH];
+	char free_text[HUMAN_SIZE_LENGTH + 1], peak[HUMAN_SIZE_LENGTH];
+	char max_block[HUMAN_SIZE_LENGTH], page[HUMAN_SIZE_LENGTH];
+	char largest[HUMAN_SIZE_LENGTH + 1];
+
+	figure_text(info->total_bytes, pool->figures <= FIGURES_DERIVED,
+		    derived, total, sizeof(total));
+	figure_text(info->free_bytes, pool->figures != FIGURES_NONE, derived,
+		    free_text, sizeof(free_text));
+	figure_text(info->largest_free_bytes,
+		    info->pool_flags & CMAMEM_POOL_TOTAL_KNOWN, false, largest,
+		    sizeof(largest));
 	if (info->max_block_bytes)
 		human_size(info->max_block_bytes, max_block, sizeof(max_block));
 	else
 		snprintf(max_block, sizeof(max_block), "none");
-	printf("%-24s %-13s %10s %10s %10s %10s %7u %8llu %8llu %10s %6s %s\n",
+	printf("%-24s %-13s %10s %10s %10s %10s %10s %7u %8llu %8llu %10s %6s %s\n",
 	       info->name, pool_kind(info->pool_flags), total,
 	       human_size(info->used_bytes, used, sizeof(used)), free_text,
-	       human_size(info->peak_bytes, peak, sizeof(peak)),
+	       largest, human_size(info->peak_bytes, peak, sizeof(peak)),
 	       info->blocks, (unsigned long long)info->allocations,
 	       (unsigned long long)info->failures, max_block,
 	       human_size(info->page_size, page, sizeof(page)),
@@ -139,12 +175,91 @@ static void print_pools(const struct pool_report *pools, int count, bool json)
 		json_array_end(&writer);
 		return;
 	}
-	printf("%-24s %-13s %10s %10s %10s %10s %7s %8s %8s %10s %6s %s\n",
-	       "POOL", "KIND", "TOTAL", "USED", "FREE", "PEAK", "BLOCKS",
-	       "ALLOCS", "FAILS", "MAX-BLOCK", "PAGE", "MODES");
+	printf("%-24s %-13s %10s %10s %10s %10s %10s %7s %8s %8s %10s %6s %s\n",
+	       "POOL", "KIND", "TOTAL", "USED", "FREE", "LARGEST", "PEAK",
+	       "BLOCKS", "ALLOCS", "FAILS", "MAX-BLOCK", "PAGE", "MODES");
 	for (i = 0; i < count; i++)
 		if (!pools[i].error)
-			print_pool_row(&pools[i].info);
+			print_pool_row(&pools[i]);
+	/* Say plainly what the default pool's figures are. */
+	for (i = 0; i < count; i++) {
+		if (pools[i].error)
+			continue;
+		if (pools[i].figures == FIGURES_DERIVED)
+			printf("%s: ~ TOTAL and FREE are the kernel's CMA (CmaTotal, CmaFree) less the device-tree CMA pools\n",
+			       pools[i].name);
+		else if (pools[i].figures == FIGURES_SYSTEM)
+			printf("%s: FREE is all free CMA memory of the system, not what this pool can give\n",
+			       pools[i].name);
+	}
+}
+
+/* "CmaTotal:  16384 kB" of /proc/meminfo, in bytes. */
+static bool meminfo_bytes(const char *key, uint64_t *bytes)
+{
+	unsigned long long kilobytes;
+	char line[128];
+	size_t length = strlen(key);
+	bool found = false;
+	FILE *meminfo;
+
+	meminfo = fopen("/proc/meminfo", "r");
+	if (!meminfo)
+		return false;
+	while (!found && fgets(line, sizeof(line), meminfo))
+		found = !strncmp(line, key, length) && line[length] == ':' &&
+			sscanf(line + length + 1, "%llu kB", &kilobytes) == 1;
+	fclose(meminfo);
+	if (found)
+		*bytes = (uint64_t)kilobytes * 1024;
+	return found;
+}
+
+/*
+ * What the default pool's figures can say. The kernel tells modules
+ * nothing of its default CMA area, so POOL_INFO gives the whole system's
+ * free CMA memory; but when every pool was read, the area is CmaTotal and
+ * CmaFree less the device-tree CMA pools (their free bytes as cmamem counts
+ * them, which may include pages lent out: the estimate errs low).
+ */
+static void derive_default_figures(struct pool_report *pools, int count)
+{
+	struct pool_report *default_pool = NULL;
+	uint64_t cma_total, cma_free, region_total = 0, region_free = 0;
+	int i;
+
+	for (i = 0; i < count; i++) {
+		const struct cmamem_pool_info *info = &pools[i].info;
+
+		pools[i].figures = FIGURES_POOL;
+		if (pools[i].error)
+			continue;
+		if (info->pool_flags & CMAMEM_POOL_DEFAULT) {
+			default_pool = &pools[i];
+		} else if (info->pool_flags & CMAMEM_POOL_CMA) {
+			region_total += info->total_bytes;
+			region_free += info->free_bytes;
+		}
+	}
+	if (!default_pool)
+		return;
+	if (!(default_pool->info.pool_flags & CMAMEM_POOL_CMA)) {
+		default_pool->figures = FIGURES_NONE;
+		return;
+	}
+	default_pool->figures = FIGURES_SYSTEM;
+	for (i = 0; i < count; i++)
+		if (pools[i].error)
+			return;
+	if (!meminfo_bytes("CmaTotal", &cma_total) ||
+	    !meminfo_bytes("CmaFree", &cma_free) || cma_total <= region_total)
+		return;
+	default_pool->figures = FIGURES_DERIVED;
+	default_pool->info.total_bytes = cma_total - region_total;
+	cma_free = cma_free > region_free ? cma_free - region_free : 0;
+	if (cma_free > default_pool->info.total_bytes)
+		cma_free = default_pool->info.total_bytes;
+	default_pool->info.free_bytes = cma_free;
 }
 
 const char usage_pools[] =
@@ -156,9 +271,16 @@ const char usage_pools[] =
 "Kinds: default-cma (the kernel's default CMA area), default-buddy (the\n"
 "default pool of a kernel without CMA: the page allocator serves it), cma\n"
 "(a reusable device-tree region), carveout (a no-map device-tree region,\n"
-"no cached blocks). The default pool's size is not known to modules: its\n"
-"TOTAL shows '-' and FREE is the free CMA memory of the whole system\n"
-"('-' without CMA). In JSON, unknown values are null.\n"
+"no cached blocks). LARGEST is the longest free run of a device-tree\n"
+"pool: much less than FREE means the pool is fragmented.\n"
+"\n"
+"The kernel tells modules nothing of its default CMA area. When every pool\n"
+"could be read, the default pool's TOTAL and FREE are marked '~': the\n"
+"kernel's CmaTotal and CmaFree (/proc/meminfo) less the device-tree CMA\n"
+"pools (other drivers' CMA regions, if any, count in). Otherwise its TOTAL\n"
+"is '-' and FREE is the free CMA memory of the whole system, and a line\n"
+"under the table says so ('-' without CMA). In JSON, \"figures\" says which\n"
+"(\"pool\", \"derived\", \"system\" or \"none\") and unknown values are null.\n"
 "\n"
 "  --json      print a JSON array instead of a table (an unreadable pool\n"
 "              has an \"error\" member instead of its figures)\n"
@@ -202,7 +324,8 @@ int command_pools(int argc, char **argv)
 			pool->error = fd;
 			continue;
 		}
-		pool->error = cmamem_pool_info(fd, &pool->info);
+		pool->error = cmamem_pool_query(fd, &pool->info,
+						sizeof(pool->info));
 		close(fd);
 		if (pool->error)
 			report_error(pool->error, "pools: POOL_INFO of %s",
@@ -218,6 +341,7 @@ int command_pools(int argc, char **argv)
 		else
 			readable++;
 	}
+	derive_default_figures(pools, count);
 	if (readable || common.json)
 		print_pools(pools, count, common.json);
 	return status;

@@ -4,10 +4,12 @@
 # checks (scripts/check-userspace.sh, section cli) cannot reach without it:
 # a background --hold freed by SIGTERM, free's exit status while another
 # holder keeps the block, the --json of alloc, attach, info, free, pools and
-# list (standard output holding the document and nothing else), and the
-# message for an alignment larger than the pool. Prints TAP; run by /init.
+# list (standard output holding the document and nothing else), the
+# message for an alignment larger than the pool, a fragmented pool's
+# largest free run in pools and in alloc's failure, and the default pool's
+# figures derived from CmaTotal and CmaFree. Prints TAP; run by /init.
 
-plan=12
+plan=15
 number=0
 ok() { # description: the last command's status is the verdict
 	status=$?
@@ -98,8 +100,43 @@ if [ -c /dev/cmamem-camera ]; then
 	cmamem alloc cli-large 64M --pool camera >/tmp/cli.out 2>/tmp/cli.err
 	[ $? = 1 ] && grep -q '64 MiB is larger than pool camera (32 MiB)' /tmp/cli.err
 	ok "alloc larger than the pool says so"
+	# Fill the pool with eight 4 MiB blocks, let every other one go:
+	# 16 MiB free in runs of 4 MiB at most.
+	holders=""
+	for index in 0 1 2 3 4 5 6 7; do
+		cmamem alloc cli-frag$index 4M --pool camera --hold </dev/null \
+			>/dev/null 2>&1 &
+		holders="$holders $!"
+		tries=0
+		until cmamem info cli-frag$index --pool camera >/dev/null 2>&1 ||
+			[ $tries = 50 ]; do
+			sleep 0.1
+			tries=$((tries + 1))
+		done
+	done
+	set -- $holders
+	kill -TERM "$1" "$3" "$5" "$7"
+	wait "$1" "$3" "$5" "$7"
+	cmamem pools >/tmp/cli.out 2>/tmp/cli.err
+	grep -Eq '^camera +cma +32 MiB +16 MiB +16 MiB +4 MiB ' /tmp/cli.out
+	ok "pools shows the camera pool's largest free run beside its free bytes"
+	cmamem alloc cli-frag 8M --pool camera >/tmp/cli.out 2>/tmp/cli.err
+	[ $? = 1 ] && grep -q 'no room for 8 MiB in pool camera: 16 MiB of 32 MiB free, but the largest free run is 4 MiB: the pool is fragmented' /tmp/cli.err
+	ok "alloc in a fragmented pool says it is fragmented"
+	kill -TERM "$2" "$4" "$6" "$8"
+	wait "$2" "$4" "$6" "$8"
 else
-	echo "ok $((number + 1)) # SKIP no camera pool (the arm64 board's device tree has one)"
-	echo "ok $((number + 2)) # SKIP no camera pool"
+	for skipped in 1 2 3 4; do
+		echo "ok $((number + skipped)) # SKIP no camera pool (the arm64 board's device tree has one)"
+	done
+fi
+cmamem pools >/tmp/cli.out 2>/tmp/cli.err
+if grep -q '^default  *default-cma ' /tmp/cli.out; then
+	grep -q '^default: ~ TOTAL and FREE are the kernel' /tmp/cli.out &&
+		grep -Eq '^default +default-cma +~' /tmp/cli.out
+	ok "pools marks the default pool's figures as derived from CmaTotal and CmaFree"
+else
+	grep -q '^default ' /tmp/cli.out && ! grep -q '^default:' /tmp/cli.out
+	ok "pools: the default pool without CMA has no derived figures"
 fi
 exit 0
