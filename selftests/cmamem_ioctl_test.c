@@ -11,6 +11,8 @@
  */
 #include "kselftest_harness.h"
 
+#include <pthread.h>
+
 #include <termios.h>
 
 #include "cmamem_util.h"
@@ -1464,6 +1466,113 @@ TEST_F(pool, pool_info_counts_failures)
 	ASSERT_EQ(before.allocations, after.allocations);
 	ASSERT_EQ(before.used_bytes, after.used_bytes);
 	ASSERT_EQ(before.blocks, after.blocks);
+}
+
+/*
+ * ALLOC with CMAMEM_MAP pins the reply struct before it does anything, so
+ * that the reply cannot fail once the block is mapped: the old undo (check
+ * the VMA, then vm_munmap()) was two steps, and a mapping another thread
+ * put at that address in between was destroyed. A struct that cannot be
+ * written fails at once: nothing is allocated, not even for a moment.
+ */
+TEST_F(pool, alloc_map_unwritable_reply_allocates_nothing)
+{
+	struct cmamem_pool_info before, after;
+	struct cmamem_alloc *alloc;
+
+	alloc = mmap(NULL, self->page_size, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, alloc);
+	valid_alloc(self, alloc, "unwritable");
+	alloc->flags = CMAMEM_MAP;
+	ASSERT_EQ(0, mprotect(alloc, self->page_size, PROT_READ));
+	ASSERT_EQ(0, cmamem_pool_info(self->fd, &before));
+	ASSERT_EQ(-EFAULT, cmamem_ioctl(self->fd, CMAMEM_IOCTL_ALLOC, alloc));
+	ASSERT_EQ(0, cmamem_pool_info(self->fd, &after));
+	ASSERT_EQ(before.allocations, after.allocations);
+	ASSERT_EQ(before.blocks, after.blocks);
+	ASSERT_EQ(0, munmap(alloc, self->page_size));
+}
+
+/*
+ * The same with a thread that keeps turning the reply's page read-only
+ * and back: every ALLOC with CMAMEM_MAP either fails with EFAULT having
+ * allocated nothing, or succeeds with a reply that maps the block.
+ */
+struct protection_flipper {
+	void *page;
+	size_t length;
+	/* Held while flipping; the test takes it to write a request. */
+	pthread_mutex_t lock;
+	volatile bool stop;
+};
+
+static void *flip_protection(void *argument)
+{
+	struct protection_flipper *flipper = argument;
+
+	while (!flipper->stop) {
+		pthread_mutex_lock(&flipper->lock);
+		mprotect(flipper->page, flipper->length, PROT_READ);
+		mprotect(flipper->page, flipper->length,
+			 PROT_READ | PROT_WRITE);
+		pthread_mutex_unlock(&flipper->lock);
+		mprotect(flipper->page, flipper->length, PROT_READ);
+		mprotect(flipper->page, flipper->length,
+			 PROT_READ | PROT_WRITE);
+	}
+	return NULL;
+}
+
+TEST_F(pool, alloc_map_reply_racing_mprotect)
+{
+	struct protection_flipper flipper = {
+		.length = self->page_size,
+		.lock = PTHREAD_MUTEX_INITIALIZER,
+	};
+	struct cmamem_pool_info before, after;
+	struct cmamem_alloc *alloc, request;
+	int round, succeeded = 0, refused = 0, result;
+	pthread_t thread;
+
+	flipper.page = mmap(NULL, self->page_size, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, flipper.page);
+	alloc = flipper.page;
+	ASSERT_EQ(0, pthread_create(&thread, NULL, flip_protection, &flipper));
+	for (round = 0; round < 300; round++) {
+		valid_alloc(self, &request, "flipped");
+		request.flags = CMAMEM_MAP;
+		ASSERT_EQ(0, cmamem_pool_info(self->fd, &before));
+		/* Written while the flipper waits; the ioctl races it. */
+		pthread_mutex_lock(&flipper.lock);
+		ASSERT_EQ(0, mprotect(alloc, self->page_size,
+				      PROT_READ | PROT_WRITE));
+		memcpy(alloc, &request, sizeof(request));
+		pthread_mutex_unlock(&flipper.lock);
+		result = cmamem_ioctl(self->fd, CMAMEM_IOCTL_ALLOC, alloc);
+		ASSERT_EQ(0, cmamem_pool_info(self->fd, &after));
+		if (result == -EFAULT) {
+			refused++;
+			ASSERT_EQ(before.allocations, after.allocations);
+			continue;
+		}
+		ASSERT_EQ(0, result);
+		succeeded++;
+		memcpy(&request, alloc, sizeof(request));
+		ASSERT_NE(0, request.user_address);
+		memset(cmamem_ptr(request.user_address), 0x3c, self->page_size);
+		ASSERT_EQ(0, munmap(cmamem_ptr(request.user_address),
+				    request.length));
+		ASSERT_EQ(0, cmamem_free(self->fd, request.handle));
+	}
+	flipper.stop = true;
+	pthread_join(thread, NULL);
+	TH_LOG("%d replies written, %d refused before anything was done",
+	       succeeded, refused);
+	ASSERT_EQ(0, cmamem_pool_info(self->fd, &after));
+	ASSERT_EQ(self->info.blocks, after.blocks);
+	ASSERT_EQ(0, munmap(flipper.page, self->page_size));
 }
 
 TEST_HARNESS_MAIN

@@ -357,7 +357,9 @@ static int cmamem_handle_open(struct cmamem_file *cfile,
 /*
  * Takes back a cmamem_handle_open() whose reply could not be written.
  * Another thread may have freed the handle or unmapped the block already;
- * that is fine.
+ * that is fine. Only CMEM_ALLOCATE gets here with a mapping (its 32-bit
+ * reply may overflow): ALLOC and ATTACH pin their reply first, so that a
+ * mapping of theirs never needs the check-then-unmap below.
  */
 static void cmamem_handle_undo(struct cmamem_file *cfile,
 			       struct cmamem_block *block,

@@ -17,11 +17,19 @@
 #include <linux/fcntl.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/highmem.h>
+#include <linux/mm.h>
 #include <linux/minmax.h>
 #include <linux/uaccess.h>
 #include <linux/uidgid.h>
 
 #include "cmamem.h"
+
+/*
+ * A reply struct pinned in place spans at most two pages: no struct is
+ * larger than a page (CMAMEM_STRUCT_SIZE_MAX is the smallest page size).
+ */
+#define CMAMEM_REPLY_PAGES	2
 
 /**
  * struct cmamem_ucmd - one ioctl call
@@ -29,18 +37,75 @@
  * @ubuffer: the caller's struct
  * @user_size: the size the caller says its struct has
  * @cmd: the kernel's copy of the struct
+ * @reply_pages: the pages of the caller's struct, when pinned by
+ *	cmamem_ucmd_pin_reply()
+ * @reply_pinned: how many of @reply_pages are pinned
  */
 struct cmamem_ucmd {
 	struct cmamem_file *cfile;
 	void __user *ubuffer;
 	u32 user_size;
 	void *cmd;
+	struct page *reply_pages[CMAMEM_REPLY_PAGES];
+	unsigned int reply_pinned;
 };
+
+/*
+ * Pins the caller's struct, up to @length bytes of it, for a request that
+ * maps a block into the caller: once the block is mapped, the reply must
+ * not be able to fail. Undoing the mapping would take a check of the VMA
+ * and a vm_munmap() that are not one step, and another thread could put a
+ * mapping of its own at that address in between. A struct that cannot be
+ * written fails here, before anything is done.
+ */
+static int cmamem_ucmd_pin_reply(struct cmamem_ucmd *ucmd, size_t length)
+{
+	unsigned long start = (unsigned long)ucmd->ubuffer;
+	size_t reach = min_t(size_t, ucmd->user_size, length);
+	unsigned long first = start >> PAGE_SHIFT;
+	unsigned long last = (start + reach - 1) >> PAGE_SHIFT;
+	int count = last - first + 1, pinned;
+
+	pinned = pin_user_pages_fast(first << PAGE_SHIFT, count, FOLL_WRITE,
+				     ucmd->reply_pages);
+	if (pinned == count) {
+		ucmd->reply_pinned = count;
+		return 0;
+	}
+	if (pinned > 0)
+		unpin_user_pages(ucmd->reply_pages, pinned);
+	return -EFAULT;
+}
+
+/* Writes the reply through the pinned pages: it cannot fail. */
+static void cmamem_ucmd_write_pinned(struct cmamem_ucmd *ucmd, size_t length)
+{
+	size_t offset = offset_in_page((unsigned long)ucmd->ubuffer);
+	const u8 *source = ucmd->cmd;
+	unsigned int index = 0;
+
+	while (length) {
+		size_t chunk = min_t(size_t, length, PAGE_SIZE - offset);
+		void *page = kmap_local_page(ucmd->reply_pages[index]);
+
+		memcpy(page + offset, source, chunk);
+		kunmap_local(page);
+		flush_dcache_page(ucmd->reply_pages[index]);
+		source += chunk;
+		length -= chunk;
+		offset = 0;
+		index++;
+	}
+}
 
 static int cmamem_ucmd_respond(struct cmamem_ucmd *ucmd, size_t length)
 {
-	if (copy_to_user(ucmd->ubuffer, ucmd->cmd,
-			 min_t(size_t, ucmd->user_size, length)))
+	length = min_t(size_t, ucmd->user_size, length);
+	if (ucmd->reply_pinned) {
+		cmamem_ucmd_write_pinned(ucmd, length);
+		return 0;
+	}
+	if (copy_to_user(ucmd->ubuffer, ucmd->cmd, length))
 		return -EFAULT;
 	return 0;
 }
@@ -120,6 +185,11 @@ static int cmamem_ioctl_alloc(struct cmamem_ucmd *ucmd)
 		return ret;
 	if (!cmamem_pool_serves_mode(pool, mode))
 		return -EOPNOTSUPP;
+	if (request.map) {
+		ret = cmamem_ucmd_pin_reply(ucmd, sizeof(*cmd));
+		if (ret)
+			return ret;
+	}
 	return cmamem_file_add_block(ucmd->cfile, &request,
 				     cmamem_alloc_respond, ucmd);
 }
@@ -152,6 +222,12 @@ static int cmamem_ioctl_attach(struct cmamem_ucmd *ucmd)
 		return -EINVAL;
 	if (!cmamem_name_valid(cmd->name))
 		return -EINVAL;
+	if (request.map) {
+		int ret = cmamem_ucmd_pin_reply(ucmd, sizeof(*cmd));
+
+		if (ret)
+			return ret;
+	}
 	return cmamem_file_add_block(ucmd->cfile, &request,
 				     cmamem_attach_respond, ucmd);
 }
@@ -424,5 +500,9 @@ long cmamem_ioctl(struct file *file, unsigned int command,
 				    ucmd.user_size);
 	if (ret)
 		return ret;
-	return op->execute(&ucmd);
+	ret = op->execute(&ucmd);
+	if (ucmd.reply_pinned)
+		unpin_user_pages_dirty_lock(ucmd.reply_pages, ucmd.reply_pinned,
+					    true);
+	return ret;
 }

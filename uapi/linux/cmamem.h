@@ -162,6 +162,9 @@ enum cmamem_reply_flags {
  * - ENOMEM: the pool has no contiguous run that large (the kernel log says
  *   how much was asked and how much the pool has), or kernel memory ran out.
  * - EACCES: %CMAMEM_MAP was asked on a file not open for writing.
+ * - EFAULT: with %CMAMEM_MAP, the struct cannot be written; this is found
+ *   before anything is allocated (the reply is pinned, so that a mapping,
+ *   once made, is never undone).
  * - On a %CMAMEM_MAP failure, mmap()'s errors; the block is then freed.
  */
 struct cmamem_alloc {
