@@ -728,16 +728,23 @@ TEST_F(direct_io, coherent_block_refuses_odirect_read)
 }
 
 /*
- * Without CMAMEM_PINNABLE, a cached block in CMA refuses every pin at once
- * (a long-term pin of it would never return); outside CMA it is pinnable
- * anyway. Either way the reply says which, and O_DIRECT does what it says.
+ * O_DIRECT takes short-term pins through the kernel's page-table fast
+ * path, which works on every cached block while its pages are mapped.
+ * After MADV_DONTNEED the fast path finds nothing and the kernel looks the
+ * pages up through the VMA: a block in CMA without CMAMEM_PINNABLE refuses
+ * that with EFAULT (as it refuses every long-term pin), a pinnable one
+ * faults its pages back in. The reply says which the block is.
  */
-TEST_F(direct_io, cached_block_pins_as_its_reply_says)
+TEST_F(direct_io, cached_block_odirect_as_its_reply_says)
 {
 	ssize_t done;
 
 	map_new_block(_metadata, self, CMAMEM_MODE_CACHED, 0);
 	write_device_pattern(_metadata, self, 0xfe11);
+	cmamem_fill(self->map, self->length, 0);
+	ASSERT_EQ((ssize_t)self->length,
+		  pread(self->direct_fd, self->map, self->length, 0));
+	ASSERT_EQ(0, madvise(self->map, self->length, MADV_DONTNEED));
 	done = pread(self->direct_fd, self->map, self->length, 0);
 	if (self->block.out_flags & CMAMEM_REPLY_PINNABLE) {
 		ASSERT_EQ((ssize_t)self->length, done);
@@ -745,6 +752,9 @@ TEST_F(direct_io, cached_block_pins_as_its_reply_says)
 		ASSERT_EQ(-1, done);
 		ASSERT_EQ(EFAULT, errno);
 	}
+	ASSERT_EQ(0, cmamem_sync(self->fd, self->block.handle,
+				 CMAMEM_SYNC_FOR_CPU, 0, self->length));
+	ASSERT_EQ(-1, cmamem_check(self->map, self->length, 0xfe11));
 }
 
 /* PINNABLE means something only for cached (page-backed) blocks. */

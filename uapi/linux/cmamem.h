@@ -93,12 +93,15 @@ enum cmamem_mode {
  *	The fd must then be open for reading and writing.
  * @CMAMEM_PINNABLE: ALLOC of a %CMAMEM_MODE_CACHED block only: let
  *	get_user_pages() pin the block's pages through its mappings even
- *	when they lie in a CMA area, so that short-term pins (O_DIRECT,
- *	vmsplice) work there. The price: Linux (6.1 to at least 6.12) tries
- *	to migrate CMA pages away before a long-term pin (io_uring fixed
- *	buffers, RDMA registration, vfio, V4L2 USERPTR), cannot move these,
- *	and retries until the pinning task is killed. Without the flag, the
- *	mappings of such a block refuse every pin at once with EFAULT. Cached
+ *	when they lie in a CMA area. The price: Linux (6.1 to at least 6.12)
+ *	tries to migrate CMA pages away before a long-term pin (io_uring
+ *	fixed buffers, RDMA registration, vfio, V4L2 USERPTR), cannot move
+ *	these, and retries until the pinning task is killed. Without the
+ *	flag, the mappings of such a block refuse long-term pins at once with
+ *	EFAULT; short-term pins (O_DIRECT, vmsplice) still work through the
+ *	kernel's page-table fast path while the pages are mapped, and fail
+ *	with EFAULT when the kernel must look them up through the mapping
+ *	(after MADV_DONTNEED, until the range is touched again). Cached
  *	blocks outside CMA are always pinnable, long-term too (see
  *	%CMAMEM_REPLY_PINNABLE); coherent and write-combine blocks never are.
  */
