@@ -1672,9 +1672,13 @@ static void fuzz_ioctl(struct fuzzer *fuzzer)
 		break;
 	}
 	case KIND_POOL_INFO: {
-		struct cmamem_pool_info reply;
+		struct cmamem_pool_info reply = { 0 };
+		__u32 size;
 
-		memcpy(&reply, placement.pointer, sizeof(reply));
+		/* A struct of the first release's size succeeds too. */
+		memcpy(&size, placement.pointer, sizeof(size));
+		memcpy(&reply, placement.pointer,
+		       size < sizeof(reply) ? size : sizeof(reply));
 		check_pool_info(fuzzer, file, &reply);
 		break;
 	}
