@@ -68,93 +68,32 @@ FIXTURE_VARIANT(common) {
 	bool has_outputs;
 };
 
-FIXTURE_VARIANT_ADD(common, alloc) {
-	.kind = REQUEST_ALLOC,
-	.command = CMAMEM_IOCTL_ALLOC,
-	.first_release_size = CMAMEM_ALLOC_SIZE_V1,
-	.header_size = sizeof(struct cmamem_alloc),
-	.flags_offset = offsetof(struct cmamem_alloc, flags),
-	.reserved_offset = offsetof(struct cmamem_alloc, __reserved),
-	.lowest_unknown_flag = CMAMEM_MAP << 1,
-	.has_outputs = true,
-};
+/*
+ * One variant per ioctl, all named alike: REQUEST_<IOCTL>,
+ * CMAMEM_IOCTL_<IOCTL>, CMAMEM_<IOCTL>_SIZE_V1 and struct cmamem_<ioctl>,
+ * whose flags and __reserved fields the checks spoil.
+ */
+#define COMMON_VARIANT(_name, _NAME, _unknown_flag, _outputs)		\
+	FIXTURE_VARIANT_ADD(common, _name) {				\
+		.kind = REQUEST_##_NAME,				\
+		.command = CMAMEM_IOCTL_##_NAME,			\
+		.first_release_size = CMAMEM_##_NAME##_SIZE_V1,		\
+		.header_size = sizeof(struct cmamem_##_name),		\
+		.flags_offset = offsetof(struct cmamem_##_name, flags),	\
+		.reserved_offset = offsetof(struct cmamem_##_name,	\
+					    __reserved),		\
+		.lowest_unknown_flag = _unknown_flag,			\
+		.has_outputs = _outputs,				\
+	}
 
-FIXTURE_VARIANT_ADD(common, attach) {
-	.kind = REQUEST_ATTACH,
-	.command = CMAMEM_IOCTL_ATTACH,
-	.first_release_size = CMAMEM_ATTACH_SIZE_V1,
-	.header_size = sizeof(struct cmamem_attach),
-	.flags_offset = offsetof(struct cmamem_attach, flags),
-	.reserved_offset = offsetof(struct cmamem_attach, __reserved),
-	.lowest_unknown_flag = CMAMEM_MAP << 1,
-	.has_outputs = true,
-};
-
-FIXTURE_VARIANT_ADD(common, free) {
-	.kind = REQUEST_FREE,
-	.command = CMAMEM_IOCTL_FREE,
-	.first_release_size = CMAMEM_FREE_SIZE_V1,
-	.header_size = sizeof(struct cmamem_free),
-	.flags_offset = offsetof(struct cmamem_free, flags),
-	.reserved_offset = offsetof(struct cmamem_free, __reserved),
-	.lowest_unknown_flag = 1,
-	.has_outputs = false,
-};
-
-FIXTURE_VARIANT_ADD(common, sync) {
-	.kind = REQUEST_SYNC,
-	.command = CMAMEM_IOCTL_SYNC,
-	.first_release_size = CMAMEM_SYNC_SIZE_V1,
-	.header_size = sizeof(struct cmamem_sync),
-	.flags_offset = offsetof(struct cmamem_sync, flags),
-	.reserved_offset = offsetof(struct cmamem_sync, __reserved),
-	.lowest_unknown_flag = CMAMEM_SYNC_FOR_DEVICE << 1,
-	.has_outputs = false,
-};
-
-FIXTURE_VARIANT_ADD(common, block_info) {
-	.kind = REQUEST_BLOCK_INFO,
-	.command = CMAMEM_IOCTL_BLOCK_INFO,
-	.first_release_size = CMAMEM_BLOCK_INFO_SIZE_V1,
-	.header_size = sizeof(struct cmamem_block_info),
-	.flags_offset = offsetof(struct cmamem_block_info, flags),
-	.reserved_offset = offsetof(struct cmamem_block_info, __reserved),
-	.lowest_unknown_flag = 1,
-	.has_outputs = true,
-};
-
-FIXTURE_VARIANT_ADD(common, pool_info) {
-	.kind = REQUEST_POOL_INFO,
-	.command = CMAMEM_IOCTL_POOL_INFO,
-	.first_release_size = CMAMEM_POOL_INFO_SIZE_V1,
-	.header_size = sizeof(struct cmamem_pool_info),
-	.flags_offset = offsetof(struct cmamem_pool_info, flags),
-	.reserved_offset = offsetof(struct cmamem_pool_info, __reserved),
-	.lowest_unknown_flag = 1,
-	.has_outputs = true,
-};
-
-FIXTURE_VARIANT_ADD(common, export) {
-	.kind = REQUEST_EXPORT,
-	.command = CMAMEM_IOCTL_EXPORT,
-	.first_release_size = CMAMEM_EXPORT_SIZE_V1,
-	.header_size = sizeof(struct cmamem_export),
-	.flags_offset = offsetof(struct cmamem_export, flags),
-	.reserved_offset = offsetof(struct cmamem_export, __reserved),
-	.lowest_unknown_flag = 1,
-	.has_outputs = true,
-};
-
-FIXTURE_VARIANT_ADD(common, import) {
-	.kind = REQUEST_IMPORT,
-	.command = CMAMEM_IOCTL_IMPORT,
-	.first_release_size = CMAMEM_IMPORT_SIZE_V1,
-	.header_size = sizeof(struct cmamem_import),
-	.flags_offset = offsetof(struct cmamem_import, flags),
-	.reserved_offset = offsetof(struct cmamem_import, __reserved),
-	.lowest_unknown_flag = 1,
-	.has_outputs = true,
-};
+COMMON_VARIANT(alloc, ALLOC, CMAMEM_MAP << 1, true);
+COMMON_VARIANT(attach, ATTACH, CMAMEM_MAP << 1, true);
+COMMON_VARIANT(free, FREE, 1, false);
+COMMON_VARIANT(sync, SYNC, CMAMEM_SYNC_FOR_DEVICE << 1, false);
+COMMON_VARIANT(block_info, BLOCK_INFO, 1, true);
+COMMON_VARIANT(pool_info, POOL_INFO, 1, true);
+COMMON_VARIANT(export, EXPORT, 1, true);
+COMMON_VARIANT(import, IMPORT, 1, true);
 
 FIXTURE_SETUP(common)
 {
