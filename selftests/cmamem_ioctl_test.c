@@ -190,6 +190,17 @@ static void check_nothing_changed(struct __test_metadata *_metadata,
 				  FIXTURE_DATA(common) *self,
 				  const FIXTURE_VARIANT(common) *variant);
 
+/* A handle on the target (ATTACH) or its dma-buf (IMPORT): new, then freed. */
+static void check_new_handle_and_free(struct __test_metadata *_metadata,
+				      FIXTURE_DATA(common) *self,
+				      __u32 handle, __u64 length)
+{
+	ASSERT_NE(0, handle);
+	ASSERT_NE(self->target.handle, handle);
+	ASSERT_EQ(self->target.length, length);
+	ASSERT_EQ(0, cmamem_free(self->fd, handle));
+}
+
 /*
  * Checks the replies of a request that succeeded and undoes what it did,
  * then that the fixture's counters hold again.
@@ -216,11 +227,9 @@ static void check_success_and_undo(struct __test_metadata *_metadata,
 	case REQUEST_ATTACH: {
 		struct cmamem_attach *attach = request;
 
-		ASSERT_NE(0, attach->handle);
-		ASSERT_NE(self->target.handle, attach->handle);
-		ASSERT_EQ(self->target.length, attach->length);
 		ASSERT_EQ(CMAMEM_MODE_COHERENT, attach->mode);
-		ASSERT_EQ(0, cmamem_free(self->fd, attach->handle));
+		check_new_handle_and_free(_metadata, self, attach->handle,
+					  attach->length);
 		break;
 	}
 	case REQUEST_FREE:
@@ -270,11 +279,9 @@ static void check_success_and_undo(struct __test_metadata *_metadata,
 	case REQUEST_IMPORT: {
 		struct cmamem_import *reply = request;
 
-		ASSERT_NE(0, reply->handle);
-		ASSERT_NE(self->target.handle, reply->handle);
-		ASSERT_EQ(self->target.length, reply->length);
 		ASSERT_EQ(self->target.dma_address, reply->dma_address);
-		ASSERT_EQ(0, cmamem_free(self->fd, reply->handle));
+		check_new_handle_and_free(_metadata, self, reply->handle,
+					  reply->length);
 		break;
 	}
 	}
