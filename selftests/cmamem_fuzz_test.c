@@ -624,8 +624,10 @@ static void dmabuf_close(struct fuzzer *fuzzer, int index)
 }
 
 /*
- * A model slot for a new dma-buf of @block. When every slot holds an open
- * fd, a random one is closed to make room.
+ * Puts the new dma-buf @fd of @block in the model. When every slot is
+ * taken, a random slot's fd is closed to make room; if that dma-buf lives
+ * on (import handles hold it), @fd is closed instead, which releases the
+ * new dma-buf before the model ever counted it.
  */
 static void dmabuf_add(struct fuzzer *fuzzer, int fd, int block)
 {
