@@ -2842,6 +2842,26 @@ static int fuzz_child(struct fuzz_shared *shared)
 	return shared->failures ? 1 : 0;
 }
 
+/*
+ * The seed in the kernel log too: when a call makes the kernel panic
+ * (panic_on_warn), the test's own output is lost, the console is not.
+ */
+static void log_seed_to_kernel(unsigned long long seed)
+{
+	char line[96];
+	int length = snprintf(line, sizeof(line),
+			      "cmamem_fuzz_test: CMAMEM_SEED=%llu\n", seed);
+	int kmsg = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+	ssize_t written;
+
+	if (kmsg < 0)
+		return;
+	/* Best effort: the test's output has the seed as well. */
+	written = write(kmsg, line, length);
+	(void)written;
+	close(kmsg);
+}
+
 FIXTURE(fuzz) {
 	struct fuzz_shared *shared;
 };
@@ -2881,6 +2901,7 @@ TEST_F_TIMEOUT(fuzz, random_calls, fuzz_timeout())
 	TH_LOG("seed %llu (CMAMEM_SEED=%llu replays it), %lu ioctl calls, page size %ld",
 	       shared->seed, shared->seed, shared->target_calls,
 	       sysconf(_SC_PAGESIZE));
+	log_seed_to_kernel(shared->seed);
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	started = now.tv_sec;
 
