@@ -24,7 +24,6 @@
 #include "cmamem_util.h"
 #include "kselftest_harness.h"
 
-#define CMAMEM_EXPORT_SIZE_V1	24
 #define CMAMEM_REFCNT_PATH	"/sys/module/cmamem/refcnt"
 
 /*
@@ -63,21 +62,6 @@ struct test_drm_gem_close {
 	_IOWR('d', 0x2e, struct test_drm_prime_handle)
 #define TEST_DRM_IOCTL_PRIME_HANDLE_TO_FD \
 	_IOWR('d', 0x2d, struct test_drm_prime_handle)
-
-static int export_block(int fd, __u32 handle, __u32 fd_flags, int *dmabuf)
-{
-	struct cmamem_export request = {
-		.size = sizeof(request),
-		.handle = handle,
-		.fd_flags = fd_flags,
-		.fd = (__u32)-1,
-	};
-	int ret = cmamem_ioctl(fd, CMAMEM_IOCTL_EXPORT, &request);
-
-	if (!ret)
-		*dmabuf = (int)request.fd;
-	return ret;
-}
 
 static int dmabuf_sync(int dmabuf, __u64 flags)
 {
@@ -172,8 +156,8 @@ static void export_and_compare(struct __test_metadata *_metadata,
 
 	ASSERT_EQ(0, filled_block(_metadata, self, mode, 0x1234 + mode,
 				  &alloc));
-	ASSERT_EQ(0, export_block(self->fd, alloc.handle,
-				  O_RDWR | O_CLOEXEC, &dmabuf));
+	ASSERT_EQ(0, cmamem_export(self->fd, alloc.handle,
+				   O_RDWR | O_CLOEXEC, &dmabuf));
 	ASSERT_EQ(0, dmabuf_matches(dmabuf, self->length, 0x1234 + mode));
 
 	/* Writes through the dma-buf show through the pool fd. */
@@ -222,7 +206,7 @@ TEST_F(dmabuf, export_partial_mmap_at_offset)
 
 	ASSERT_EQ(0, filled_block(_metadata, self, CMAMEM_MODE_COHERENT, 99,
 				  &alloc));
-	ASSERT_EQ(0, export_block(self->fd, alloc.handle, O_RDWR, &dmabuf));
+	ASSERT_EQ(0, cmamem_export(self->fd, alloc.handle, O_RDWR, &dmabuf));
 	view = mmap(NULL, self->page_size, PROT_READ, MAP_SHARED, dmabuf,
 		    2 * self->page_size);
 	ASSERT_NE(MAP_FAILED, view);
@@ -241,7 +225,7 @@ TEST_F(dmabuf, mmap_private_einval_exec_eperm)
 
 	ASSERT_EQ(0, cmamem_alloc_block(self->fd, "dbmap", self->length,
 					CMAMEM_MODE_COHERENT, &alloc));
-	ASSERT_EQ(0, export_block(self->fd, alloc.handle, O_RDWR, &dmabuf));
+	ASSERT_EQ(0, cmamem_export(self->fd, alloc.handle, O_RDWR, &dmabuf));
 	ASSERT_EQ(MAP_FAILED, mmap(NULL, self->length, PROT_READ, MAP_PRIVATE,
 				   dmabuf, 0));
 	ASSERT_EQ(EINVAL, errno);
@@ -259,7 +243,7 @@ TEST_F(dmabuf, read_only_export_cannot_map_writable)
 
 	ASSERT_EQ(0, cmamem_alloc_block(self->fd, "dbro", self->length,
 					CMAMEM_MODE_COHERENT, &alloc));
-	ASSERT_EQ(0, export_block(self->fd, alloc.handle, O_RDONLY, &dmabuf));
+	ASSERT_EQ(0, cmamem_export(self->fd, alloc.handle, O_RDONLY, &dmabuf));
 	ASSERT_EQ(MAP_FAILED, mmap(NULL, self->length, PROT_READ | PROT_WRITE,
 				   MAP_SHARED, dmabuf, 0));
 	ASSERT_EQ(EACCES, errno);
@@ -285,12 +269,12 @@ TEST_F(dmabuf, export_writable_from_read_only_fd_eacces)
 	reader = open(CMAMEM_DEFAULT_POOL_PATH, O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, reader);
 	ASSERT_EQ(0, cmamem_attach(reader, alloc.name, 0, &attach));
-	ASSERT_EQ(-EACCES, export_block(reader, attach.handle, O_RDWR,
-					&dmabuf));
-	ASSERT_EQ(-EACCES, export_block(reader, attach.handle, O_WRONLY,
-					&dmabuf));
+	ASSERT_EQ(-EACCES, cmamem_export(reader, attach.handle, O_RDWR,
+					 &dmabuf));
+	ASSERT_EQ(-EACCES, cmamem_export(reader, attach.handle, O_WRONLY,
+					 &dmabuf));
 	ASSERT_EQ(-1, dmabuf);
-	ASSERT_EQ(0, export_block(reader, attach.handle, O_RDONLY, &dmabuf));
+	ASSERT_EQ(0, cmamem_export(reader, attach.handle, O_RDONLY, &dmabuf));
 	ASSERT_EQ(MAP_FAILED, mmap(NULL, self->length, PROT_READ | PROT_WRITE,
 				   MAP_SHARED, dmabuf, 0));
 	ASSERT_EQ(0, close(dmabuf));
@@ -305,9 +289,9 @@ TEST_F(dmabuf, cloexec_follows_fd_flags)
 
 	ASSERT_EQ(0, cmamem_alloc_block(self->fd, "dbcx", self->length,
 					CMAMEM_MODE_COHERENT, &alloc));
-	ASSERT_EQ(0, export_block(self->fd, alloc.handle, O_RDWR | O_CLOEXEC,
-				  &with));
-	ASSERT_EQ(0, export_block(self->fd, alloc.handle, O_RDWR, &without));
+	ASSERT_EQ(0, cmamem_export(self->fd, alloc.handle, O_RDWR | O_CLOEXEC,
+				   &with));
+	ASSERT_EQ(0, cmamem_export(self->fd, alloc.handle, O_RDWR, &without));
 	ASSERT_EQ(FD_CLOEXEC, fcntl(with, F_GETFD) & FD_CLOEXEC);
 	ASSERT_EQ(0, fcntl(without, F_GETFD) & FD_CLOEXEC);
 	ASSERT_EQ(O_RDWR, fcntl(with, F_GETFL) & O_ACCMODE);
@@ -328,7 +312,7 @@ TEST_F(dmabuf, sync_cached_with_no_attachment)
 		SKIP(return, "the default pool has no cached blocks");
 	ASSERT_EQ(0, cmamem_alloc_block(self->fd, "dbsync", self->length,
 					CMAMEM_MODE_CACHED, &alloc));
-	ASSERT_EQ(0, export_block(self->fd, alloc.handle, O_RDWR, &dmabuf));
+	ASSERT_EQ(0, cmamem_export(self->fd, alloc.handle, O_RDWR, &dmabuf));
 	for (index = 0; index < ARRAY_SIZE(directions); index++) {
 		ASSERT_EQ(0, dmabuf_sync(dmabuf, DMA_BUF_SYNC_START |
 					 directions[index]));
@@ -350,8 +334,8 @@ TEST_F(dmabuf, block_info_counts_dma_bufs)
 					CMAMEM_MODE_COHERENT, &alloc));
 	ASSERT_EQ(0, cmamem_block_info(self->fd, alloc.handle, &info));
 	ASSERT_EQ(0, info.dma_bufs);
-	ASSERT_EQ(0, export_block(self->fd, alloc.handle, O_RDWR, &first));
-	ASSERT_EQ(0, export_block(self->fd, alloc.handle, O_RDWR, &second));
+	ASSERT_EQ(0, cmamem_export(self->fd, alloc.handle, O_RDWR, &first));
+	ASSERT_EQ(0, cmamem_export(self->fd, alloc.handle, O_RDWR, &second));
 	ASSERT_EQ(0, cmamem_block_info(self->fd, alloc.handle, &info));
 	ASSERT_EQ(2, info.dma_bufs);
 	ASSERT_EQ(0, close(first));
@@ -373,7 +357,7 @@ TEST_F(dmabuf, outlives_free_and_close)
 	ASSERT_EQ(0, cmamem_pool_info(observer, &before));
 	ASSERT_EQ(0, filled_block(_metadata, self, CMAMEM_MODE_COHERENT, 5,
 				  &alloc));
-	ASSERT_EQ(0, export_block(self->fd, alloc.handle, O_RDWR, &dmabuf));
+	ASSERT_EQ(0, cmamem_export(self->fd, alloc.handle, O_RDWR, &dmabuf));
 	ASSERT_EQ(0, cmamem_free(self->fd, alloc.handle));
 	ASSERT_EQ(0, close(self->fd));
 	self->fd = -1;
@@ -400,7 +384,7 @@ TEST_F(dmabuf, mapping_outlives_dmabuf_fd)
 	ASSERT_EQ(0, cmamem_pool_info(self->fd, &before));
 	ASSERT_EQ(0, filled_block(_metadata, self, CMAMEM_MODE_COHERENT, 6,
 				  &alloc));
-	ASSERT_EQ(0, export_block(self->fd, alloc.handle, O_RDWR, &dmabuf));
+	ASSERT_EQ(0, cmamem_export(self->fd, alloc.handle, O_RDWR, &dmabuf));
 	ASSERT_EQ(0, cmamem_free(self->fd, alloc.handle));
 	view = mmap(NULL, self->length, PROT_READ, MAP_SHARED, dmabuf, 0);
 	ASSERT_NE(MAP_FAILED, view);
@@ -421,7 +405,7 @@ TEST_F(dmabuf, module_pinned_while_dmabuf_lives)
 		SKIP(return, "cmamem is built in or has no refcnt file");
 	ASSERT_EQ(0, cmamem_alloc_block(self->fd, "dbmod", self->length,
 					CMAMEM_MODE_COHERENT, &alloc));
-	ASSERT_EQ(0, export_block(self->fd, alloc.handle, O_RDWR, &dmabuf));
+	ASSERT_EQ(0, cmamem_export(self->fd, alloc.handle, O_RDWR, &dmabuf));
 	ASSERT_EQ(0, close(self->fd));
 	self->fd = -1;
 	/* No pool file and no mapping left: only the dma-buf holds it. */
@@ -446,49 +430,12 @@ TEST_F(dmabuf, fork_child_reads_dmabuf)
 
 	ASSERT_EQ(0, filled_block(_metadata, self, CMAMEM_MODE_COHERENT, 77,
 				  &alloc));
-	ASSERT_EQ(0, export_block(self->fd, alloc.handle, O_RDWR, &fds[0]));
+	ASSERT_EQ(0, cmamem_export(self->fd, alloc.handle, O_RDWR, &fds[0]));
 	fds[1] = (int)self->length;
 	/* The parent lets go of the block before the child looks. */
 	ASSERT_EQ(0, cmamem_free(self->fd, alloc.handle));
 	ASSERT_EQ(0, cmamem_run_child(child_reads_dmabuf, fds));
 	ASSERT_EQ(0, close(fds[0]));
-}
-
-TEST_F(dmabuf, export_size_too_small_einval)
-{
-	struct cmamem_export request = {
-		.size = CMAMEM_EXPORT_SIZE_V1 - 4,
-	};
-	struct cmamem_alloc alloc;
-
-	ASSERT_EQ(0, cmamem_alloc_block(self->fd, "dbsz", self->length,
-					CMAMEM_MODE_COHERENT, &alloc));
-	request.handle = alloc.handle;
-	ASSERT_EQ(-EINVAL, cmamem_ioctl(self->fd, CMAMEM_IOCTL_EXPORT,
-					&request));
-}
-
-TEST_F(dmabuf, export_nonzero_tail_e2big_zero_tail_ok)
-{
-	struct {
-		struct cmamem_export request;
-		__u64 tail;
-	} big;
-	struct cmamem_alloc alloc;
-
-	ASSERT_EQ(CMAMEM_EXPORT_SIZE_V1, sizeof(struct cmamem_export));
-	ASSERT_EQ(0, cmamem_alloc_block(self->fd, "dbbig", self->length,
-					CMAMEM_MODE_COHERENT, &alloc));
-	memset(&big, 0, sizeof(big));
-	big.request.size = sizeof(big);
-	big.request.handle = alloc.handle;
-	big.request.fd_flags = O_RDWR;
-	big.tail = 1;
-	ASSERT_EQ(-E2BIG, cmamem_ioctl(self->fd, CMAMEM_IOCTL_EXPORT, &big));
-	big.tail = 0;
-	ASSERT_EQ(0, cmamem_ioctl(self->fd, CMAMEM_IOCTL_EXPORT, &big));
-	ASSERT_LE(0, (int)big.request.fd);
-	ASSERT_EQ(0, close((int)big.request.fd));
 }
 
 static void export_expect(struct __test_metadata *_metadata,
@@ -516,16 +463,6 @@ static void export_expect(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, info.dma_bufs);
 }
 
-static void spoil_flags(struct cmamem_export *request)
-{
-	request->flags = 1;
-}
-
-static void spoil_high_flag(struct cmamem_export *request)
-{
-	request->flags = 1u << 31;
-}
-
 static void spoil_fd_flags_nonblock(struct cmamem_export *request)
 {
 	request->fd_flags |= O_NONBLOCK;
@@ -534,11 +471,6 @@ static void spoil_fd_flags_nonblock(struct cmamem_export *request)
 static void spoil_fd_flags_creat(struct cmamem_export *request)
 {
 	request->fd_flags |= O_CREAT;
-}
-
-static void spoil_reserved(struct cmamem_export *request)
-{
-	request->__reserved = 1;
 }
 
 static void spoil_handle(struct cmamem_export *request)
@@ -551,21 +483,10 @@ static void spoil_handle_zero(struct cmamem_export *request)
 	request->handle = 0;
 }
 
-TEST_F(dmabuf, export_unknown_flag_einval)
-{
-	export_expect(_metadata, self, spoil_flags, -EINVAL);
-	export_expect(_metadata, self, spoil_high_flag, -EINVAL);
-}
-
 TEST_F(dmabuf, export_bad_fd_flags_einval)
 {
 	export_expect(_metadata, self, spoil_fd_flags_nonblock, -EINVAL);
 	export_expect(_metadata, self, spoil_fd_flags_creat, -EINVAL);
-}
-
-TEST_F(dmabuf, export_reserved_nonzero_einval)
-{
-	export_expect(_metadata, self, spoil_reserved, -EINVAL);
 }
 
 TEST_F(dmabuf, export_unknown_handle_enoent)
@@ -582,8 +503,8 @@ TEST_F(dmabuf, export_freed_handle_enoent)
 	ASSERT_EQ(0, cmamem_alloc_block(self->fd, "dbfreed", self->length,
 					CMAMEM_MODE_COHERENT, &alloc));
 	ASSERT_EQ(0, cmamem_free(self->fd, alloc.handle));
-	ASSERT_EQ(-ENOENT, export_block(self->fd, alloc.handle, O_RDWR,
-					&dmabuf));
+	ASSERT_EQ(-ENOENT, cmamem_export(self->fd, alloc.handle, O_RDWR,
+					 &dmabuf));
 }
 
 TEST_F(dmabuf, export_carveout_eopnotsupp)
@@ -601,8 +522,8 @@ TEST_F(dmabuf, export_carveout_eopnotsupp)
 	ASSERT_LE(0, carveout);
 	ASSERT_EQ(0, cmamem_alloc_block(carveout, "dbcarve", self->page_size,
 					CMAMEM_MODE_COHERENT, &alloc));
-	ASSERT_EQ(-EOPNOTSUPP, export_block(carveout, alloc.handle, O_RDWR,
-					    &dmabuf));
+	ASSERT_EQ(-EOPNOTSUPP, cmamem_export(carveout, alloc.handle, O_RDWR,
+					     &dmabuf));
 	ASSERT_EQ(-1, dmabuf);
 	ASSERT_EQ(0, cmamem_block_info(carveout, alloc.handle, &info));
 	ASSERT_EQ(0, info.dma_bufs);
@@ -658,8 +579,8 @@ static void vgem_reads_block(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, cmamem_pool_info(self->fd, &before));
 	ASSERT_EQ(0, filled_block(_metadata, self, mode, 0xabc + mode,
 				  &alloc));
-	ASSERT_EQ(0, export_block(self->fd, alloc.handle, O_RDWR | O_CLOEXEC,
-				  &dmabuf));
+	ASSERT_EQ(0, cmamem_export(self->fd, alloc.handle, O_RDWR | O_CLOEXEC,
+				   &dmabuf));
 	ASSERT_EQ(0, fstat(dmabuf, &ours));
 	prime.fd = dmabuf;
 	ASSERT_EQ(0, ioctl(card, TEST_DRM_IOCTL_PRIME_FD_TO_HANDLE, &prime))
@@ -699,17 +620,6 @@ TEST_F(dmabuf, vgem_prime_import_cached)
 
 /* --- import --- */
 
-#define CMAMEM_IMPORT_SIZE_V1	40
-
-static int import_dmabuf(int fd, int dmabuf, struct cmamem_import *request)
-{
-	memset(request, 0, sizeof(*request));
-	request->size = sizeof(*request);
-	request->fd = dmabuf;
-	request->handle = 0;
-	return cmamem_ioctl(fd, CMAMEM_IOCTL_IMPORT, request);
-}
-
 /* A block of @mode exported to a dma-buf: the caller frees both. */
 static void exported_block(struct __test_metadata *_metadata,
 			   FIXTURE_DATA(dmabuf) *self, __u32 mode,
@@ -717,8 +627,8 @@ static void exported_block(struct __test_metadata *_metadata,
 {
 	ASSERT_EQ(0, cmamem_alloc_block(self->fd, "dbimp", self->length, mode,
 					alloc));
-	ASSERT_EQ(0, export_block(self->fd, alloc->handle, O_RDWR | O_CLOEXEC,
-				  dmabuf));
+	ASSERT_EQ(0, cmamem_export(self->fd, alloc->handle, O_RDWR | O_CLOEXEC,
+				   dmabuf));
 }
 
 /*
@@ -734,7 +644,7 @@ static void import_own_export(struct __test_metadata *_metadata,
 	int dmabuf;
 
 	exported_block(_metadata, self, mode, &alloc, &dmabuf);
-	ASSERT_EQ(0, import_dmabuf(self->fd, dmabuf, &import));
+	ASSERT_EQ(0, cmamem_import(self->fd, dmabuf, &import));
 	ASSERT_NE(0, import.handle);
 	ASSERT_NE(alloc.handle, import.handle);
 	ASSERT_EQ(self->length, import.length);
@@ -788,7 +698,7 @@ TEST_F(dmabuf, import_own_cached_export_then_sync_part)
 		SKIP(return, "the default pool has no cached blocks");
 	kmsg = cmamem_track_fd(&self->tracker, cmamem_kmsg_open());
 	exported_block(_metadata, self, CMAMEM_MODE_CACHED, &alloc, &dmabuf);
-	ASSERT_EQ(0, import_dmabuf(self->fd, dmabuf, &import));
+	ASSERT_EQ(0, cmamem_import(self->fd, dmabuf, &import));
 	ASSERT_EQ(alloc.dma_address, import.dma_address);
 	ASSERT_EQ(0, cmamem_sync(self->fd, alloc.handle, CMAMEM_SYNC_FOR_CPU,
 				 self->page_size + 100, self->page_size + 865));
@@ -822,7 +732,7 @@ TEST_F(dmabuf, import_outlives_exporter_fd_and_block_handle)
 	ASSERT_LE(0, importer);
 	ASSERT_EQ(0, cmamem_pool_info(importer, &before));
 	exported_block(_metadata, self, CMAMEM_MODE_COHERENT, &alloc, &dmabuf);
-	ASSERT_EQ(0, import_dmabuf(importer, dmabuf, &import));
+	ASSERT_EQ(0, cmamem_import(importer, dmabuf, &import));
 	ASSERT_EQ(alloc.dma_address, import.dma_address);
 
 	ASSERT_EQ(0, close(dmabuf));
@@ -853,8 +763,8 @@ TEST_F(dmabuf, import_dropped_when_importer_closes)
 	ASSERT_EQ(0, cmamem_free(self->fd, alloc.handle));
 	importer = open(CMAMEM_DEFAULT_POOL_PATH, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, importer);
-	ASSERT_EQ(0, import_dmabuf(importer, dmabuf, &import));
-	ASSERT_EQ(0, import_dmabuf(importer, dmabuf, &import));
+	ASSERT_EQ(0, cmamem_import(importer, dmabuf, &import));
+	ASSERT_EQ(0, cmamem_import(importer, dmabuf, &import));
 	ASSERT_EQ(0, close(dmabuf));
 	ASSERT_EQ(0, close(importer));
 	ASSERT_EQ(0, cmamem_pool_info(self->fd, &after));
@@ -885,7 +795,7 @@ TEST_F(dmabuf, many_imports_of_one_dmabuf_share_one_mapping)
 		       self->cached ? CMAMEM_MODE_CACHED : CMAMEM_MODE_COHERENT,
 		       &alloc, &dmabuf);
 	for (index = 0; index < MANY_IMPORTS; index++) {
-		ASSERT_EQ(0, import_dmabuf(self->fd, dmabuf, &import))
+		ASSERT_EQ(0, cmamem_import(self->fd, dmabuf, &import))
 			TH_LOG("import %d", index);
 		ASSERT_EQ(alloc.dma_address, import.dma_address);
 		handles[index] = import.handle;
@@ -894,7 +804,7 @@ TEST_F(dmabuf, many_imports_of_one_dmabuf_share_one_mapping)
 	}
 	other = open(CMAMEM_DEFAULT_POOL_PATH, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, other);
-	ASSERT_EQ(0, import_dmabuf(other, dmabuf, &import));
+	ASSERT_EQ(0, cmamem_import(other, dmabuf, &import));
 	ASSERT_EQ(alloc.dma_address, import.dma_address);
 	other_handle = import.handle;
 	ASSERT_EQ(0, close(dmabuf));
@@ -922,12 +832,12 @@ TEST_F(dmabuf, import_handle_refused_by_block_ioctls_einval)
 	int dmabuf, again = -1;
 
 	exported_block(_metadata, self, CMAMEM_MODE_COHERENT, &alloc, &dmabuf);
-	ASSERT_EQ(0, import_dmabuf(self->fd, dmabuf, &import));
+	ASSERT_EQ(0, cmamem_import(self->fd, dmabuf, &import));
 	ASSERT_EQ(-EINVAL, cmamem_sync(self->fd, import.handle,
 				       CMAMEM_SYNC_FOR_CPU, 0, self->length));
 	ASSERT_EQ(-EINVAL, cmamem_block_info(self->fd, import.handle, &info));
-	ASSERT_EQ(-EINVAL, export_block(self->fd, import.handle, O_RDWR,
-					&again));
+	ASSERT_EQ(-EINVAL, cmamem_export(self->fd, import.handle, O_RDWR,
+					 &again));
 	ASSERT_EQ(-1, again);
 	ASSERT_EQ(0, cmamem_free(self->fd, import.handle));
 	ASSERT_EQ(0, close(dmabuf));
@@ -939,7 +849,7 @@ static int nobody_imports(int fd, void *argument)
 	struct cmamem_import import;
 	int dmabuf = *(int *)argument;
 
-	if (import_dmabuf(fd, dmabuf, &import))
+	if (cmamem_import(fd, dmabuf, &import))
 		return 1;
 	if (!(import.out_flags & CMAMEM_ADDRESS_WITHHELD) ||
 	    import.dma_address)
@@ -967,8 +877,8 @@ TEST_F(dmabuf, import_closed_fd_ebadf)
 
 	ASSERT_LE(0, closed);
 	ASSERT_EQ(0, close(closed));
-	ASSERT_EQ(-EBADF, import_dmabuf(self->fd, closed, &import));
-	ASSERT_EQ(-EBADF, import_dmabuf(self->fd, -1, &import));
+	ASSERT_EQ(-EBADF, cmamem_import(self->fd, closed, &import));
+	ASSERT_EQ(-EBADF, cmamem_import(self->fd, -1, &import));
 }
 
 /* A pool fd, a pipe and /dev/null are open files but not dma-bufs. */
@@ -980,12 +890,12 @@ TEST_F(dmabuf, import_not_a_dmabuf_einval)
 	int pipe_ends[2], null;
 
 	ASSERT_EQ(0, cmamem_pool_info(self->fd, &before));
-	ASSERT_EQ(-EINVAL, import_dmabuf(self->fd, self->fd, &import));
+	ASSERT_EQ(-EINVAL, cmamem_import(self->fd, self->fd, &import));
 	ASSERT_EQ(0, pipe(pipe_ends));
-	ASSERT_EQ(-EINVAL, import_dmabuf(self->fd, pipe_ends[0], &import));
+	ASSERT_EQ(-EINVAL, cmamem_import(self->fd, pipe_ends[0], &import));
 	null = open("/dev/null", O_RDWR);
 	ASSERT_LE(0, null);
-	ASSERT_EQ(-EINVAL, import_dmabuf(self->fd, null, &import));
+	ASSERT_EQ(-EINVAL, cmamem_import(self->fd, null, &import));
 	ASSERT_EQ(0, close(null));
 	ASSERT_EQ(0, close(pipe_ends[0]));
 	ASSERT_EQ(0, close(pipe_ends[1]));
@@ -996,76 +906,6 @@ TEST_F(dmabuf, import_not_a_dmabuf_einval)
 	ASSERT_EQ(0, cmamem_free(self->fd, alloc.handle));
 	ASSERT_EQ(0, cmamem_pool_info(self->fd, &after));
 	ASSERT_EQ(before.blocks, after.blocks);
-}
-
-TEST_F(dmabuf, import_size_too_small_einval)
-{
-	struct cmamem_import request = {
-		.size = CMAMEM_IMPORT_SIZE_V1 - 8,
-	};
-	struct cmamem_alloc alloc;
-	int dmabuf;
-
-	exported_block(_metadata, self, CMAMEM_MODE_COHERENT, &alloc, &dmabuf);
-	request.fd = dmabuf;
-	ASSERT_EQ(-EINVAL, cmamem_ioctl(self->fd, CMAMEM_IOCTL_IMPORT,
-					&request));
-	ASSERT_EQ(0, close(dmabuf));
-}
-
-TEST_F(dmabuf, import_nonzero_tail_e2big_zero_tail_ok)
-{
-	struct {
-		struct cmamem_import request;
-		__u64 tail;
-	} big;
-	struct cmamem_alloc alloc;
-	int dmabuf;
-
-	ASSERT_EQ(CMAMEM_IMPORT_SIZE_V1, sizeof(struct cmamem_import));
-	exported_block(_metadata, self, CMAMEM_MODE_COHERENT, &alloc, &dmabuf);
-	memset(&big, 0, sizeof(big));
-	big.request.size = sizeof(big);
-	big.request.fd = dmabuf;
-	big.tail = 1;
-	ASSERT_EQ(-E2BIG, cmamem_ioctl(self->fd, CMAMEM_IOCTL_IMPORT, &big));
-	big.tail = 0;
-	ASSERT_EQ(0, cmamem_ioctl(self->fd, CMAMEM_IOCTL_IMPORT, &big));
-	ASSERT_EQ(self->length, big.request.length);
-	ASSERT_EQ(0, cmamem_free(self->fd, big.request.handle));
-	ASSERT_EQ(0, close(dmabuf));
-}
-
-static void import_expect(struct __test_metadata *_metadata,
-			  FIXTURE_DATA(dmabuf) *self, __u32 flags,
-			  __u32 reserved, int expected)
-{
-	struct cmamem_import request;
-	struct cmamem_alloc alloc;
-	int dmabuf;
-
-	exported_block(_metadata, self, CMAMEM_MODE_COHERENT, &alloc, &dmabuf);
-	memset(&request, 0, sizeof(request));
-	request.size = sizeof(request);
-	request.fd = dmabuf;
-	request.flags = flags;
-	request.__reserved = reserved;
-	ASSERT_EQ(expected, cmamem_ioctl(self->fd, CMAMEM_IOCTL_IMPORT,
-					 &request));
-	ASSERT_EQ(0, request.handle);
-	ASSERT_EQ(0, close(dmabuf));
-	ASSERT_EQ(0, cmamem_free(self->fd, alloc.handle));
-}
-
-TEST_F(dmabuf, import_unknown_flag_einval)
-{
-	import_expect(_metadata, self, 1, 0, -EINVAL);
-	import_expect(_metadata, self, 1u << 31, 0, -EINVAL);
-}
-
-TEST_F(dmabuf, import_reserved_nonzero_einval)
-{
-	import_expect(_metadata, self, 0, 1, -EINVAL);
 }
 
 /* An import counts as a handle against fd_max_blocks, not as bytes. */
@@ -1087,10 +927,10 @@ TEST_F(dmabuf, import_fd_max_blocks_emfile)
 	importer = open(CMAMEM_DEFAULT_POOL_PATH, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, importer);
 	/* Larger than fd_quota_bytes, yet accepted: no bytes are counted. */
-	EXPECT_EQ(0, import_dmabuf(importer, dmabuf, &import));
-	EXPECT_EQ(-EMFILE, import_dmabuf(importer, dmabuf, &refused));
+	EXPECT_EQ(0, cmamem_import(importer, dmabuf, &import));
+	EXPECT_EQ(-EMFILE, cmamem_import(importer, dmabuf, &refused));
 	EXPECT_EQ(0, cmamem_free(importer, import.handle));
-	EXPECT_EQ(0, import_dmabuf(importer, dmabuf, &import));
+	EXPECT_EQ(0, cmamem_import(importer, dmabuf, &import));
 	EXPECT_EQ(0, cmamem_params_restore(&saved));
 	ASSERT_EQ(0, close(importer));
 	ASSERT_EQ(0, close(dmabuf));
@@ -1136,7 +976,7 @@ TEST_F(dmabuf, import_vgem_single_page)
 	ASSERT_EQ(0, ioctl(card, TEST_DRM_IOCTL_GEM_CLOSE, &gem_close));
 
 	ASSERT_EQ(0, cmamem_pool_info(self->fd, &before));
-	ASSERT_EQ(0, import_dmabuf(self->fd, prime.fd, &import));
+	ASSERT_EQ(0, cmamem_import(self->fd, prime.fd, &import));
 	ASSERT_EQ(self->page_size, import.length);
 	ASSERT_NE(0, import.dma_address);
 	ASSERT_EQ(0, import.dma_address % self->page_size);
@@ -1238,7 +1078,7 @@ static bool udmabuf_import_matches_layout(struct __test_metadata *_metadata,
 		if (physical[index] != physical[0] + index * self->page_size)
 			contiguous = false;
 
-	ret = import_dmabuf(self->fd, dmabuf, &import);
+	ret = cmamem_import(self->fd, dmabuf, &import);
 	if (contiguous) {
 		EXPECT_EQ(0, ret);
 		EXPECT_EQ(length, import.length);

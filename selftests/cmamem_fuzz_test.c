@@ -21,8 +21,18 @@
  * ALLOC and ATTACH are bracketed by POOL_INFO: a failed call must leave
  * the pool's block count and used bytes as they were. Every
  * FUZZ_AUDIT_EVERY calls, every handle of the model is checked with
- * BLOCK_INFO (its block, its handle count) and handles the model does not
- * have must be unknown to the kernel.
+ * BLOCK_INFO (its block, its handle count, its live dma-bufs; an import
+ * handle must be refused) and handles the model does not have must be
+ * unknown to the kernel.
+ *
+ * EXPORT and IMPORT make file descriptors and references, so the model
+ * also keeps the dma-bufs the fuzzer got: which block each is of, whether
+ * its fd is still open, and how many import handles hold it. A dma-buf
+ * lives while either does. The fds are closed at random and at the end,
+ * and fed back to IMPORT, as are garbage fds (closed, never opened, not a
+ * dma-buf). EXPORT must hand out the lowest free fd; a failed EXPORT or
+ * IMPORT must leave no fd behind, and at the end no fd the fuzzer made may
+ * be open.
  *
  * Mappings the fuzzer makes with arguments it has not checked are never
  * touched; only mappings made with known good arguments are written and
@@ -76,6 +86,7 @@ static_assert(sizeof(off_t) == 8, "build with 64-bit file offsets");
 #define MAX_STALE		16
 #define NAME_CHOICES		10
 #define MAX_REPORTS		40
+#define MAX_DMABUFS		16
 #define MAX_LIVE_BYTES		(40ULL << 20)
 /* Room for the largest request: struct sizes up to 4096 + a few pages. */
 #define REQUEST_ROOM		12288
@@ -123,6 +134,7 @@ enum error_bit {
 	BIT_EBADF,
 	BIT_EOVERFLOW,
 	BIT_EAGAIN,
+	BIT_ENFILE,
 	BIT_COUNT,
 };
 
@@ -133,7 +145,7 @@ static const int bit_errno[BIT_COUNT] = {
 	[BIT_EOPNOTSUPP] = EOPNOTSUPP, [BIT_EACCES] = EACCES,
 	[BIT_ENXIO] = ENXIO, [BIT_EPERM] = EPERM, [BIT_ENOTTY] = ENOTTY,
 	[BIT_EBADF] = EBADF, [BIT_EOVERFLOW] = EOVERFLOW,
-	[BIT_EAGAIN] = EAGAIN,
+	[BIT_EAGAIN] = EAGAIN, [BIT_ENFILE] = ENFILE,
 };
 
 #define ERR(name) (1u << BIT_##name)
@@ -145,6 +157,8 @@ enum command_kind {
 	KIND_SYNC,
 	KIND_BLOCK_INFO,
 	KIND_POOL_INFO,
+	KIND_EXPORT,
+	KIND_IMPORT,
 	KIND_FOREIGN,	/* not a cmamem command */
 	KIND_COUNT,
 };
@@ -184,6 +198,14 @@ static const struct command_description commands[KIND_COUNT] = {
 	[KIND_POOL_INFO] = {
 		"POOL_INFO", CMAMEM_IOCTL_POOL_INFO,
 		sizeof(struct cmamem_pool_info), true, COMMON_ERRORS },
+	[KIND_EXPORT] = {
+		"EXPORT", CMAMEM_IOCTL_EXPORT, sizeof(struct cmamem_export),
+		true,
+		COMMON_ERRORS | ERR(EACCES) | ERR(ENOENT) | ERR(EOPNOTSUPP) |
+		ERR(EMFILE) | ERR(ENFILE) | ERR(ENOMEM) },
+	[KIND_IMPORT] = {
+		"IMPORT", CMAMEM_IOCTL_IMPORT, sizeof(struct cmamem_import),
+		true, COMMON_ERRORS | ERR(EBADF) | ERR(EMFILE) | ERR(ENOMEM) },
 	[KIND_FOREIGN] = { "foreign", 0, 0, false, ERR(ENOTTY) },
 };
 
@@ -194,11 +216,13 @@ enum mm_kind {
 	MM_MREMAP,
 	MM_PROBE,
 	MM_REOPEN,
+	MM_CLOSE_DMABUF,
 	MM_COUNT,
 };
 
 static const char * const mm_names[MM_COUNT] = {
 	"mmap", "munmap", "mprotect", "mremap", "probe", "reopen",
+	"dmabuf close",
 };
 
 struct pool_description {
@@ -224,6 +248,7 @@ struct fuzz_shared {
 	unsigned long mm[MM_COUNT];
 	unsigned long mm_successes[MM_COUNT];
 	unsigned long blocks_made;
+	unsigned long dmabufs_made;
 	unsigned long pointer_kinds[16];
 };
 
@@ -239,13 +264,28 @@ struct block_model {
 	__u64 alignment;
 	__u32 mode;
 	unsigned int handles;
+	unsigned int dma_bufs;	/* live dma-bufs of the block */
 	__u32 pattern;
+	__u64 dma_address;
 };
 
+/* An import handle has no block (-1) and names a dma-buf instead. */
 struct handle_model {
 	__u32 id;
 	int block;
+	int dmabuf;
 	__u64 mmap_offset;
+};
+
+/*
+ * A dma-buf EXPORT made: alive while its fd is open or an import handle
+ * holds it; while alive it keeps its block's memory.
+ */
+struct dmabuf_model {
+	bool live;
+	int fd;			/* -1 once the fuzzer closed it */
+	int block;
+	unsigned int imports;
 };
 
 struct fd_model {
@@ -295,6 +335,12 @@ struct fuzzer {
 	struct block_model blocks[MAX_BLOCKS];
 	struct mapping_model mappings[MAX_MAPPINGS];
 	int mapping_count;
+	struct dmabuf_model dmabufs[MAX_DMABUFS];
+	/* Fd numbers of dma-bufs closed lately: garbage for IMPORT. */
+	int closed_fds[4];
+	unsigned int closed_fd_count;
+	/* The lowest free fd before the fuzzer opened anything. */
+	int first_fd;
 	bool quota_limited;
 	/* The argument arena: read-write pages, a PROT_NONE guard page, a
 	 * read-only page and an unmapped hole.
@@ -478,17 +524,49 @@ static void handle_add(struct fuzzer *fuzzer, struct fd_model *file,
 
 	handle->id = id;
 	handle->block = block;
+	handle->dmabuf = -1;
 	handle->mmap_offset = mmap_offset;
 	fuzzer->blocks[block].handles++;
+}
+
+static bool handle_is_import(const struct handle_model *handle)
+{
+	return handle->block < 0;
+}
+
+static void import_add(struct fuzzer *fuzzer, struct fd_model *file,
+		       __u32 id, int dmabuf)
+{
+	struct handle_model *handle = &file->handles[file->handle_count++];
+
+	handle->id = id;
+	handle->block = -1;
+	handle->dmabuf = dmabuf;
+	handle->mmap_offset = 0;
+	fuzzer->dmabufs[dmabuf].imports++;
+}
+
+/* A dma-buf neither an fd nor an import holds is released at once. */
+static void dmabuf_release_if_unheld(struct fuzzer *fuzzer, int index)
+{
+	struct dmabuf_model *dmabuf = &fuzzer->dmabufs[index];
+
+	if (dmabuf->live && dmabuf->fd < 0 && !dmabuf->imports) {
+		dmabuf->live = false;
+		fuzzer->blocks[dmabuf->block].dma_bufs--;
+	}
 }
 
 static void handle_drop(struct fuzzer *fuzzer, struct fd_model *file,
 			struct handle_model *handle)
 {
-	struct block_model *block = &fuzzer->blocks[handle->block];
-
-	if (!--block->handles)
-		block->live = false;	/* the name is free again */
+	if (handle_is_import(handle)) {
+		fuzzer->dmabufs[handle->dmabuf].imports--;
+		dmabuf_release_if_unheld(fuzzer, handle->dmabuf);
+	} else if (!--fuzzer->blocks[handle->block].handles) {
+		/* The name is free again. */
+		fuzzer->blocks[handle->block].live = false;
+	}
 	/* The last MAX_STALE handles dropped, oldest overwritten first. */
 	file->stale[file->stale_count++ % MAX_STALE] = handle->id;
 	*handle = file->handles[--file->handle_count];
@@ -500,20 +578,84 @@ static int block_new(struct fuzzer *fuzzer)
 
 	for (index = 0; index < MAX_BLOCKS; index++)
 		if (!fuzzer->blocks[index].live &&
-		    !fuzzer->blocks[index].handles)
+		    !fuzzer->blocks[index].handles &&
+		    !fuzzer->blocks[index].dma_bufs)
 			return index;
 	return -1;
 }
 
+/* Bytes of the blocks a handle or a dma-buf keeps. */
 static __u64 live_bytes(struct fuzzer *fuzzer)
 {
 	__u64 total = 0;
 	int index;
 
 	for (index = 0; index < MAX_BLOCKS; index++)
-		if (fuzzer->blocks[index].live)
+		if (fuzzer->blocks[index].live ||
+		    fuzzer->blocks[index].dma_bufs)
 			total += fuzzer->blocks[index].length;
 	return total;
+}
+
+static int dmabuf_by_fd(struct fuzzer *fuzzer, int fd)
+{
+	int index;
+
+	for (index = 0; index < MAX_DMABUFS; index++)
+		if (fuzzer->dmabufs[index].live &&
+		    fuzzer->dmabufs[index].fd >= 0 &&
+		    fuzzer->dmabufs[index].fd == fd)
+			return index;
+	return -1;
+}
+
+/* Closes the fd of a dma-buf the model has; the fd number is kept. */
+static void dmabuf_close(struct fuzzer *fuzzer, int index)
+{
+	struct dmabuf_model *dmabuf = &fuzzer->dmabufs[index];
+
+	if (close(dmabuf->fd))
+		fuzz_err(fuzzer, "close of dma-buf fd %d failed: %s",
+			 dmabuf->fd, strerror(errno));
+	fuzzer->closed_fds[fuzzer->closed_fd_count++ %
+			   ARRAY_LENGTH(fuzzer->closed_fds)] = dmabuf->fd;
+	dmabuf->fd = -1;
+	dmabuf_release_if_unheld(fuzzer, index);
+}
+
+/*
+ * Puts the new dma-buf @fd of @block in the model. When every slot is
+ * taken, a random slot's fd is closed to make room; if that dma-buf lives
+ * on (import handles hold it), @fd is closed instead, which releases the
+ * new dma-buf before the model ever counted it.
+ */
+static void dmabuf_add(struct fuzzer *fuzzer, int fd, int block)
+{
+	struct dmabuf_model *dmabuf;
+	int index;
+
+	for (index = 0; index < MAX_DMABUFS; index++)
+		if (!fuzzer->dmabufs[index].live)
+			break;
+	if (index == MAX_DMABUFS) {
+		index = (int)rng_below(&fuzzer->rng, MAX_DMABUFS);
+		/* Held by imports only: that fd is closed already. */
+		if (fuzzer->dmabufs[index].fd < 0) {
+			close(fd);
+			return;
+		}
+		dmabuf_close(fuzzer, index);
+		if (fuzzer->dmabufs[index].live) {
+			close(fd);
+			return;
+		}
+	}
+	dmabuf = &fuzzer->dmabufs[index];
+	dmabuf->live = true;
+	dmabuf->fd = fd;
+	dmabuf->block = block;
+	dmabuf->imports = 0;
+	fuzzer->blocks[block].dma_bufs++;
 }
 
 static int live_handles(struct fuzzer *fuzzer)
@@ -745,6 +887,67 @@ static __u32 choose_handle(struct fuzzer *fuzzer, struct fd_model *file)
 	}
 }
 
+/* Mostly what dma-heaps take, sometimes an access mode or bit too many. */
+static __u32 choose_fd_flags(struct fuzzer *fuzzer)
+{
+	static const __u32 good[] = {
+		O_RDWR | O_CLOEXEC, O_RDWR, O_RDONLY | O_CLOEXEC, O_RDONLY,
+		O_WRONLY | O_CLOEXEC,
+	};
+	struct rng *rng = &fuzzer->rng;
+
+	switch (rng_below(rng, 16)) {
+	case 0:
+		return O_ACCMODE;	/* not a mode, yet only O_ACCMODE bits */
+	case 1:
+		return O_RDWR | O_NONBLOCK;
+	case 2:
+		return 1u << rng_below(rng, 32);
+	case 3:
+		return (__u32)rng_next(rng);
+	default:
+		return good[rng_below(rng, ARRAY_LENGTH(good))];
+	}
+}
+
+/*
+ * The fd IMPORT names: mostly a dma-buf the fuzzer holds, else one it
+ * closed, one never opened, a pool file (not a dma-buf) or junk.
+ */
+static __s32 choose_import_fd(struct fuzzer *fuzzer)
+{
+	struct rng *rng = &fuzzer->rng;
+	int start = (int)rng_below(rng, MAX_DMABUFS), step;
+	struct fd_model *file;
+	__u32 kept;
+
+	switch (rng_below(rng, 12)) {
+	case 0 ... 6:
+		for (step = 0; step < MAX_DMABUFS; step++) {
+			struct dmabuf_model *dmabuf =
+				&fuzzer->dmabufs[(start + step) % MAX_DMABUFS];
+
+			if (dmabuf->live && dmabuf->fd >= 0)
+				return dmabuf->fd;
+		}
+		return BAD_FD;
+	case 7:
+		kept = fuzzer->closed_fd_count;
+		if (kept > ARRAY_LENGTH(fuzzer->closed_fds))
+			kept = ARRAY_LENGTH(fuzzer->closed_fds);
+		return kept ? fuzzer->closed_fds[rng_below(rng, kept)] : BAD_FD;
+	case 8:
+		file = random_file(fuzzer);
+		return file ? file->fd : -1;
+	case 9:
+		return BAD_FD;
+	case 10:
+		return rng_below(rng, 2) ? -1 : INT32_MIN;
+	default:
+		return (__s32)rng_next(rng);
+	}
+}
+
 /* A struct size: mostly right, sometimes short, long, huge or zero. */
 static __u32 choose_size(struct fuzzer *fuzzer, size_t struct_size)
 {
@@ -843,7 +1046,7 @@ static void build_request(struct fuzzer *fuzzer, enum command_kind kind,
 		request->handle = choose_handle(fuzzer, file);
 		request->__reserved = choose_reserved(fuzzer);
 		handle = handle_find(file, request->handle);
-		if (handle)
+		if (handle && !handle_is_import(handle))
 			length = fuzzer->blocks[handle->block].length;
 		switch (rng_below(rng, 10)) {
 		case 0:
@@ -897,6 +1100,30 @@ static void build_request(struct fuzzer *fuzzer, enum command_kind kind,
 		request->__reserved = choose_reserved(fuzzer);
 		if (rng_chance(rng, 6))
 			request->blocks = (__u32)rng_next(rng);
+		break;
+	}
+	case KIND_EXPORT: {
+		struct cmamem_export *request = (void *)bytes;
+
+		request->flags = choose_flags(fuzzer, 0);
+		request->handle = choose_handle(fuzzer, file);
+		request->fd_flags = choose_fd_flags(fuzzer);
+		request->__reserved = choose_reserved(fuzzer);
+		if (rng_chance(rng, 6))
+			request->fd = (__u32)rng_next(rng);
+		break;
+	}
+	case KIND_IMPORT: {
+		struct cmamem_import *request = (void *)bytes;
+
+		request->flags = choose_flags(fuzzer, 0);
+		request->fd = choose_import_fd(fuzzer);
+		request->__reserved = choose_reserved(fuzzer);
+		if (rng_chance(rng, 6)) {
+			request->handle = (__u32)rng_next(rng);
+			request->length = rng_next(rng);
+			request->dma_address = rng_next(rng);
+		}
 		break;
 	}
 	default:
@@ -1131,6 +1358,8 @@ static void judge_sync(struct fuzzer *fuzzer, struct fd_model *file,
 		*violations |= ERR(EINVAL);
 	if (!handle) {
 		*violations |= ERR(ENOENT);
+	} else if (handle_is_import(handle)) {
+		*violations |= ERR(EINVAL);
 	} else {
 		__u64 length = fuzzer->blocks[handle->block].length;
 
@@ -1138,6 +1367,52 @@ static void judge_sync(struct fuzzer *fuzzer, struct fd_model *file,
 		    request->length > length - request->offset)
 			*violations |= ERR(EINVAL);
 	}
+}
+
+static void judge_export(struct fuzzer *fuzzer, struct fd_model *file,
+			 const struct cmamem_export *request,
+			 struct verdict *verdict, unsigned int *violations)
+{
+	struct handle_model *handle = handle_find(file, request->handle);
+	__u32 access = request->fd_flags & O_ACCMODE;
+
+	if (request->flags || request->__reserved ||
+	    (request->fd_flags & ~(__u32)(O_CLOEXEC | O_ACCMODE)))
+		*violations |= ERR(EINVAL);
+	/* Pool files are always open for reading. */
+	if (access != O_RDONLY && !file->writable)
+		*violations |= ERR(EACCES);
+	if (!handle)
+		*violations |= ERR(ENOENT);
+	else if (handle_is_import(handle))
+		*violations |= ERR(EINVAL);
+	else if (fuzzer->pools[file->pool].pool_flags & CMAMEM_POOL_CARVEOUT)
+		*violations |= ERR(EOPNOTSUPP);
+	verdict->resource = ERR(EMFILE) | ERR(ENFILE) | ERR(ENOMEM);
+}
+
+static bool fd_open(int fd)
+{
+	return fcntl(fd, F_GETFD) != -1;
+}
+
+/*
+ * IMPORT takes its handle number before it looks at the fd, so a bad fd
+ * may also meet a full file first.
+ */
+static void judge_import(struct fuzzer *fuzzer,
+			 const struct cmamem_import *request,
+			 struct verdict *verdict, unsigned int *violations)
+{
+	if (request->flags || request->__reserved) {
+		*violations |= ERR(EINVAL);
+		return;
+	}
+	if (dmabuf_by_fd(fuzzer, request->fd) < 0)
+		*violations |= (fd_open(request->fd) ? ERR(EINVAL) :
+						       ERR(EBADF)) |
+			       ERR(EMFILE) | ERR(ENOMEM);
+	verdict->resource = ERR(EMFILE) | ERR(ENOMEM);
 }
 
 /*
@@ -1225,11 +1500,15 @@ static void judge_request(struct fuzzer *fuzzer, enum command_kind kind,
 			break;
 		case KIND_BLOCK_INFO: {
 			const struct cmamem_block_info *request = (void *)view;
+			struct handle_model *handle =
+				handle_find(file, request->handle);
 
 			if (request->flags || request->__reserved)
 				violations |= ERR(EINVAL);
-			if (!handle_find(file, request->handle))
+			if (!handle)
 				violations |= ERR(ENOENT);
+			else if (handle_is_import(handle))
+				violations |= ERR(EINVAL);
 			break;
 		}
 		case KIND_POOL_INFO: {
@@ -1239,6 +1518,14 @@ static void judge_request(struct fuzzer *fuzzer, enum command_kind kind,
 				violations |= ERR(EINVAL);
 			break;
 		}
+		case KIND_EXPORT:
+			judge_export(fuzzer, file, (void *)view, verdict,
+				     &violations);
+			break;
+		case KIND_IMPORT:
+			judge_import(fuzzer, (void *)view, verdict,
+				     &violations);
+			break;
 		default:
 			break;
 		}
@@ -1278,8 +1565,11 @@ static void check_alloc_reply(struct fuzzer *fuzzer, struct fd_model *file,
 	/* The offset range must not overlap another handle's. */
 	for (index = 0; index < file->handle_count; index++) {
 		struct handle_model *other = &file->handles[index];
-		__u64 other_length = fuzzer->blocks[other->block].length;
+		__u64 other_length;
 
+		if (handle_is_import(other))
+			continue;
+		other_length = fuzzer->blocks[other->block].length;
 		if (request->mmap_offset < other->mmap_offset + other_length &&
 		    other->mmap_offset < request->mmap_offset +
 					 request->length)
@@ -1304,6 +1594,7 @@ static void check_alloc_reply(struct fuzzer *fuzzer, struct fd_model *file,
 	block->length = request->length;
 	block->alignment = request->alignment;
 	block->mode = request->mode;
+	block->dma_address = request->dma_address;
 	block->pattern = name_pattern(block->name, fuzzer->shared->blocks_made++);
 	handle_add(fuzzer, file, request->handle, index, request->mmap_offset);
 }
@@ -1371,7 +1662,7 @@ static void check_block_info(struct fuzzer *fuzzer, struct fd_model *file,
 	struct handle_model *handle = handle_find(file, reply->handle);
 	struct block_model *block;
 
-	if (!handle)
+	if (!handle || handle_is_import(handle))
 		return;
 	block = &fuzzer->blocks[handle->block];
 	/* Alignment 0 means one page; either may be reported for it. */
@@ -1379,12 +1670,13 @@ static void check_block_info(struct fuzzer *fuzzer, struct fd_model *file,
 	    (reply->alignment != block->alignment &&
 	     !(!block->alignment && reply->alignment == fuzzer->page)) ||
 	    reply->mmap_offset != handle->mmap_offset ||
-	    reply->handles != block->handles || reply->dma_bufs ||
+	    reply->handles != block->handles ||
+	    reply->dma_bufs != block->dma_bufs ||
 	    memcmp(reply->name, block->name, CMAMEM_NAME_SIZE) ||
 	    strncmp(reply->pool, fuzzer->pools[block->pool].name,
 		    CMAMEM_NAME_SIZE))
 		fuzz_err(fuzzer,
-			 "BLOCK_INFO of handle %u: length %llu/%llu mode %u/%u alignment %llu/%llu offset %#llx/%#llx handles %u/%u dma_bufs %u name '%.32s'/'%.32s' pool '%.32s'",
+			 "BLOCK_INFO of handle %u: length %llu/%llu mode %u/%u alignment %llu/%llu offset %#llx/%#llx handles %u/%u dma_bufs %u/%u name '%.32s'/'%.32s' pool '%.32s'",
 			 reply->handle, (unsigned long long)reply->length,
 			 (unsigned long long)block->length, reply->mode,
 			 block->mode, (unsigned long long)reply->alignment,
@@ -1392,7 +1684,8 @@ static void check_block_info(struct fuzzer *fuzzer, struct fd_model *file,
 			 (unsigned long long)reply->mmap_offset,
 			 (unsigned long long)handle->mmap_offset,
 			 reply->handles, block->handles, reply->dma_bufs,
-			 reply->name, block->name, reply->pool);
+			 block->dma_bufs, reply->name, block->name,
+			 reply->pool);
 }
 
 static void check_pool_info(struct fuzzer *fuzzer, struct fd_model *file,
@@ -1414,6 +1707,78 @@ static void check_pool_info(struct fuzzer *fuzzer, struct fd_model *file,
 			 "POOL_INFO of %s: page_size %u blocks %u (model at least %u) flags %#x/%#x name '%.32s'",
 			 pool->name, reply->page_size, reply->blocks, blocks,
 			 reply->pool_flags, pool->pool_flags, reply->name);
+}
+
+/*
+ * The new fd must be the lowest free one (@expected_fd), a dma-buf of the
+ * whole block, with the close-on-exec flag and access mode asked for.
+ */
+static void check_export_reply(struct fuzzer *fuzzer, struct fd_model *file,
+			       const struct cmamem_export *reply,
+			       int expected_fd)
+{
+	struct handle_model *handle = handle_find(file, reply->handle);
+	int fd = (int)reply->fd, fd_flags = fcntl(fd, F_GETFD);
+	int status_flags = fcntl(fd, F_GETFL);
+	struct block_model *block;
+
+	fuzzer->shared->dmabufs_made++;
+	if (fd != expected_fd)
+		fuzz_err(fuzzer, "EXPORT returned fd %d; the lowest free fd was %d",
+			 fd, expected_fd);
+	if (fd_flags < 0) {
+		fuzz_err(fuzzer, "the fd EXPORT returned is not open");
+		return;
+	}
+	if (!handle || handle_is_import(handle)) {
+		fuzz_err(fuzzer, "EXPORT of handle %u the model has no block for",
+			 reply->handle);
+		close(fd);
+		return;
+	}
+	block = &fuzzer->blocks[handle->block];
+	if (!(fd_flags & FD_CLOEXEC) != !(reply->fd_flags & O_CLOEXEC) ||
+	    (status_flags & O_ACCMODE) != (int)(reply->fd_flags & O_ACCMODE) ||
+	    lseek(fd, 0, SEEK_END) != (off_t)block->length)
+		fuzz_err(fuzzer,
+			 "EXPORT fd %d: FD_CLOEXEC %d, access mode %d, size %lld; asked fd_flags %#x of a %llu-byte block",
+			 fd, !!(fd_flags & FD_CLOEXEC), status_flags & O_ACCMODE,
+			 (long long)lseek(fd, 0, SEEK_END), reply->fd_flags,
+			 (unsigned long long)block->length);
+	dmabuf_add(fuzzer, fd, handle->block);
+}
+
+static void check_import_reply(struct fuzzer *fuzzer, struct fd_model *file,
+			       const struct cmamem_import *reply)
+{
+	int index = dmabuf_by_fd(fuzzer, reply->fd);
+	struct block_model *block;
+
+	if (index < 0) {
+		fuzz_err(fuzzer, "IMPORT of fd %d, not a dma-buf the model has, succeeded",
+			 reply->fd);
+		return;
+	}
+	block = &fuzzer->blocks[fuzzer->dmabufs[index].block];
+	if (!reply->handle || handle_find(file, reply->handle))
+		fuzz_err(fuzzer, "IMPORT returned handle %u, which is 0 or already in use",
+			 reply->handle);
+	/* The pool's own device sees a block where its ALLOC said. */
+	if (reply->length != block->length || reply->out_flags ||
+	    (block->pool == file->pool &&
+	     reply->dma_address != block->dma_address))
+		fuzz_err(fuzzer,
+			 "IMPORT reply: length %llu (block %llu) out_flags %#x dma %#llx (block %#llx in pool %s)",
+			 (unsigned long long)reply->length,
+			 (unsigned long long)block->length, reply->out_flags,
+			 (unsigned long long)reply->dma_address,
+			 (unsigned long long)block->dma_address,
+			 fuzzer->pools[block->pool].name);
+	if (file->handle_count >= MAX_HANDLES) {
+		fuzz_err(fuzzer, "the model is full");
+		return;
+	}
+	import_add(fuzzer, file, reply->handle, index);
 }
 
 static void record(struct fuzzer *fuzzer, enum command_kind kind, int result)
@@ -1445,7 +1810,9 @@ static unsigned long foreign_command(struct fuzzer *fuzzer)
 		switch (rng_below(rng, 6)) {
 		case 0:		/* cmamem's numbers with other bits */
 			type = CMAMEM_TYPE;
-			nr = CMAMEM_CMD_BASE + rng_below(rng, 6);
+			nr = CMAMEM_CMD_BASE +
+			     rng_below(rng, CMAMEM_CMD_IMPORT -
+					    CMAMEM_CMD_BASE + 1);
 			break;
 		case 1:		/* neighbours of cmamem's numbers */
 			type = CMAMEM_TYPE;
@@ -1495,31 +1862,37 @@ static void fuzz_ioctl(struct fuzzer *fuzzer)
 	struct fd_model *file;
 	unsigned long command;
 	char allowed[160];
-	bool bracket;
+	bool bracket, makes_fd;
+	int result, free_fd = -1;
 	__u32 size;
-	int result;
 
 	file = random_file(fuzzer);
 	if (!file)
 		return;
 	switch (rng_below(rng, 100)) {
-	case 0 ... 24:
+	case 0 ... 21:
 		kind = KIND_ALLOC;
 		break;
-	case 25 ... 39:
+	case 22 ... 34:
 		kind = KIND_ATTACH;
 		break;
-	case 40 ... 57:
+	case 35 ... 51:
 		kind = KIND_FREE;
 		break;
-	case 58 ... 69:
+	case 52 ... 62:
 		kind = KIND_SYNC;
 		break;
-	case 70 ... 79:
+	case 63 ... 71:
 		kind = KIND_BLOCK_INFO;
 		break;
-	case 80 ... 87:
+	case 72 ... 78:
 		kind = KIND_POOL_INFO;
+		break;
+	case 79 ... 85:
+		kind = KIND_EXPORT;
+		break;
+	case 86 ... 91:
+		kind = KIND_IMPORT;
 		break;
 	default:
 		kind = KIND_FOREIGN;
@@ -1530,7 +1903,8 @@ static void fuzz_ioctl(struct fuzzer *fuzzer)
 				   file->handle_count >= MAX_HANDLES - 1 ||
 				   live_handles(fuzzer) >= MAX_BLOCKS - 4))
 		kind = KIND_FREE;
-	if (kind == KIND_ATTACH && file->handle_count >= MAX_HANDLES - 1)
+	if ((kind == KIND_ATTACH || kind == KIND_IMPORT) &&
+	    file->handle_count >= MAX_HANDLES - 1)
 		kind = KIND_FREE;
 
 	if (kind == KIND_FOREIGN) {
@@ -1573,6 +1947,9 @@ static void fuzz_ioctl(struct fuzzer *fuzzer)
 	bracket = kind == KIND_ALLOC || kind == KIND_ATTACH;
 	if (bracket && cmamem_pool_info(file->fd, &before))
 		fuzz_err(fuzzer, "POOL_INFO before the call failed");
+	makes_fd = kind == KIND_EXPORT || kind == KIND_IMPORT;
+	if (makes_fd)
+		free_fd = cmamem_lowest_free_fd();
 	result = ioctl(file->fd, command, placement.pointer) ? -errno : 0;
 	fuzzer->shared->calls++;
 	record(fuzzer, kind, result);
@@ -1610,6 +1987,13 @@ static void fuzz_ioctl(struct fuzzer *fuzzer)
 				 (unsigned long long)before.used_bytes,
 				 (unsigned long long)after.used_bytes);
 	}
+	/* Only a successful EXPORT may leave a new fd. */
+	if (makes_fd && (result || kind == KIND_IMPORT) &&
+	    cmamem_lowest_free_fd() != free_fd)
+		fuzz_err(fuzzer, "%s %s left fd %d open",
+			 commands[kind].name,
+			 result ? "that failed" : "that succeeded",
+			 free_fd);
 	if (result)
 		return;
 
@@ -1682,6 +2066,20 @@ static void fuzz_ioctl(struct fuzzer *fuzzer)
 		check_pool_info(fuzzer, file, &reply);
 		break;
 	}
+	case KIND_EXPORT: {
+		struct cmamem_export reply;
+
+		memcpy(&reply, placement.pointer, sizeof(reply));
+		check_export_reply(fuzzer, file, &reply, free_fd);
+		break;
+	}
+	case KIND_IMPORT: {
+		struct cmamem_import reply;
+
+		memcpy(&reply, placement.pointer, sizeof(reply));
+		check_import_reply(fuzzer, file, &reply);
+		break;
+	}
 	default:
 		break;
 	}
@@ -1707,8 +2105,11 @@ static bool range_in_handle(struct fuzzer *fuzzer, struct fd_model *file,
 
 	for (index = 0; index < file->handle_count; index++) {
 		struct handle_model *handle = &file->handles[index];
-		__u64 block_length = fuzzer->blocks[handle->block].length;
+		__u64 block_length;
 
+		if (handle_is_import(handle))
+			continue;	/* no mmap offset */
+		block_length = fuzzer->blocks[handle->block].length;
 		if (offset >= handle->mmap_offset &&
 		    offset - handle->mmap_offset <= block_length &&
 		    length <= block_length -
@@ -1763,7 +2164,7 @@ static void fuzz_mmap(struct fuzzer *fuzzer)
 	}
 	default:
 		offset = page;
-		if (handle) {
+		if (handle && !handle_is_import(handle)) {
 			__u64 pages = fuzzer->blocks[handle->block].length /
 				      page;
 
@@ -2096,6 +2497,8 @@ static void fuzz_probe(struct fuzzer *fuzzer)
 	if (!file || !file->writable || !file->handle_count)
 		return;
 	handle = &file->handles[rng_below(rng, (__u32)file->handle_count)];
+	if (handle_is_import(handle))
+		return;
 	block = &fuzzer->blocks[handle->block];
 	if (block->length > (4u << 20))
 		return;
@@ -2166,9 +2569,29 @@ static void fuzz_reopen(struct fuzzer *fuzzer)
 		fuzzer->shared->mm_successes[MM_REOPEN]++;
 }
 
+static void fuzz_close_dmabuf(struct fuzzer *fuzzer)
+{
+	int start = (int)rng_below(&fuzzer->rng, MAX_DMABUFS), step, index;
+
+	for (step = 0; step < MAX_DMABUFS; step++) {
+		index = (start + step) % MAX_DMABUFS;
+		if (fuzzer->dmabufs[index].live &&
+		    fuzzer->dmabufs[index].fd >= 0) {
+			snprintf(fuzzer->what, sizeof(fuzzer->what),
+				 "close of dma-buf fd %d",
+				 fuzzer->dmabufs[index].fd);
+			fuzzer->shared->mm[MM_CLOSE_DMABUF]++;
+			dmabuf_close(fuzzer, index);
+			fuzzer->shared->mm_successes[MM_CLOSE_DMABUF]++;
+			return;
+		}
+	}
+}
+
 /*
  * Every handle the model has must be known to the kernel with the right
- * block and handle count; handles the model does not have must not be.
+ * block, handle count and dma-buf count (import handles are refused);
+ * handles the model does not have must not be.
  */
 static void audit_model(struct fuzzer *fuzzer)
 {
@@ -2189,11 +2612,17 @@ static void audit_model(struct fuzzer *fuzzer)
 			result = ioctl(file->fd, CMAMEM_IOCTL_BLOCK_INFO,
 				       &info) ? -errno : 0;
 			fuzzer->shared->checks++;
-			if (result)
+			if (handle_is_import(&file->handles[handle])) {
+				if (result != -EINVAL)
+					fuzz_err(fuzzer, "audit: BLOCK_INFO of import handle %u gave %s, not EINVAL",
+						 info.handle, result ?
+						 strerror(-result) : "success");
+			} else if (result) {
 				fuzz_err(fuzzer, "audit: BLOCK_INFO of live handle %u failed: %s",
 					 info.handle, strerror(-result));
-			else
+			} else {
 				check_block_info(fuzzer, file, &info);
+			}
 		}
 		for (id = 1; id <= MAX_HANDLES + 8; id++) {
 			if (handle_find(file, id))
@@ -2311,6 +2740,14 @@ static void free_everything(struct fuzzer *fuzzer)
 		}
 		file_close(fuzzer, file);
 	}
+	for (index = 0; index < MAX_DMABUFS; index++) {
+		if (fuzzer->dmabufs[index].live &&
+		    fuzzer->dmabufs[index].fd >= 0)
+			dmabuf_close(fuzzer, index);
+		if (fuzzer->dmabufs[index].live)
+			fuzz_err(fuzzer, "the model keeps dma-buf %d with %u imports after every handle was freed",
+				 index, fuzzer->dmabufs[index].imports);
+	}
 	while (fuzzer->mapping_count) {
 		struct mapping_model *mapping = &fuzzer->mappings[0];
 
@@ -2336,6 +2773,7 @@ static int fuzz_child(struct fuzz_shared *shared)
 		fprintf(stderr, "# fuzzer setup failed\n");
 		return 1;
 	}
+	fuzzer.first_fd = cmamem_lowest_free_fd();
 	for (index = 0; index < MAX_FDS; index++) {
 		fuzzer.fds[index].fd = -1;
 		if (index < fuzzer.pool_count)
@@ -2366,6 +2804,9 @@ static int fuzz_child(struct fuzz_shared *shared)
 			if (rng_chance(&fuzzer.rng, 8))
 				fuzz_reopen(&fuzzer);
 			break;
+		case 10:
+			fuzz_close_dmabuf(&fuzzer);
+			break;
 		default:
 			fuzz_ioctl(&fuzzer);
 			break;
@@ -2375,6 +2816,13 @@ static int fuzz_child(struct fuzz_shared *shared)
 	}
 	audit_model(&fuzzer);
 	free_everything(&fuzzer);
+
+	/* The kernel hands out the lowest free fds: a leak would be here. */
+	for (fd = fuzzer.first_fd;
+	     fd < fuzzer.first_fd + MAX_FDS + MAX_DMABUFS + 8; fd++)
+		if (fd_open(fd))
+			fuzz_err(&fuzzer, "fd %d is still open after everything was closed",
+				 fd);
 
 	for (index = 0; index < fuzzer.pool_count; index++) {
 		fd = open(fuzzer.pools[index].path, O_RDONLY | O_CLOEXEC);
@@ -2392,6 +2840,26 @@ static int fuzz_child(struct fuzz_shared *shared)
 	}
 	shared->finished = true;
 	return shared->failures ? 1 : 0;
+}
+
+/*
+ * The seed in the kernel log too: when a call makes the kernel panic
+ * (panic_on_warn), the test's own output is lost, the console is not.
+ */
+static void log_seed_to_kernel(unsigned long long seed)
+{
+	char line[96];
+	int length = snprintf(line, sizeof(line),
+			      "cmamem_fuzz_test: CMAMEM_SEED=%llu\n", seed);
+	int kmsg = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+	ssize_t written;
+
+	if (kmsg < 0)
+		return;
+	/* Best effort: the test's output has the seed as well. */
+	written = write(kmsg, line, length);
+	(void)written;
+	close(kmsg);
 }
 
 FIXTURE(fuzz) {
@@ -2433,6 +2901,7 @@ TEST_F_TIMEOUT(fuzz, random_calls, fuzz_timeout())
 	TH_LOG("seed %llu (CMAMEM_SEED=%llu replays it), %lu ioctl calls, page size %ld",
 	       shared->seed, shared->seed, shared->target_calls,
 	       sysconf(_SC_PAGESIZE));
+	log_seed_to_kernel(shared->seed);
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	started = now.tv_sec;
 
@@ -2470,9 +2939,9 @@ TEST_F_TIMEOUT(fuzz, random_calls, fuzz_timeout())
 	/* In enum pointer_kind's order. */
 	TH_LOG("pointers: valid, misaligned, straddle, read-only, NULL, low, kernel, hole, guard%s",
 	       line);
-	TH_LOG("%lu fuzzed ioctls, %lu audit calls, %lu blocks made, %lld s",
+	TH_LOG("%lu fuzzed ioctls, %lu audit calls, %lu blocks made, %lu dma-bufs made, %lld s",
 	       shared->calls, shared->checks, shared->blocks_made,
-	       (long long)now.tv_sec - started);
+	       shared->dmabufs_made, (long long)now.tv_sec - started);
 
 	if (WIFSIGNALED(status))
 		TH_LOG("the fuzzer died of signal %d at call %lu: %s",

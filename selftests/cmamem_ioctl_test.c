@@ -7,7 +7,9 @@
  * The checks every ioctl shares (argument pointer, struct size, trailing
  * bytes, flags, reserved fields) are one fixture with a variant per ioctl,
  * so each ioctl gets each check as a separate test. A request that fails
- * must leave nothing behind: no block, no handle, no bytes used.
+ * must leave nothing behind: no block, no handle, no bytes used, no file
+ * descriptor, no dma-buf; one that succeeds is undone and checked the same
+ * way.
  */
 #include "kselftest_harness.h"
 
@@ -29,13 +31,22 @@ enum request_kind {
 	REQUEST_SYNC,
 	REQUEST_BLOCK_INFO,
 	REQUEST_POOL_INFO,
+	REQUEST_EXPORT,
+	REQUEST_IMPORT,
 };
 
 FIXTURE(common) {
 	int fd;
 	size_t page_size;
-	/* The block ATTACH, FREE, SYNC and BLOCK_INFO requests refer to. */
+	/*
+	 * The block ATTACH, FREE, SYNC, BLOCK_INFO and EXPORT requests refer
+	 * to.
+	 */
 	struct cmamem_alloc target;
+	/* The target exported, for IMPORT requests to name; else -1. */
+	int dmabuf;
+	/* The lowest free fd once set up: a request must not take it. */
+	int free_fd;
 	/* The name the last prepared ALLOC request asks for. */
 	char request_name[CMAMEM_NAME_SIZE];
 	__u32 blocks_before;
@@ -57,77 +68,39 @@ FIXTURE_VARIANT(common) {
 	bool has_outputs;
 };
 
-FIXTURE_VARIANT_ADD(common, alloc) {
-	.kind = REQUEST_ALLOC,
-	.command = CMAMEM_IOCTL_ALLOC,
-	.first_release_size = CMAMEM_ALLOC_SIZE_V1,
-	.header_size = sizeof(struct cmamem_alloc),
-	.flags_offset = offsetof(struct cmamem_alloc, flags),
-	.reserved_offset = offsetof(struct cmamem_alloc, __reserved),
-	.lowest_unknown_flag = CMAMEM_MAP << 1,
-	.has_outputs = true,
-};
+/*
+ * One variant per ioctl, all named alike: REQUEST_<IOCTL>,
+ * CMAMEM_IOCTL_<IOCTL>, CMAMEM_<IOCTL>_SIZE_V1 and struct cmamem_<ioctl>,
+ * whose flags and __reserved fields the checks spoil.
+ */
+#define COMMON_VARIANT(_name, _NAME, _unknown_flag, _outputs)		\
+	FIXTURE_VARIANT_ADD(common, _name) {				\
+		.kind = REQUEST_##_NAME,				\
+		.command = CMAMEM_IOCTL_##_NAME,			\
+		.first_release_size = CMAMEM_##_NAME##_SIZE_V1,		\
+		.header_size = sizeof(struct cmamem_##_name),		\
+		.flags_offset = offsetof(struct cmamem_##_name, flags),	\
+		.reserved_offset = offsetof(struct cmamem_##_name,	\
+					    __reserved),		\
+		.lowest_unknown_flag = _unknown_flag,			\
+		.has_outputs = _outputs,				\
+	}
 
-FIXTURE_VARIANT_ADD(common, attach) {
-	.kind = REQUEST_ATTACH,
-	.command = CMAMEM_IOCTL_ATTACH,
-	.first_release_size = CMAMEM_ATTACH_SIZE_V1,
-	.header_size = sizeof(struct cmamem_attach),
-	.flags_offset = offsetof(struct cmamem_attach, flags),
-	.reserved_offset = offsetof(struct cmamem_attach, __reserved),
-	.lowest_unknown_flag = CMAMEM_MAP << 1,
-	.has_outputs = true,
-};
-
-FIXTURE_VARIANT_ADD(common, free) {
-	.kind = REQUEST_FREE,
-	.command = CMAMEM_IOCTL_FREE,
-	.first_release_size = CMAMEM_FREE_SIZE_V1,
-	.header_size = sizeof(struct cmamem_free),
-	.flags_offset = offsetof(struct cmamem_free, flags),
-	.reserved_offset = offsetof(struct cmamem_free, __reserved),
-	.lowest_unknown_flag = 1,
-	.has_outputs = false,
-};
-
-FIXTURE_VARIANT_ADD(common, sync) {
-	.kind = REQUEST_SYNC,
-	.command = CMAMEM_IOCTL_SYNC,
-	.first_release_size = CMAMEM_SYNC_SIZE_V1,
-	.header_size = sizeof(struct cmamem_sync),
-	.flags_offset = offsetof(struct cmamem_sync, flags),
-	.reserved_offset = offsetof(struct cmamem_sync, __reserved),
-	.lowest_unknown_flag = CMAMEM_SYNC_FOR_DEVICE << 1,
-	.has_outputs = false,
-};
-
-FIXTURE_VARIANT_ADD(common, block_info) {
-	.kind = REQUEST_BLOCK_INFO,
-	.command = CMAMEM_IOCTL_BLOCK_INFO,
-	.first_release_size = CMAMEM_BLOCK_INFO_SIZE_V1,
-	.header_size = sizeof(struct cmamem_block_info),
-	.flags_offset = offsetof(struct cmamem_block_info, flags),
-	.reserved_offset = offsetof(struct cmamem_block_info, __reserved),
-	.lowest_unknown_flag = 1,
-	.has_outputs = true,
-};
-
-FIXTURE_VARIANT_ADD(common, pool_info) {
-	.kind = REQUEST_POOL_INFO,
-	.command = CMAMEM_IOCTL_POOL_INFO,
-	.first_release_size = CMAMEM_POOL_INFO_SIZE_V1,
-	.header_size = sizeof(struct cmamem_pool_info),
-	.flags_offset = offsetof(struct cmamem_pool_info, flags),
-	.reserved_offset = offsetof(struct cmamem_pool_info, __reserved),
-	.lowest_unknown_flag = 1,
-	.has_outputs = true,
-};
+COMMON_VARIANT(alloc, ALLOC, CMAMEM_MAP << 1, true);
+COMMON_VARIANT(attach, ATTACH, CMAMEM_MAP << 1, true);
+COMMON_VARIANT(free, FREE, 1, false);
+COMMON_VARIANT(sync, SYNC, CMAMEM_SYNC_FOR_DEVICE << 1, false);
+COMMON_VARIANT(block_info, BLOCK_INFO, 1, true);
+COMMON_VARIANT(pool_info, POOL_INFO, 1, true);
+COMMON_VARIANT(export, EXPORT, 1, true);
+COMMON_VARIANT(import, IMPORT, 1, true);
 
 FIXTURE_SETUP(common)
 {
 	struct cmamem_pool_info pool;
 
 	self->pages = MAP_FAILED;
+	self->dmabuf = -1;
 	self->page_size = cmamem_page_size();
 	self->fd = open(CMAMEM_DEFAULT_POOL_PATH, O_RDWR);
 	if (self->fd < 0)
@@ -135,15 +108,22 @@ FIXTURE_SETUP(common)
 		     strerror(errno));
 	ASSERT_EQ(0, cmamem_alloc_block(self->fd, "target", self->page_size,
 					CMAMEM_MODE_COHERENT, &self->target));
+	if (variant->kind == REQUEST_IMPORT)
+		ASSERT_EQ(0, cmamem_export(self->fd, self->target.handle,
+					   O_RDWR | O_CLOEXEC, &self->dmabuf));
 	ASSERT_EQ(0, cmamem_pool_info(self->fd, &pool));
 	self->blocks_before = pool.blocks;
 	self->used_bytes_before = pool.used_bytes;
+	self->free_fd = cmamem_lowest_free_fd();
+	ASSERT_LE(0, self->free_fd);
 }
 
 FIXTURE_TEARDOWN(common)
 {
 	if (self->pages != MAP_FAILED)
 		munmap(self->pages, self->pages_length);
+	if (self->dmabuf >= 0)
+		close(self->dmabuf);
 	if (self->fd >= 0)
 		close(self->fd);	/* drops every handle of the test */
 }
@@ -187,6 +167,16 @@ static void prepare_request(FIXTURE_DATA(common) *self,
 		break;
 	case REQUEST_POOL_INFO:
 		break;
+	case REQUEST_EXPORT: {
+		struct cmamem_export *export = request;
+
+		export->handle = self->target.handle;
+		export->fd_flags = O_RDWR | O_CLOEXEC;
+		break;
+	}
+	case REQUEST_IMPORT:
+		((struct cmamem_import *)request)->fd = self->dmabuf;
+		break;
 	}
 	*(__u32 *)request = variant->header_size;
 }
@@ -196,9 +186,24 @@ static __u32 *request_word(void *request, size_t offset)
 	return (__u32 *)((__u8 *)request + offset);
 }
 
+static void check_nothing_changed(struct __test_metadata *_metadata,
+				  FIXTURE_DATA(common) *self,
+				  const FIXTURE_VARIANT(common) *variant);
+
+/* A handle on the target (ATTACH) or its dma-buf (IMPORT): new, then freed. */
+static void check_new_handle_and_free(struct __test_metadata *_metadata,
+				      FIXTURE_DATA(common) *self,
+				      __u32 handle, __u64 length)
+{
+	ASSERT_NE(0, handle);
+	ASSERT_NE(self->target.handle, handle);
+	ASSERT_EQ(self->target.length, length);
+	ASSERT_EQ(0, cmamem_free(self->fd, handle));
+}
+
 /*
  * Checks the replies of a request that succeeded and undoes what it did,
- * so the fixture's counters hold again.
+ * then that the fixture's counters hold again.
  */
 static void check_success_and_undo(struct __test_metadata *_metadata,
 				   FIXTURE_DATA(common) *self,
@@ -222,11 +227,9 @@ static void check_success_and_undo(struct __test_metadata *_metadata,
 	case REQUEST_ATTACH: {
 		struct cmamem_attach *attach = request;
 
-		ASSERT_NE(0, attach->handle);
-		ASSERT_NE(self->target.handle, attach->handle);
-		ASSERT_EQ(self->target.length, attach->length);
 		ASSERT_EQ(CMAMEM_MODE_COHERENT, attach->mode);
-		ASSERT_EQ(0, cmamem_free(self->fd, attach->handle));
+		check_new_handle_and_free(_metadata, self, attach->handle,
+					  attach->length);
 		break;
 	}
 	case REQUEST_FREE:
@@ -260,10 +263,36 @@ static void check_success_and_undo(struct __test_metadata *_metadata,
 		ASSERT_STREQ(CMAMEM_DEFAULT_POOL_NAME, reply->name);
 		break;
 	}
+	case REQUEST_EXPORT: {
+		struct cmamem_export *reply = request;
+
+		/* The new fd is the lowest free one, and the block's. */
+		ASSERT_EQ(self->free_fd, (int)reply->fd);
+		ASSERT_EQ(self->target.length,
+			  (__u64)lseek((int)reply->fd, 0, SEEK_END));
+		ASSERT_EQ(0, cmamem_block_info(self->fd, self->target.handle,
+					       &info));
+		ASSERT_EQ(1, info.dma_bufs);
+		ASSERT_EQ(0, close((int)reply->fd));
+		break;
 	}
+	case REQUEST_IMPORT: {
+		struct cmamem_import *reply = request;
+
+		ASSERT_EQ(self->target.dma_address, reply->dma_address);
+		check_new_handle_and_free(_metadata, self, reply->handle,
+					  reply->length);
+		break;
+	}
+	}
+	check_nothing_changed(_metadata, self, variant);
 }
 
-/* After a refused request: no block, handle or byte came or went. */
+/*
+ * After a refused or undone request: no block, handle, byte, file
+ * descriptor or dma-buf came or went. An import handle left behind would
+ * keep the target's dma-buf alive after the IMPORT fixture closes its fd.
+ */
 static void check_nothing_changed(struct __test_metadata *_metadata,
 				  FIXTURE_DATA(common) *self,
 				  const FIXTURE_VARIANT(common) *variant)
@@ -272,14 +301,23 @@ static void check_nothing_changed(struct __test_metadata *_metadata,
 	struct cmamem_pool_info pool;
 	struct cmamem_attach attach;
 
+	ASSERT_EQ(self->free_fd, cmamem_lowest_free_fd());
 	ASSERT_EQ(0, cmamem_pool_info(self->fd, &pool));
 	ASSERT_EQ(self->blocks_before, pool.blocks);
 	ASSERT_EQ(self->used_bytes_before, pool.used_bytes);
 	ASSERT_EQ(0, cmamem_block_info(self->fd, self->target.handle, &info));
 	ASSERT_EQ(1, info.handles);
+	ASSERT_EQ(self->dmabuf >= 0 ? 1 : 0, info.dma_bufs);
 	if (variant->kind == REQUEST_ALLOC)
 		ASSERT_EQ(-ENOENT, cmamem_attach(self->fd, self->request_name,
 						 0, &attach));
+	if (variant->kind == REQUEST_IMPORT) {
+		ASSERT_EQ(0, close(self->dmabuf));
+		self->dmabuf = -1;
+		ASSERT_EQ(0, cmamem_block_info(self->fd, self->target.handle,
+					       &info));
+		ASSERT_EQ(0, info.dma_bufs);
+	}
 }
 
 static int call(FIXTURE_DATA(common) *self,

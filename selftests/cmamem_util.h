@@ -59,6 +59,8 @@ _Static_assert(sizeof(off_t) == 8, "build with -D_FILE_OFFSET_BITS=64");
 #define CMAMEM_SYNC_SIZE_V1		32
 #define CMAMEM_BLOCK_INFO_SIZE_V1	144
 #define CMAMEM_POOL_INFO_SIZE_V1	112
+#define CMAMEM_EXPORT_SIZE_V1		24
+#define CMAMEM_IMPORT_SIZE_V1		40
 
 #define cmamem_offsetofend(type, member) \
 	(offsetof(type, member) + sizeof(((type *)0)->member))
@@ -76,6 +78,10 @@ _Static_assert(cmamem_offsetofend(struct cmamem_block_info, pool) ==
 	       CMAMEM_BLOCK_INFO_SIZE_V1, "cmamem_block_info first-release size");
 _Static_assert(cmamem_offsetofend(struct cmamem_pool_info, name) ==
 	       CMAMEM_POOL_INFO_SIZE_V1, "cmamem_pool_info first-release size");
+_Static_assert(cmamem_offsetofend(struct cmamem_export, __reserved) ==
+	       CMAMEM_EXPORT_SIZE_V1, "cmamem_export first-release size");
+_Static_assert(cmamem_offsetofend(struct cmamem_import, __reserved) ==
+	       CMAMEM_IMPORT_SIZE_V1, "cmamem_import first-release size");
 
 static inline size_t cmamem_page_size(void)
 {
@@ -203,6 +209,48 @@ static inline int cmamem_pool_info(int fd, struct cmamem_pool_info *info)
 	memset(info, 0, sizeof(*info));
 	info->size = sizeof(*info);
 	return cmamem_ioctl(fd, CMAMEM_IOCTL_POOL_INFO, info);
+}
+
+/* Exports a block as a dma-buf; *@dmabuf is the new fd on success. */
+static inline int cmamem_export(int fd, __u32 handle, __u32 fd_flags,
+				int *dmabuf)
+{
+	struct cmamem_export request = {
+		.size = sizeof(request),
+		.handle = handle,
+		.fd_flags = fd_flags,
+		.fd = (__u32)-1,
+	};
+	int ret = cmamem_ioctl(fd, CMAMEM_IOCTL_EXPORT, &request);
+
+	if (!ret)
+		*dmabuf = (int)request.fd;
+	return ret;
+}
+
+static inline int cmamem_import(int fd, int dmabuf,
+				struct cmamem_import *request)
+{
+	memset(request, 0, sizeof(*request));
+	request->size = sizeof(*request);
+	request->fd = dmabuf;
+	return cmamem_ioctl(fd, CMAMEM_IOCTL_IMPORT, request);
+}
+
+/*
+ * The number the next new file descriptor gets: the kernel always hands
+ * out the lowest free one, so a call that must not leave a file behind
+ * can be checked by comparing this before and after. -1 on error.
+ */
+static inline int cmamem_lowest_free_fd(void)
+{
+	int fd = fcntl(0, F_DUPFD, 0);
+
+	if (fd < 0 && errno == EBADF)
+		return 0;	/* 0 itself is free */
+	if (fd >= 0)
+		close(fd);
+	return fd;
 }
 
 /* Maps @length bytes of a block at @offset; MAP_FAILED on error. */

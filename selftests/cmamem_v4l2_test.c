@@ -446,15 +446,11 @@ static void export_block(struct __test_metadata *_metadata, int pool,
 			 struct cmamem_tracker *tracker,
 			 struct capture_block *block)
 {
-	struct cmamem_export request = {
-		.size = sizeof(request),
-		.handle = block->alloc.handle,
-		.fd_flags = O_RDWR | O_CLOEXEC,
-		.fd = (__u32)-1,
-	};
+	int dmabuf;
 
-	ASSERT_EQ(0, cmamem_ioctl(pool, CMAMEM_IOCTL_EXPORT, &request));
-	block->dmabuf = cmamem_track_fd(tracker, (int)request.fd);
+	ASSERT_EQ(0, cmamem_export(pool, block->alloc.handle,
+				   O_RDWR | O_CLOEXEC, &dmabuf));
+	block->dmabuf = cmamem_track_fd(tracker, dmabuf);
 }
 
 static int dmabuf_sync(int dmabuf, __u64 flags)

@@ -7,11 +7,14 @@
 #
 # Usage: run_cmamem.sh [directory holding the *_test programs]
 # The default is this script's own directory (where "make install" puts
-# both). CMAMEM_SCRATCH_BLOCK names the block device the O_DIRECT tests
-# may overwrite (default /dev/vda).
+# both). The programs to run, in order, are those of the Makefile's
+# TEST_GEN_PROGS, which "make" writes to cmamem_tests.list in that
+# directory. CMAMEM_SCRATCH_BLOCK names the block device the O_DIRECT
+# tests may overwrite (default /dev/vda).
 
 ksft_skip=4
 dir=${1:-$(dirname "$0")}
+list=$dir/cmamem_tests.list
 
 if [ "$(id -u)" != 0 ]; then
 	echo "SKIP: the cmamem selftests must run as root"
@@ -22,16 +25,17 @@ if [ ! -c /dev/cmamem ]; then
 	exit $ksft_skip
 fi
 
+if [ ! -r "$list" ]; then
+	echo "not ok: $list is missing (\"make\" writes it)"
+	exit 1
+fi
+
 result=0
 ran=0
-# Every program of the Makefile's TEST_GEN_PROGS. The fault-injection
-# test runs last: it may leave DMA-API debugging off for the rest of the
-# boot. Programs whose kernel features are missing (fault injection,
+# In the list's order, which keeps the fault-injection test last (see the
+# Makefile). Programs whose kernel features are missing (fault injection,
 # vgem, vivid, udmabuf, device-tree pools) skip with the reason.
-for test in cmamem_ioctl_test cmamem_mmap_test cmamem_lifetime_test \
-	    cmamem_pool_test cmamem_legacy_test cmamem_security_test \
-	    cmamem_dmabuf_test cmamem_v4l2_test cmamem_stress_test \
-	    cmamem_fuzz_test cmamem_fault_test; do
+for test in $(cat "$list"); do
 	if [ ! -x "$dir/$test" ]; then
 		echo "not ok: $dir/$test is missing"
 		result=1
