@@ -159,7 +159,7 @@ static void print_pool_row(const struct pool_report *pool)
 	       (unsigned long long)info->failures, max_block,
 	       human_size(info->page_size, page, sizeof(page)),
 	       info->pool_flags & CMAMEM_POOL_CACHED ?
-	       "coherent,wc,cached" : "coherent,wc");
+	       "coherent,writecombine,cached" : "coherent,writecombine");
 }
 
 /* The pools as a table, or as a JSON array (unreadable ones included). */
