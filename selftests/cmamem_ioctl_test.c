@@ -1549,15 +1549,13 @@ static void *flip_protection(void *argument)
 {
 	struct protection_flipper *flipper = argument;
 
+	/* Under the lock, so the test never writes a read-only page itself. */
 	while (!flipper->stop) {
 		pthread_mutex_lock(&flipper->lock);
 		mprotect(flipper->page, flipper->length, PROT_READ);
 		mprotect(flipper->page, flipper->length,
 			 PROT_READ | PROT_WRITE);
 		pthread_mutex_unlock(&flipper->lock);
-		mprotect(flipper->page, flipper->length, PROT_READ);
-		mprotect(flipper->page, flipper->length,
-			 PROT_READ | PROT_WRITE);
 	}
 	return NULL;
 }

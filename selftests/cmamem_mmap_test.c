@@ -728,33 +728,41 @@ TEST_F(direct_io, coherent_block_refuses_odirect_read)
 }
 
 /*
- * O_DIRECT takes short-term pins through the kernel's page-table fast
- * path, which works on every cached block while its pages are mapped.
- * After MADV_DONTNEED the fast path finds nothing and the kernel looks the
- * pages up through the VMA: a block in CMA without CMAMEM_PINNABLE refuses
- * that with EFAULT (as it refuses every long-term pin), a pinnable one
- * faults its pages back in. The reply says which the block is.
+ * O_DIRECT's short-term pins. A pinnable block takes them, mapped or not
+ * (after MADV_DONTNEED the kernel faults the pages back in). A block in CMA
+ * without CMAMEM_PINNABLE refuses every pin the kernel looks up through the
+ * VMA with EFAULT (as it refuses every long-term pin): after MADV_DONTNEED
+ * always; while mapped, Linux 6.1's page-table fast path may still serve a
+ * pin, 6.12's leaves writing pins of such pages to the VMA lookup. The
+ * reply says which kind the block is.
  */
 TEST_F(direct_io, cached_block_odirect_as_its_reply_says)
 {
+	bool pinnable;
 	ssize_t done;
 
 	map_new_block(_metadata, self, CMAMEM_MODE_CACHED, 0);
+	pinnable = self->block.out_flags & CMAMEM_REPLY_PINNABLE;
 	write_device_pattern(_metadata, self, 0xfe11);
 	cmamem_fill(self->map, self->length, 0);
-	ASSERT_EQ((ssize_t)self->length,
-		  pread(self->direct_fd, self->map, self->length, 0));
+	done = pread(self->direct_fd, self->map, self->length, 0);
+	if (pinnable || done >= 0) {
+		ASSERT_EQ((ssize_t)self->length, done);
+	} else {
+		ASSERT_EQ(EFAULT, errno);
+	}
 	ASSERT_EQ(0, madvise(self->map, self->length, MADV_DONTNEED));
 	done = pread(self->direct_fd, self->map, self->length, 0);
-	if (self->block.out_flags & CMAMEM_REPLY_PINNABLE) {
+	if (pinnable) {
 		ASSERT_EQ((ssize_t)self->length, done);
+		ASSERT_EQ(0, cmamem_sync(self->fd, self->block.handle,
+					 CMAMEM_SYNC_FOR_CPU, 0,
+					 self->length));
+		ASSERT_EQ(-1, cmamem_check(self->map, self->length, 0xfe11));
 	} else {
 		ASSERT_EQ(-1, done);
 		ASSERT_EQ(EFAULT, errno);
 	}
-	ASSERT_EQ(0, cmamem_sync(self->fd, self->block.handle,
-				 CMAMEM_SYNC_FOR_CPU, 0, self->length));
-	ASSERT_EQ(-1, cmamem_check(self->map, self->length, 0xfe11));
 }
 
 /* PINNABLE means something only for cached (page-backed) blocks. */

@@ -97,11 +97,12 @@ enum cmamem_mode {
  *	tries to migrate CMA pages away before a long-term pin (io_uring
  *	fixed buffers, RDMA registration, vfio, V4L2 USERPTR), cannot move
  *	these, and retries until the pinning task is killed. Without the
- *	flag, the mappings of such a block refuse long-term pins at once with
- *	EFAULT; short-term pins (O_DIRECT, vmsplice) still work through the
- *	kernel's page-table fast path while the pages are mapped, and fail
- *	with EFAULT when the kernel must look them up through the mapping
- *	(after MADV_DONTNEED, until the range is touched again). Cached
+ *	flag, the mappings of such a block refuse with EFAULT every pin the
+ *	kernel looks up through the mapping: every long-term pin, and
+ *	short-term pins (O_DIRECT, vmsplice) that its page-table fast path
+ *	does not serve (on Linux 6.12 every pin that writes into the pages,
+ *	such as an O_DIRECT read; on 6.1 pins of pages not mapped at the
+ *	moment, after MADV_DONTNEED). Cached
  *	blocks outside CMA are always pinnable, long-term too (see
  *	%CMAMEM_REPLY_PINNABLE); coherent and write-combine blocks never are.
  */
