@@ -30,7 +30,8 @@ ran=0
 # vgem, vivid, udmabuf, device-tree pools) skip with the reason.
 for test in cmamem_ioctl_test cmamem_mmap_test cmamem_lifetime_test \
 	    cmamem_pool_test cmamem_legacy_test cmamem_security_test \
-	    cmamem_dmabuf_test cmamem_v4l2_test cmamem_stress_test \
+	    cmamem_dmabuf_test cmamem_v4l2_test cmamem_highmem_test \
+	    cmamem_stress_test \
 	    cmamem_fuzz_test cmamem_fault_test; do
 	if [ ! -x "$dir/$test" ]; then
 		echo "not ok: $dir/$test is missing"
