@@ -530,6 +530,18 @@ FIXTURE_VARIANT_ADD(vivid_dmabuf, dma_contig_cached) {
 	.mode = CMAMEM_MODE_CACHED,
 };
 
+/*
+ * The pool the vivid_dmabuf tests allocate from: /dev/cmamem, or the pool
+ * CMAMEM_V4L2_POOL names (cmamem_highmem_test runs them on a pool whose
+ * memory is highmem).
+ */
+static const char *dmabuf_pool_path(void)
+{
+	const char *path = getenv("CMAMEM_V4L2_POOL");
+
+	return path && *path ? path : CMAMEM_DEFAULT_POOL_PATH;
+}
+
 FIXTURE_SETUP(vivid_dmabuf)
 {
 	struct cmamem_pool_info info;
@@ -538,13 +550,14 @@ FIXTURE_SETUP(vivid_dmabuf)
 	cmamem_tracker_init(&self->tracker);
 	self->page_size = cmamem_page_size();
 	self->pool = cmamem_track_fd(&self->tracker,
-				     open(CMAMEM_DEFAULT_POOL_PATH,
+				     open(dmabuf_pool_path(),
 					  O_RDWR | O_CLOEXEC));
 	ASSERT_LE(0, self->pool);
 	ASSERT_EQ(0, cmamem_pool_info(self->pool, &info));
 	if (variant->mode == CMAMEM_MODE_CACHED &&
 	    !(info.pool_flags & CMAMEM_POOL_CACHED))
-		SKIP(return, "the default pool has no cached blocks");
+		SKIP(return, "the pool %s has no cached blocks",
+		     dmabuf_pool_path());
 	video = open_vivid_capture(variant->allocator);
 	if (video == -ENODEV)
 		SKIP(return, VIVID_MISSING);
@@ -707,8 +720,7 @@ TEST_F_TIMEOUT(vivid_dmabuf, streams_after_free_and_close,
 	/* self->pool only watches the pool; owner makes the blocks. */
 	dmabuf_capture_prepare(_metadata, self, &capture);
 	owner = cmamem_track_fd(&self->tracker,
-				open(CMAMEM_DEFAULT_POOL_PATH,
-				     O_RDWR | O_CLOEXEC));
+				open(dmabuf_pool_path(), O_RDWR | O_CLOEXEC));
 	ASSERT_LE(0, owner);
 	for (index = 0; index < capture.count; index++) {
 		alloc_poisoned_block(_metadata, owner, &self->tracker,
