@@ -568,13 +568,12 @@ TEST_F(dmabuf, export_carveout_eopnotsupp)
 static void vgem_reads_block(struct __test_metadata *_metadata,
 			     FIXTURE_DATA(dmabuf) *self, __u32 mode)
 {
-	struct test_drm_prime_handle prime = { 0 };
-	struct test_drm_prime_handle back = { 0 };
 	struct test_drm_gem_close gem_close = { 0 };
 	struct cmamem_pool_info before, after;
 	struct cmamem_alloc alloc;
 	struct stat ours, theirs;
-	int card, dmabuf;
+	int card, dmabuf, back;
+	__u32 gem = 0;
 
 	card = open_vgem();
 	if (card < 0)
@@ -585,23 +584,16 @@ static void vgem_reads_block(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, export_block(self->fd, alloc.handle, O_RDWR | O_CLOEXEC,
 				  &dmabuf));
 	ASSERT_EQ(0, fstat(dmabuf, &ours));
-	prime.fd = dmabuf;
-	ASSERT_EQ(0, ioctl(card, TEST_DRM_IOCTL_PRIME_FD_TO_HANDLE, &prime))
-		TH_LOG("PRIME_FD_TO_HANDLE: %s", strerror(errno));
+	back = vgem_take_over(card, dmabuf, self->fd, alloc.handle, &gem);
+	ASSERT_LE(0, back) TH_LOG("handing the dma-buf to vgem: %s",
+				  strerror(-back));
 	/* vgem holds the dma-buf now, and made no second one. */
-	ASSERT_EQ(0, close(dmabuf));
-	ASSERT_EQ(0, cmamem_free(self->fd, alloc.handle));
-
-	back.handle = prime.handle;
-	back.flags = O_RDWR | O_CLOEXEC;
-	ASSERT_EQ(0, ioctl(card, TEST_DRM_IOCTL_PRIME_HANDLE_TO_FD, &back))
-		TH_LOG("PRIME_HANDLE_TO_FD: %s", strerror(errno));
-	ASSERT_EQ(0, fstat(back.fd, &theirs));
+	ASSERT_EQ(0, fstat(back, &theirs));
 	ASSERT_EQ(ours.st_ino, theirs.st_ino);
-	ASSERT_EQ(0, dmabuf_matches(back.fd, self->length, 0xabc + mode));
-	ASSERT_EQ(0, close(back.fd));
+	ASSERT_EQ(0, dmabuf_matches(back, self->length, 0xabc + mode));
+	ASSERT_EQ(0, close(back));
 
-	gem_close.handle = prime.handle;
+	gem_close.handle = gem;
 	ASSERT_EQ(0, ioctl(card, TEST_DRM_IOCTL_GEM_CLOSE, &gem_close));
 	ASSERT_EQ(0, close(card));
 	/* Once vgem let go, the block is freed. */

@@ -7,6 +7,7 @@
 #ifndef CMAMEM_DMABUF_UTIL_H
 #define CMAMEM_DMABUF_UTIL_H
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -90,6 +91,51 @@ static inline int open_vgem(void)
 		close(card);
 	}
 	return -1;
+}
+
+/* vgem imports @dmabuf with PRIME: 0 and its GEM handle, or -errno. */
+static inline int vgem_import(int card, int dmabuf, __u32 *handle)
+{
+	struct test_drm_prime_handle prime = { .fd = dmabuf };
+
+	if (ioctl(card, TEST_DRM_IOCTL_PRIME_FD_TO_HANDLE, &prime))
+		return -errno;
+	*handle = prime.handle;
+	return 0;
+}
+
+/* The dma-buf fd vgem gives out for its GEM @handle, or -errno. */
+static inline int vgem_export(int card, __u32 handle)
+{
+	struct test_drm_prime_handle prime = {
+		.handle = handle,
+		.flags = O_RDWR | O_CLOEXEC,
+	};
+
+	if (ioctl(card, TEST_DRM_IOCTL_PRIME_HANDLE_TO_FD, &prime))
+		return -errno;
+	return prime.fd;
+}
+
+/*
+ * Hands a block's dma-buf over to vgem: vgem imports @dmabuf, then our fd
+ * and our handle @handle on @pool are dropped, so that only vgem keeps the
+ * block. Returns the fd vgem gives out for the object (which must be the
+ * same dma-buf) and its GEM handle in *@gem, or -errno.
+ */
+static inline int vgem_take_over(int card, int dmabuf, int pool,
+				 __u32 handle, __u32 *gem)
+{
+	int ret = vgem_import(card, dmabuf, gem);
+
+	if (ret)
+		return ret;
+	if (close(dmabuf))
+		return -errno;
+	ret = cmamem_free(pool, handle);
+	if (ret)
+		return ret;
+	return vgem_export(card, *gem);
 }
 
 #endif /* CMAMEM_DMABUF_UTIL_H */

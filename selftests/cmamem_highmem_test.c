@@ -150,17 +150,7 @@ FIXTURE_VARIANT(highmem_pool) {
 	__u32 mode;
 };
 
-FIXTURE_VARIANT_ADD(highmem_pool, cached) {
-	.mode = CMAMEM_MODE_CACHED,
-};
-
-FIXTURE_VARIANT_ADD(highmem_pool, coherent) {
-	.mode = CMAMEM_MODE_COHERENT,
-};
-
-FIXTURE_VARIANT_ADD(highmem_pool, writecombine) {
-	.mode = CMAMEM_MODE_WRITECOMBINE,
-};
+CMAMEM_MODE_VARIANTS(highmem_pool);
 
 FIXTURE_SETUP(highmem_pool)
 {
@@ -290,13 +280,12 @@ TEST_F(highmem_pool, new_block_reads_zero)
  */
 TEST_F(highmem_pool, exported_to_vgem_reads_back)
 {
-	struct test_drm_prime_handle prime = { 0 };
-	struct test_drm_prime_handle back = { 0 };
 	struct test_drm_gem_close gem_close = { 0 };
 	struct dma_buf_sync sync = { 0 };
 	struct cmamem_alloc alloc;
-	int card, dmabuf;
+	int card, dmabuf, back;
 	void *view;
+	__u32 gem = 0;
 
 	card = open_vgem();
 	if (card < 0)
@@ -306,25 +295,20 @@ TEST_F(highmem_pool, exported_to_vgem_reads_back)
 	ASSERT_EQ(0, munmap(view, self->length));
 	ASSERT_EQ(0, export_block(self->fd, alloc.handle, O_RDWR | O_CLOEXEC,
 				  &dmabuf));
-	prime.fd = dmabuf;
-	ASSERT_EQ(0, ioctl(card, TEST_DRM_IOCTL_PRIME_FD_TO_HANDLE, &prime))
-		TH_LOG("PRIME_FD_TO_HANDLE: %s", strerror(errno));
-	ASSERT_EQ(0, close(dmabuf));
-	ASSERT_EQ(0, cmamem_free(self->fd, alloc.handle));
-
-	back.handle = prime.handle;
-	back.flags = O_RDWR | O_CLOEXEC;
-	ASSERT_EQ(0, ioctl(card, TEST_DRM_IOCTL_PRIME_HANDLE_TO_FD, &back));
+	/* vgem's fd for the object is our dma-buf, still holding the bytes. */
+	back = vgem_take_over(card, dmabuf, self->fd, alloc.handle, &gem);
+	ASSERT_LE(0, back) TH_LOG("handing the dma-buf to vgem: %s",
+				  strerror(-back));
 	sync.flags = DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ;
-	ASSERT_EQ(0, ioctl(back.fd, DMA_BUF_IOCTL_SYNC, &sync));
-	view = mmap(NULL, self->length, PROT_READ, MAP_SHARED, back.fd, 0);
+	ASSERT_EQ(0, ioctl(back, DMA_BUF_IOCTL_SYNC, &sync));
+	view = mmap(NULL, self->length, PROT_READ, MAP_SHARED, back, 0);
 	ASSERT_NE(MAP_FAILED, view);
 	EXPECT_EQ(-1, cmamem_check(view, self->length, 0x71));
 	ASSERT_EQ(0, munmap(view, self->length));
 	sync.flags = DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ;
-	ASSERT_EQ(0, ioctl(back.fd, DMA_BUF_IOCTL_SYNC, &sync));
-	ASSERT_EQ(0, close(back.fd));
-	gem_close.handle = prime.handle;
+	ASSERT_EQ(0, ioctl(back, DMA_BUF_IOCTL_SYNC, &sync));
+	ASSERT_EQ(0, close(back));
+	gem_close.handle = gem;
 	ASSERT_EQ(0, ioctl(card, TEST_DRM_IOCTL_GEM_CLOSE, &gem_close));
 	ASSERT_EQ(0, close(card));
 }
