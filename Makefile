@@ -93,7 +93,8 @@ KDIR_RELEASE = $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"$$/\1/p' \
 LIBRARY_FUNCTIONS = $(shell sed -n 's/^\t\(cmamem_[a-z_]*\);$$/\1/p' \
 	userspace/lib/libcmamem.map)
 # The device-tree examples docs/devicetree.md refers to.
-DT_EXAMPLES = dts/qemu-virt-cmamem.dtso dts/bindings/cmamem,pool.yaml
+DT_EXAMPLES = dts/qemu-virt-cmamem.dtso dts/qemu-virt-arm32-cmamem.dtso \
+	dts/bindings/cmamem,pool.yaml
 
 .PHONY: install uninstall userspace-check dkms-check
 

@@ -777,6 +777,7 @@ usr/local/lib/python$python/dist-packages/cmamem/uapi.py
 usr/local/share/doc/cmamem/README.md
 usr/local/share/doc/cmamem/devicetree.md
 usr/local/share/doc/cmamem/examples/devicetree/cmamem,pool.yaml
+usr/local/share/doc/cmamem/examples/devicetree/qemu-virt-arm32-cmamem.dtso
 usr/local/share/doc/cmamem/examples/devicetree/qemu-virt-cmamem.dtso
 usr/local/share/doc/cmamem/examples/modprobe.d/cmamem.conf
 usr/local/share/doc/cmamem/userspace.md

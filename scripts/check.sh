@@ -50,6 +50,8 @@ kerneldoc() {
 gate checkpatch checkpatch
 gate kernel-doc kerneldoc
 gate dt-schema "$ROOT/scripts/dt-check.sh" "" "$BUILD/dt"
+# The 32-bit board's overlay, on its smaller (1 GiB) configuration.
+gate dt-schema-arm32 env DT_TARGET=armhf-6.1 "$ROOT/scripts/dt-check.sh" "" "$BUILD/dt-arm32"
 gate userspace "$ROOT/scripts/check-userspace.sh"
 
 for target in ${KERNELS:-$ALL_TARGETS}; do

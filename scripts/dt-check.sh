@@ -6,8 +6,9 @@
 # usage: scripts/dt-check.sh [BOARD_DTB] [OUTDIR]
 #
 #   BOARD_DTB  a flattened tree with cmamem pools in it (overlay applied).
-#              Empty or absent: build the QEMU arm64 "virt" test board from
-#              QEMU's own DTB plus dts/qemu-virt-cmamem.dtso into OUTDIR.
+#              Empty or absent: build the QEMU "virt" test board of the
+#              matrix target DT_TARGET (default arm64-6.1) from QEMU's own
+#              DTB plus that target's overlay in dts/ into OUTDIR.
 #   OUTDIR     where intermediate files go (default build/dt).
 #
 # Steps, each of which must pass:
@@ -24,6 +25,9 @@
 #      used by no other pool; pool names are unique and not "default".
 #
 # Environment:
+#   DT_TARGET   the matrix target whose board is built (scripts/lib.sh):
+#               arm64-6.1 uses dts/qemu-virt-cmamem.dtso, armhf-6.1-lpae
+#               and armhf-6.1 dts/qemu-virt-arm32-cmamem.dtso
 #   CMA_ALIGN   alignment CMA regions need (default 32M: the pageblock size
 #               with 16 KiB pages, the largest our kernel matrix uses; 4M
 #               covers every 4 KiB-page kernel)
@@ -34,10 +38,12 @@
 # line of output is a one-line summary.
 set -uo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$(dirname "$0")/lib.sh"
 BINDINGS=$ROOT/dts/bindings
 BINDING=$BINDINGS/cmamem,pool.yaml
-OVERLAY=$ROOT/dts/qemu-virt-cmamem.dtso
+DT_TARGET=${DT_TARGET:-arm64-6.1}
+target_info "$DT_TARGET"
+OVERLAY=$ROOT/dts/$DT_OVERLAY
 # dt-schema and libfdt's Python module are Debian packages: use the system
 # Python even when another python3 comes first in PATH.
 PYTHON=${PYTHON:-/usr/bin/python3}
@@ -156,9 +162,9 @@ if [ -z "$BOARD_DTB" ]; then
 	rm -f "$OUTDIR/final.dtb"
 	# QEMU writes its generated DTB and exits at once.
 	run_logged "$OUTDIR/qemu.log" any \
-		timeout 120 qemu-system-aarch64 -M virt,dumpdtb="$OUTDIR/virt.dtb" \
-		-cpu cortex-a57 -smp 2 -m 1024 -nographic ||
-		{ fail "qemu-system-aarch64 could not dump the virt DTB"; built=0; }
+		timeout 120 "$QEMU" -M "$QEMU_MACHINE,dumpdtb=$OUTDIR/virt.dtb" \
+		-cpu "$QEMU_CPU" -smp 2 -m "$MEMORY_MB" -nographic ||
+		{ fail "$QEMU could not dump the virt DTB"; built=0; }
 	if [ $built = 1 ]; then
 		# The overlay cannot see the base tree's #address-cells and
 		# #size-cells, so dtc assumes defaults (2/1) and warns about our

@@ -37,14 +37,19 @@ common_pkg=$(deps_of "$headers_pkg:$DEB_ARCH" | grep -- '-common' | sed 's/:.*//
 kbuild_pkg=$(deps_of "$headers_pkg:$DEB_ARCH" | grep '^linux-kbuild-' | sed 's/:.*//' | head -n 1)
 [ -n "$common_pkg" ] && [ -n "$kbuild_pkg" ] || die "cannot resolve the headers of $release"
 
+# Architectures with Secure Boot (amd64, arm64) ship the image unsigned
+# in a package of its own; armhf has only the one image package.
+image_pkg=linux-image-$release-unsigned
+apt-cache show "$image_pkg:$DEB_ARCH" >/dev/null 2>&1 || image_pkg=linux-image-$release
+
 log "$target: kernel $release"
 (cd "$DEBS" && apt-get download -q -o APT::Sandbox::User=root \
-	"linux-image-$release-unsigned:$DEB_ARCH" "$headers_pkg:$DEB_ARCH" \
+	"$image_pkg:$DEB_ARCH" "$headers_pkg:$DEB_ARCH" \
 	"$common_pkg" "$kbuild_pkg" >/dev/null)
 
 rm -rf "$dir"
 mkdir -p "$dir/root"
-for pkg in "linux-image-$release-unsigned" "$headers_pkg" "$common_pkg" "$kbuild_pkg"; do
+for pkg in "$image_pkg" "$headers_pkg" "$common_pkg" "$kbuild_pkg"; do
 	deb=$(ls -t "$DEBS/${pkg}_"*.deb | head -n 1)
 	dpkg-deb -x "$deb" "$dir/root"
 done
@@ -56,6 +61,10 @@ sed -i "s|^include /usr/src/|include $dir/root/usr/src/|" "$KDIR/Makefile"
 IMAGE=$dir/root/boot/vmlinuz-$release
 MODDIR=$dir/root/lib/modules/$release
 [ -f "$IMAGE" ] || die "no kernel image in the $release package"
+# Debian's cross modpost only knows 64-bit structure sizes.
+if [ "$DEB_ARCH" = armhf ]; then
+	"$ROOT/scripts/build-modpost.sh" "$KDIR" "$ARCH" "$CROSS_COMPILE"
+fi
 # Packages leave modules.dep to depmod at install time.
 depmod -b "$dir/root" "$release"
 cat >"$dir/env" <<EOT

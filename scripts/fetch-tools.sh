@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Fetch what comes from the kernel source but is not ours to commit: the
 # kselftest harness headers, checkpatch.pl with its data files, and
-# kernel-doc, from Debian's linux-source-6.12; and an arm64 busybox for the
-# arm64 initramfs. Everything lands in build/; a second run fetches nothing.
+# kernel-doc, from Debian's linux-source-6.12; and arm64 and armhf
+# busyboxes for those initramfs. Everything lands in build/; a second run fetches nothing.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -27,11 +27,14 @@ if [ ! -f "$tools/.done" ]; then
 	touch "$tools/.done"
 fi
 
-busybox=$BUILD/busybox-arm64/bin/busybox
-if [ ! -x "$busybox" ]; then
+# Static busyboxes for the arm64 and armhf initramfs (the amd64 one is the
+# host's own).
+for arch in arm64 armhf; do
+	busybox=$BUILD/busybox-$arch/bin/busybox
+	[ -x "$busybox" ] && continue
 	mkdir -p "$DEBS"
-	(cd "$DEBS" && apt-get download -q -o APT::Sandbox::User=root busybox-static:arm64 >/dev/null)
-	deb=$(ls -t "$DEBS"/busybox-static_*_arm64.deb | head -n 1)
-	rm -rf "$BUILD/busybox-arm64"
-	dpkg-deb -x "$deb" "$BUILD/busybox-arm64"
-fi
+	(cd "$DEBS" && apt-get download -q -o APT::Sandbox::User=root "busybox-static:$arch" >/dev/null)
+	deb=$(ls -t "$DEBS"/busybox-static_*_"$arch".deb | head -n 1)
+	rm -rf "$BUILD/busybox-$arch"
+	dpkg-deb -x "$deb" "$BUILD/busybox-$arch"
+done

@@ -9,20 +9,26 @@ KERNEL_CACHE=$BUILD/kernels
 # The kernel matrix. Each target is a Debian kernel: its metapackage (which
 # names the current ABI), its Debian architecture, and how QEMU boots it;
 # or one of the project's own kernels (arm64-debug, arm64-bench) built from
-# Debian's linux-source-6.1 by build-kernel.sh.
-ALL_TARGETS="arm64-6.1 arm64-6.12 arm64-6.12-16k amd64-6.1 arm64-debug"
+# Debian's linux-source-6.1 by build-kernel.sh. The armhf targets are 32-bit
+# kernels: armhf-6.1-lpae (LPAE: 64-bit phys_addr_t and dma_addr_t, RAM and
+# the default CMA area in highmem) and armhf-6.1 (classic 32-bit addresses).
+ALL_TARGETS="arm64-6.1 arm64-6.12 arm64-6.12-16k amd64-6.1 arm64-debug
+	armhf-6.1-lpae armhf-6.1"
 
 die() { echo "error: $*" >&2; exit 1; }
 log() { echo "==> $*" >&2; }
 
 # target_info TARGET: sets META, DEB_ARCH, ARCH, CROSS_COMPILE, QEMU,
-# QEMU_MACHINE, QEMU_CPU, CONSOLE, MEMORY_MB for TARGET.
+# QEMU_MACHINE, QEMU_CPU, CONSOLE, MEMORY_MB and (boards with a device tree)
+# DT_OVERLAY, the overlay in dts/ with the board's pools, for TARGET.
 target_info() {
 	case "$1" in
 	arm64-6.1) META=linux-image-arm64 ;;
 	arm64-6.12) META=linux-image-6.12-arm64 ;;
 	arm64-6.12-16k) META=linux-image-6.12-arm64-16k ;;
 	amd64-6.1) META=linux-image-amd64 ;;
+	armhf-6.1-lpae) META=linux-image-armmp-lpae ;;
+	armhf-6.1) META=linux-image-armmp ;;
 	arm64-debug | arm64-bench) META= ;;
 	*) die "unknown target '$1' (known: $ALL_TARGETS)" ;;
 	esac
@@ -34,6 +40,7 @@ target_info() {
 		QEMU=qemu-system-aarch64
 		QEMU_MACHINE=virt
 		CONSOLE=ttyAMA0
+		DT_OVERLAY=qemu-virt-cmamem.dtso
 		MEMORY_MB=1024
 		# KASAN keeps an eighth of memory as shadow.
 		if [ "$1" = arm64-debug ]; then
@@ -44,6 +51,29 @@ target_info() {
 		case "$1" in
 		*-16k) QEMU_CPU=max,pauth-impdef=on ;;
 		*) QEMU_CPU=cortex-a57 ;;
+		esac
+		;;
+	armhf-*)
+		DEB_ARCH=armhf
+		ARCH=arm
+		CROSS_COMPILE=arm-linux-gnueabihf-
+		QEMU=qemu-system-arm
+		QEMU_CPU=cortex-a15
+		CONSOLE=ttyAMA0
+		DT_OVERLAY=qemu-virt-arm32-cmamem.dtso
+		# highmem=on lets the LPAE kernel see the board's devices and
+		# RAM above 4 GiB; the classic kernel can address neither, so
+		# the board keeps everything below 4 GiB for it. Both kernels
+		# keep 768 MiB as lowmem, so 2 GiB and 1 GiB both give highmem.
+		case "$1" in
+		*-lpae)
+			QEMU_MACHINE=virt,highmem=on
+			MEMORY_MB=2048
+			;;
+		*)
+			QEMU_MACHINE=virt,highmem=off
+			MEMORY_MB=1024
+			;;
 		esac
 		;;
 	amd64-*)

@@ -49,6 +49,12 @@ arm64)
 	suites="aarch64 armhf"
 	tool_arch=aarch64
 	;;
+arm)
+	# A 32-bit kernel: the armhf suite runs natively, no compat layer.
+	cp "$BUILD/busybox-armhf/bin/busybox" "$vm/initramfs/bin/busybox"
+	suites="armhf"
+	tool_arch=armhf
+	;;
 x86_64)
 	cp /bin/busybox "$vm/initramfs/bin/busybox"
 	suites="x86_64"
@@ -115,11 +121,11 @@ truncate -s 16M "$vm/scratch.img"
 
 qemu_args=(-M "$QEMU_MACHINE" -cpu "$QEMU_CPU" -smp 2 -m "$MEMORY_MB" -nographic -no-reboot)
 case "$ARCH" in
-arm64)
+arm64 | arm)
 	# QEMU's own DTB for exactly this machine, our pools on top, repacked
 	# (the dumped blob is padded to 1 MiB and the kernel hangs on it).
 	"$QEMU" "${qemu_args[@]}" -machine dumpdtb="$vm/virt.dtb" >/dev/null 2>&1
-	dtc -@ -q -I dts -O dtb -o "$vm/pools.dtbo" "$ROOT/dts/qemu-virt-cmamem.dtso"
+	dtc -@ -q -I dts -O dtb -o "$vm/pools.dtbo" "$ROOT/dts/$DT_OVERLAY"
 	fdtoverlay -i "$vm/virt.dtb" -o "$vm/merged.dtb" "$vm/pools.dtbo"
 	dtc -q -I dtb -O dtb -o "$vm/board.dtb" "$vm/merged.dtb"
 	qemu_args+=(-dtb "$vm/board.dtb"

@@ -21,47 +21,11 @@
 
 #include <linux/dma-buf.h>
 
+#include "cmamem_dmabuf_util.h"
 #include "cmamem_util.h"
 #include "kselftest_harness.h"
 
 #define CMAMEM_REFCNT_PATH	"/sys/module/cmamem/refcnt"
-
-/*
- * The few DRM uapi definitions the vgem test needs (include/uapi/drm/
- * drm.h), spelled out because the host's x86_64 toolchain
- * ships no DRM headers.
- */
-struct test_drm_version {
-	int version_major;
-	int version_minor;
-	int version_patchlevel;
-	size_t name_len;
-	char *name;
-	size_t date_len;
-	char *date;
-	size_t desc_len;
-	char *desc;
-};
-
-struct test_drm_prime_handle {
-	__u32 handle;
-	__u32 flags;
-	__s32 fd;
-};
-
-struct test_drm_gem_close {
-	__u32 handle;
-	__u32 pad;
-};
-
-#define TEST_DRM_IOCTL_VERSION \
-	_IOWR('d', 0x00, struct test_drm_version)
-#define TEST_DRM_IOCTL_GEM_CLOSE \
-	_IOW('d', 0x09, struct test_drm_gem_close)
-#define TEST_DRM_IOCTL_PRIME_FD_TO_HANDLE \
-	_IOWR('d', 0x2e, struct test_drm_prime_handle)
-#define TEST_DRM_IOCTL_PRIME_HANDLE_TO_FD \
-	_IOWR('d', 0x2d, struct test_drm_prime_handle)
 
 static int dmabuf_sync(int dmabuf, __u64 flags)
 {
@@ -530,31 +494,6 @@ TEST_F(dmabuf, export_carveout_eopnotsupp)
 	ASSERT_EQ(0, close(carveout));
 }
 
-/* The first DRM card node whose driver is vgem, or -1. */
-static int open_vgem(void)
-{
-	char path[32], name[16];
-	int index, card;
-
-	for (index = 0; index < 16; index++) {
-		struct test_drm_version version = {
-			.name_len = sizeof(name) - 1,
-			.name = name,
-		};
-
-		snprintf(path, sizeof(path), "/dev/dri/card%d", index);
-		card = open(path, O_RDWR | O_CLOEXEC);
-		if (card < 0)
-			continue;
-		memset(name, 0, sizeof(name));
-		if (!ioctl(card, TEST_DRM_IOCTL_VERSION, &version) &&
-		    !strcmp(name, "vgem"))
-			return card;
-		close(card);
-	}
-	return -1;
-}
-
 /*
  * vgem imports the block with PRIME: it attaches its device and maps the
  * attachment, keeping the dma-buf alive after our fd is closed. DRM
@@ -565,13 +504,12 @@ static int open_vgem(void)
 static void vgem_reads_block(struct __test_metadata *_metadata,
 			     FIXTURE_DATA(dmabuf) *self, __u32 mode)
 {
-	struct test_drm_prime_handle prime = { 0 };
-	struct test_drm_prime_handle back = { 0 };
 	struct test_drm_gem_close gem_close = { 0 };
 	struct cmamem_pool_info before, after;
 	struct cmamem_alloc alloc;
 	struct stat ours, theirs;
-	int card, dmabuf;
+	int card, dmabuf, back;
+	__u32 gem = 0;
 
 	card = open_vgem();
 	if (card < 0)
@@ -582,23 +520,16 @@ static void vgem_reads_block(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, cmamem_export(self->fd, alloc.handle, O_RDWR | O_CLOEXEC,
 				   &dmabuf));
 	ASSERT_EQ(0, fstat(dmabuf, &ours));
-	prime.fd = dmabuf;
-	ASSERT_EQ(0, ioctl(card, TEST_DRM_IOCTL_PRIME_FD_TO_HANDLE, &prime))
-		TH_LOG("PRIME_FD_TO_HANDLE: %s", strerror(errno));
+	back = vgem_take_over(card, dmabuf, self->fd, alloc.handle, &gem);
+	ASSERT_LE(0, back) TH_LOG("handing the dma-buf to vgem: %s",
+				  strerror(-back));
 	/* vgem holds the dma-buf now, and made no second one. */
-	ASSERT_EQ(0, close(dmabuf));
-	ASSERT_EQ(0, cmamem_free(self->fd, alloc.handle));
-
-	back.handle = prime.handle;
-	back.flags = O_RDWR | O_CLOEXEC;
-	ASSERT_EQ(0, ioctl(card, TEST_DRM_IOCTL_PRIME_HANDLE_TO_FD, &back))
-		TH_LOG("PRIME_HANDLE_TO_FD: %s", strerror(errno));
-	ASSERT_EQ(0, fstat(back.fd, &theirs));
+	ASSERT_EQ(0, fstat(back, &theirs));
 	ASSERT_EQ(ours.st_ino, theirs.st_ino);
-	ASSERT_EQ(0, dmabuf_matches(back.fd, self->length, 0xabc + mode));
-	ASSERT_EQ(0, close(back.fd));
+	ASSERT_EQ(0, dmabuf_matches(back, self->length, 0xabc + mode));
+	ASSERT_EQ(0, close(back));
 
-	gem_close.handle = prime.handle;
+	gem_close.handle = gem;
 	ASSERT_EQ(0, ioctl(card, TEST_DRM_IOCTL_GEM_CLOSE, &gem_close));
 	ASSERT_EQ(0, close(card));
 	/* Once vgem let go, the block is freed. */

@@ -30,17 +30,7 @@ FIXTURE_VARIANT(mapping) {
 	__u32 mode;
 };
 
-FIXTURE_VARIANT_ADD(mapping, coherent) {
-	.mode = CMAMEM_MODE_COHERENT,
-};
-
-FIXTURE_VARIANT_ADD(mapping, writecombine) {
-	.mode = CMAMEM_MODE_WRITECOMBINE,
-};
-
-FIXTURE_VARIANT_ADD(mapping, cached) {
-	.mode = CMAMEM_MODE_CACHED,
-};
+CMAMEM_MODE_VARIANTS(mapping);
 
 FIXTURE_SETUP(mapping)
 {

@@ -112,6 +112,22 @@ static inline const char *cmamem_mode_name(__u32 mode)
 	return "unknown";
 }
 
+/*
+ * One kselftest harness variant per block mode, each with .mode set, for a
+ * fixture whose FIXTURE_VARIANT holds a __u32 mode (the harness must be
+ * included where this is used).
+ */
+#define CMAMEM_MODE_VARIANTS(fixture)					\
+	FIXTURE_VARIANT_ADD(fixture, coherent) {			\
+		.mode = CMAMEM_MODE_COHERENT,				\
+	};								\
+	FIXTURE_VARIANT_ADD(fixture, writecombine) {			\
+		.mode = CMAMEM_MODE_WRITECOMBINE,			\
+	};								\
+	FIXTURE_VARIANT_ADD(fixture, cached) {				\
+		.mode = CMAMEM_MODE_CACHED,				\
+	}
+
 /* Copies @text into a name field, zero-filling the rest of the field. */
 static inline void cmamem_set_name(char *field, const char *text)
 {

@@ -526,6 +526,18 @@ FIXTURE_VARIANT_ADD(vivid_dmabuf, dma_contig_cached) {
 	.mode = CMAMEM_MODE_CACHED,
 };
 
+/*
+ * The pool the vivid_dmabuf tests allocate from: /dev/cmamem, or the pool
+ * CMAMEM_V4L2_POOL names (cmamem_highmem_test runs them on a pool whose
+ * memory is highmem).
+ */
+static const char *dmabuf_pool_path(void)
+{
+	const char *path = getenv("CMAMEM_V4L2_POOL");
+
+	return path && *path ? path : CMAMEM_DEFAULT_POOL_PATH;
+}
+
 FIXTURE_SETUP(vivid_dmabuf)
 {
 	struct cmamem_pool_info info;
@@ -534,13 +546,14 @@ FIXTURE_SETUP(vivid_dmabuf)
 	cmamem_tracker_init(&self->tracker);
 	self->page_size = cmamem_page_size();
 	self->pool = cmamem_track_fd(&self->tracker,
-				     open(CMAMEM_DEFAULT_POOL_PATH,
+				     open(dmabuf_pool_path(),
 					  O_RDWR | O_CLOEXEC));
 	ASSERT_LE(0, self->pool);
 	ASSERT_EQ(0, cmamem_pool_info(self->pool, &info));
 	if (variant->mode == CMAMEM_MODE_CACHED &&
 	    !(info.pool_flags & CMAMEM_POOL_CACHED))
-		SKIP(return, "the default pool has no cached blocks");
+		SKIP(return, "the pool %s has no cached blocks",
+		     dmabuf_pool_path());
 	video = open_vivid_capture(variant->allocator);
 	if (video == -ENODEV)
 		SKIP(return, VIVID_MISSING);
@@ -703,8 +716,7 @@ TEST_F_TIMEOUT(vivid_dmabuf, streams_after_free_and_close,
 	/* self->pool only watches the pool; owner makes the blocks. */
 	dmabuf_capture_prepare(_metadata, self, &capture);
 	owner = cmamem_track_fd(&self->tracker,
-				open(CMAMEM_DEFAULT_POOL_PATH,
-				     O_RDWR | O_CLOEXEC));
+				open(dmabuf_pool_path(), O_RDWR | O_CLOEXEC));
 	ASSERT_LE(0, owner);
 	for (index = 0; index < capture.count; index++) {
 		alloc_poisoned_block(_metadata, owner, &self->tracker,
@@ -738,9 +750,29 @@ FIXTURE(vivid_userptr) {
 	int video;
 	size_t page_size;
 	bool pool_cached;
-	bool pool_cma;
+	bool cached_in_cma;
 	struct cmamem_tracker tracker;
 };
+
+/*
+ * Whether the default pool's multi-page cached blocks lie in CMA, which
+ * their reply tells (not CMAMEM_REPLY_PINNABLE). A CMA pool alone does
+ * not say: on the 32-bit kernels the default CMA area is highmem, which
+ * dma_alloc_pages() never returns, so those blocks come from the page
+ * allocator and are pinnable.
+ */
+static bool cached_blocks_in_cma(int pool, size_t page_size)
+{
+	struct cmamem_alloc probe;
+	bool in_cma;
+
+	if (cmamem_alloc_block(pool, "cmaprobe", 16 * page_size,
+			       CMAMEM_MODE_CACHED, &probe))
+		return false;
+	in_cma = !(probe.out_flags & CMAMEM_REPLY_PINNABLE);
+	cmamem_free(pool, probe.handle);
+	return in_cma;
+}
 
 FIXTURE_SETUP(vivid_userptr)
 {
@@ -755,7 +787,9 @@ FIXTURE_SETUP(vivid_userptr)
 	ASSERT_LE(0, self->pool);
 	ASSERT_EQ(0, cmamem_pool_info(self->pool, &info));
 	self->pool_cached = info.pool_flags & CMAMEM_POOL_CACHED;
-	self->pool_cma = info.pool_flags & CMAMEM_POOL_CMA;
+	self->cached_in_cma = self->pool_cached &&
+			      (info.pool_flags & CMAMEM_POOL_CMA) &&
+			      cached_blocks_in_cma(self->pool, self->page_size);
 	/* vivid offers USERPTR only with vb2-vmalloc. */
 	video = open_vivid_capture(VIVID_VB2_VMALLOC);
 	if (video == -ENODEV)
@@ -885,7 +919,8 @@ TEST_F_TIMEOUT(vivid_userptr, one_page_cached_block, STREAM_TEST_TIMEOUT_S)
  * migrate out of; driver-owned pages cannot move, and Linux 6.1 and 6.12
  * retry in __gup_longterm_locked() until the task is killed. So such a
  * block refuses pins (next test), and this runs only where the page
- * allocator serves cached blocks (the PC kernel).
+ * allocator serves cached blocks (the PC kernel, and the 32-bit ARM ones,
+ * whose default CMA area is highmem).
  */
 TEST_F_TIMEOUT(vivid_userptr, full_frame_cached_block, STREAM_TEST_TIMEOUT_S)
 {
@@ -894,8 +929,8 @@ TEST_F_TIMEOUT(vivid_userptr, full_frame_cached_block, STREAM_TEST_TIMEOUT_S)
 
 	if (!self->pool_cached)
 		SKIP(return, "the default pool has no cached blocks");
-	if (self->pool_cma)
-		SKIP(return, "the default pool is CMA: its multi-page cached blocks refuse pins (full_frame_cma_block_refused_at_once checks that)");
+	if (self->cached_in_cma)
+		SKIP(return, "the default pool's multi-page cached blocks are in CMA and refuse pins (full_frame_cma_block_refused_at_once checks that)");
 	configure_capture(_metadata, self->video, FULL_WIDTH, FULL_HEIGHT,
 			  &format);
 	ASSERT_LT(self->page_size, format.sizeimage);
@@ -949,7 +984,7 @@ static void userptr_refused(struct __test_metadata *_metadata,
 TEST_F_TIMEOUT(vivid_userptr, full_frame_cma_block_refused_at_once,
 	       STREAM_TEST_TIMEOUT_S)
 {
-	if (!self->pool_cached || !self->pool_cma)
+	if (!self->cached_in_cma)
 		SKIP(return, "the default pool has no cached blocks in CMA");
 	userptr_refused(_metadata, self, FULL_WIDTH, FULL_HEIGHT,
 			CMAMEM_MODE_CACHED);

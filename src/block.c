@@ -14,8 +14,10 @@
 
 #include <linux/capability.h>
 #include <linux/cred.h>
+#include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
 #include <linux/err.h>
+#include <linux/highmem.h>
 #include <linux/file.h>
 #include <linux/gfp.h>
 #include <linux/mm.h>
@@ -225,6 +227,11 @@ static void cmamem_free_backing(struct cmamem_block *block)
 				     DMA_BIDIRECTIONAL, 0);
 		free_pages_exact(block->cpu_address, block->alloc_size);
 		break;
+	case CMAMEM_BACKING_HIGHMEM_PAGES:
+		/* The allocation's cookie is its first page. */
+		dma_free_attrs(dev, block->alloc_size, block->first_page,
+			       block->alloc_dma, DMA_ATTR_NO_KERNEL_MAPPING);
+		break;
 	}
 }
 
@@ -324,6 +331,66 @@ err_free_pages:
 	return -ENOMEM;
 }
 
+/*
+ * Whether any of a device-tree pool's region is highmem (only 32-bit
+ * kernels have it): memory the kernel has no linear address for, at the
+ * top of RAM, so the region's last page tells.
+ */
+static bool cmamem_pool_in_highmem(const struct cmamem_pool *pool)
+{
+	if (!IS_ENABLED(CONFIG_HIGHMEM) || !pool->region_size)
+		return false;
+	return PageHighMem(pfn_to_page(PHYS_PFN(pool->region_base +
+						 pool->region_size - 1)));
+}
+
+/*
+ * Cached blocks of a CMA pool in highmem. dma_alloc_pages() never returns
+ * highmem pages (it hands back page_address() of what it allocated): it
+ * gives the CMA pages back and tries the page allocator, whose lowmem
+ * pages lie outside the region. dma_alloc_attrs() with
+ * DMA_ATTR_NO_KERNEL_MAPPING takes the pool's CMA pages wherever they are
+ * and maps nothing, which is what a cached block wants: the only CPU
+ * mappings are the users' cacheable ones (and a dma-buf's vmap()), never
+ * an uncached kernel alias of the same memory. Under dma-direct (a device
+ * without dma_map_ops, as every pool's is without an IOMMU) the returned
+ * cookie is the first page. The memory comes neither zeroed nor clean:
+ * each page is cleared through a temporary mapping, and the caches are
+ * written back so the device and the users' mappings see the zeroes.
+ */
+static int cmamem_alloc_highmem_pages(struct cmamem_block *block,
+				      size_t size)
+{
+	struct cmamem_pool *pool = block->pool;
+	struct device *dev = pool->dma_dev;
+	unsigned long index;
+	struct page *page;
+	dma_addr_t dma;
+
+	if (get_dma_ops(dev))
+		return -ENOMEM;
+	page = dma_alloc_attrs(dev, size, &dma, cmamem_gfp(pool),
+			       DMA_ATTR_NO_KERNEL_MAPPING);
+	if (!page)
+		return -ENOMEM;
+	if (!cmamem_pages_refcounted(page, size >> PAGE_SHIFT)) {
+		dma_free_attrs(dev, size, page, dma,
+			       DMA_ATTR_NO_KERNEL_MAPPING);
+		return -ENOMEM;
+	}
+	for (index = 0; index < size >> PAGE_SHIFT; index++)
+		clear_highpage(nth_page(page, index));
+	dma_sync_single_for_device(dev, dma, size, DMA_TO_DEVICE);
+
+	block->backing = CMAMEM_BACKING_HIGHMEM_PAGES;
+	block->alloc_size = size;
+	block->cpu_address = NULL;
+	block->first_page = page;
+	block->alloc_dma = dma;
+	block->alloc_phys = page_to_phys(page);
+	return 0;
+}
+
 /* Cached blocks: dma_alloc_pages(), which gives CMA pages when it can. */
 static int cmamem_alloc_pages(struct cmamem_block *block, size_t size)
 {
@@ -332,6 +399,8 @@ static int cmamem_alloc_pages(struct cmamem_block *block, size_t size)
 	struct page *page;
 	dma_addr_t dma;
 
+	if (cmamem_pool_in_highmem(pool))
+		return cmamem_alloc_highmem_pages(block, size);
 	page = dma_alloc_pages(dev, size, &dma, DMA_BIDIRECTIONAL,
 			       cmamem_gfp(pool));
 	if (!page)

@@ -142,11 +142,16 @@ struct cmamem_pool {
  * @CMAMEM_BACKING_PAGES: dma_alloc_pages(), every page refcounted
  * @CMAMEM_BACKING_STREAMING: alloc_pages_exact() with a streaming mapping,
  *	for cached blocks the buddy allocator serves (see block.c)
+ * @CMAMEM_BACKING_HIGHMEM_PAGES: dma_alloc_attrs() with
+ *	%DMA_ATTR_NO_KERNEL_MAPPING, every page refcounted: cached blocks of a
+ *	device-tree CMA pool in highmem (32-bit kernels), whose pages have
+ *	no kernel address (see block.c)
  */
 enum cmamem_backing {
 	CMAMEM_BACKING_COHERENT,
 	CMAMEM_BACKING_PAGES,
 	CMAMEM_BACKING_STREAMING,
+	CMAMEM_BACKING_HIGHMEM_PAGES,
 };
 
 /**
@@ -211,7 +216,8 @@ struct cmamem_mode_info {
  * @pinnable: get_user_pages() may pin the pages through the block's
  *	mappings (see cmamem_block_pinnable()); otherwise they are VM_IO
  * @alloc_size: bytes actually allocated (@length plus alignment slack)
- * @cpu_address: kernel address of the allocation
+ * @cpu_address: kernel address of the allocation; NULL for
+ *	%CMAMEM_BACKING_HIGHMEM_PAGES, which has none
  * @first_page: first page of the allocation (page-backed blocks)
  * @alloc_dma: DMA address of the allocation
  * @alloc_phys: physical address of the allocation

@@ -30,6 +30,7 @@
 #include <linux/mutex.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
+#include <linux/vmalloc.h>
 
 #include <asm/barrier.h>
 
@@ -260,14 +261,39 @@ static int cmamem_dmabuf_mmap(struct dma_buf *dmabuf,
 	return cmamem_block_mmap_vma(exported->block, vma, vma->vm_pgoff);
 }
 
+/*
+ * Coherent and write-combine blocks have the kernel mapping the DMA API
+ * made, page-backed ones from lowmem the linear map; both live as long as
+ * the block. Highmem pages have no kernel address: they are mapped here,
+ * cacheable like the users' mappings, until the dma-buf core's last
+ * vunmap (it counts vmap() calls and maps each dma-buf once).
+ */
 static int cmamem_dmabuf_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 {
 	struct cmamem_dmabuf *exported = dmabuf->priv;
 	struct cmamem_block *block = exported->block;
+	void *address;
 
-	/* Page-backed blocks are in the linear map, others were mapped. */
-	iosys_map_set_vaddr(map, block->cpu_address + block->window_offset);
+	if (block->cpu_address) {
+		iosys_map_set_vaddr(map,
+				    block->cpu_address + block->window_offset);
+		return 0;
+	}
+	address = vmap(block->pages, block->length >> PAGE_SHIFT, VM_MAP,
+		       PAGE_KERNEL);
+	if (!address)
+		return -ENOMEM;
+	iosys_map_set_vaddr(map, address);
 	return 0;
+}
+
+static void cmamem_dmabuf_vunmap(struct dma_buf *dmabuf,
+				 struct iosys_map *map)
+{
+	struct cmamem_dmabuf *exported = dmabuf->priv;
+
+	if (!exported->block->cpu_address)
+		vunmap(map->vaddr);
 }
 
 static void cmamem_dmabuf_release(struct dma_buf *dmabuf)
@@ -289,8 +315,8 @@ static const struct dma_buf_ops cmamem_dmabuf_ops = {
 	.begin_cpu_access = cmamem_dmabuf_begin_cpu_access,
 	.end_cpu_access = cmamem_dmabuf_end_cpu_access,
 	.mmap = cmamem_dmabuf_mmap,
-	/* No .vunmap: the kernel mapping lives as long as the block. */
 	.vmap = cmamem_dmabuf_vmap,
+	.vunmap = cmamem_dmabuf_vunmap,
 	.release = cmamem_dmabuf_release,
 };
 

@@ -170,12 +170,20 @@ static int cmamem_legacy_allocate_respond(void *context,
 {
 	struct cmamem_legacy_reply *reply = context;
 	struct cmamem_legacy_block *request = reply->request;
+	bool see_addresses = cmamem_may_see_addresses();
 
+	/*
+	 * On a 32-bit LPAE kernel a block above 4 GiB has an address the
+	 * native struct's unsigned long cannot hold: refuse it (the block is
+	 * then taken back) rather than report a truncated one, as the compat
+	 * layout does with its 32-bit fields.
+	 */
+	if (see_addresses && (u64)block->dma_address > ULONG_MAX)
+		return -EOVERFLOW;
 	request->id = new->id;
 	request->offset = new->pgoff << PAGE_SHIFT;
 	request->len = block->length;
-	request->phy_base = cmamem_may_see_addresses() ?
-			    block->dma_address : 0;
+	request->phy_base = see_addresses ? block->dma_address : 0;
 	request->mem_base = new->address;
 	request->kernel_base = 0;
 	return cmamem_legacy_write(reply->argument, request);

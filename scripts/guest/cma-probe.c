@@ -22,9 +22,18 @@
  * those are added back too. A page a kernel leak holds has none of those
  * flags, so it still shows, to the page.
  *
+ * The drain is per zone (alloc_contig_range() drains its own zone only).
+ * On a 32-bit kernel the CMA areas lie in two zones: a device-tree pool in
+ * lowmem (Normal) and the default area in highmem. So every CMA pool gets
+ * a probe block, one after the other: each allocation drains the blocks
+ * freed before it in its zone, and each zone's per-CPU lists end up
+ * holding exactly its last probe block. One block per zone is added back
+ * (on a 64-bit kernel every area is in one zone: one block, as before).
+ *
  * Usage: cma-probe [START-END...]   (hexadecimal physical ranges; the
  *	  cmamem module must be loaded). Prints free plus lent, in kB.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -97,35 +106,120 @@ static long read_cma_free_kb(void)
 	return line ? strtol(line + strlen("\nCmaFree:"), NULL, 10) : -1;
 }
 
-int main(int argc, char **argv)
+/*
+ * The start pfn of the zone holding @pfn, from /proc/zoneinfo (zones are
+ * listed by address; the last one starting at or below @pfn whose span
+ * covers it), or -1.
+ */
+static long long zone_of(unsigned long long pfn)
+{
+	unsigned long long start = 0, spanned = 0, value;
+	long long zone = -1;
+	char line[256];
+	FILE *zoneinfo;
+
+	zoneinfo = fopen("/proc/zoneinfo", "r");
+	if (!zoneinfo)
+		return -1;
+	while (fgets(line, sizeof(line), zoneinfo)) {
+		if (sscanf(line, " spanned %llu", &value) == 1)
+			spanned = value;
+		else if (sscanf(line, " start_pfn: %llu", &value) == 1) {
+			start = value;
+			if (start <= pfn && pfn < start + spanned)
+				zone = (long long)start;
+		}
+	}
+	fclose(zoneinfo);
+	return zone;
+}
+
+/*
+ * Allocates and frees a probe block of @kb kB through the pool at @path;
+ * returns the zone (start pfn) its memory was in, or -1.
+ */
+static long long probe_pool(const char *path, long kb, long page_size)
 {
 	struct cmamem_alloc alloc = {
 		.size = sizeof(alloc),
-		.length = 0,
+		.length = (unsigned long long)kb * 1024,
 		.mode = CMAMEM_MODE_COHERENT,
 		.name = "cma-probe",
 	};
 	struct cmamem_free release = { .size = sizeof(release) };
-	long page_size = sysconf(_SC_PAGESIZE);
-	long probe_kb, free_kb, lent_pages;
 	int fd;
 
-	probe_kb = PROBE_PAGES * (page_size / 1024);
-	alloc.length = (unsigned long long)probe_kb * 1024;
-	fd = open("/dev/cmamem", O_RDWR);
+	fd = open(path, O_RDWR);
 	if (fd < 0) {
-		perror("cma-probe: /dev/cmamem");
-		return 1;
+		fprintf(stderr, "cma-probe: %s: %s\n", path, strerror(errno));
+		return -1;
 	}
 	if (ioctl(fd, CMAMEM_IOCTL_ALLOC, &alloc)) {
-		perror("cma-probe: allocating the probe block");
-		return 1;
+		fprintf(stderr, "cma-probe: allocating the probe block in %s: %s\n",
+			path, strerror(errno));
+		close(fd);
+		return -1;
 	}
 	release.handle = alloc.handle;
 	if (ioctl(fd, CMAMEM_IOCTL_FREE, &release)) {
-		perror("cma-probe: freeing the probe block");
-		return 1;
+		fprintf(stderr, "cma-probe: freeing the probe block in %s: %s\n",
+			path, strerror(errno));
+		close(fd);
+		return -1;
 	}
+	close(fd);
+	return zone_of(alloc.physical_address / page_size);
+}
+
+/* Whether the pool at @path is a device-tree CMA pool. */
+static int is_cma_pool(const char *path)
+{
+	struct cmamem_pool_info info = { .size = sizeof(info) };
+	int fd, cma;
+
+	fd = open(path, O_RDWR);
+	if (fd < 0)
+		return 0;
+	cma = !ioctl(fd, CMAMEM_IOCTL_POOL_INFO, &info) &&
+	      (info.pool_flags & CMAMEM_POOL_CMA);
+	close(fd);
+	return cma;
+}
+
+int main(int argc, char **argv)
+{
+	long page_size = sysconf(_SC_PAGESIZE);
+	long long zones[16], zone;
+	long probe_kb, free_kb, lent_pages;
+	int zone_count = 0, index, count, seen;
+	struct dirent **entries;
+
+	probe_kb = PROBE_PAGES * (page_size / 1024);
+	zone = probe_pool("/dev/cmamem", probe_kb, page_size);
+	if (zone < 0)
+		return 1;
+	zones[zone_count++] = zone;
+
+	count = scandir("/dev", &entries, NULL, alphasort);
+	for (index = 0; index < count; index++) {
+		char path[300];
+
+		snprintf(path, sizeof(path), "/dev/%s", entries[index]->d_name);
+		free(entries[index]);
+		if (strncmp(path, "/dev/cmamem-", 12) || !is_cma_pool(path))
+			continue;
+		zone = probe_pool(path, probe_kb, page_size);
+		if (zone < 0)
+			return 1;
+		for (seen = 0; seen < zone_count && zones[seen] != zone; seen++)
+			;
+		if (seen == zone_count &&
+		    zone_count < (int)(sizeof(zones) / sizeof(zones[0])))
+			zones[zone_count++] = zone;
+	}
+	if (count >= 0)
+		free(entries);
+
 	free_kb = read_cma_free_kb();
 	lent_pages = count_lent_pages(argc - 1, argv + 1, page_size);
 	if (free_kb < 0) {
@@ -136,6 +230,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cma-probe: cannot read /proc/kpageflags\n");
 		return 1;
 	}
-	printf("%ld\n", free_kb + probe_kb + lent_pages * (page_size / 1024));
+	/* Each zone's last probe block waits in its per-CPU lists. */
+	printf("%ld\n", free_kb + zone_count * probe_kb +
+	       lent_pages * (page_size / 1024));
 	return 0;
 }

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * dma-buf helpers shared by the cmamem selftests that export blocks and
+ * hand them to DRM's vgem: EXPORT, and the few DRM uapi definitions the
+ * vgem tests need.
+ */
+#ifndef CMAMEM_DMABUF_UTIL_H
+#define CMAMEM_DMABUF_UTIL_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "cmamem_util.h"
+
+/*
+ * The few DRM uapi definitions the vgem test needs (include/uapi/drm/
+ * drm.h), spelled out because the host's x86_64 toolchain
+ * ships no DRM headers.
+ */
+struct test_drm_version {
+	int version_major;
+	int version_minor;
+	int version_patchlevel;
+	size_t name_len;
+	char *name;
+	size_t date_len;
+	char *date;
+	size_t desc_len;
+	char *desc;
+};
+
+struct test_drm_prime_handle {
+	__u32 handle;
+	__u32 flags;
+	__s32 fd;
+};
+
+struct test_drm_gem_close {
+	__u32 handle;
+	__u32 pad;
+};
+
+#define TEST_DRM_IOCTL_VERSION \
+	_IOWR('d', 0x00, struct test_drm_version)
+#define TEST_DRM_IOCTL_GEM_CLOSE \
+	_IOW('d', 0x09, struct test_drm_gem_close)
+#define TEST_DRM_IOCTL_PRIME_FD_TO_HANDLE \
+	_IOWR('d', 0x2e, struct test_drm_prime_handle)
+#define TEST_DRM_IOCTL_PRIME_HANDLE_TO_FD \
+	_IOWR('d', 0x2d, struct test_drm_prime_handle)
+
+static inline int export_block(int fd, __u32 handle, __u32 fd_flags, int *dmabuf)
+{
+	struct cmamem_export request = {
+		.size = sizeof(request),
+		.handle = handle,
+		.fd_flags = fd_flags,
+		.fd = (__u32)-1,
+	};
+	int ret = cmamem_ioctl(fd, CMAMEM_IOCTL_EXPORT, &request);
+
+	if (!ret)
+		*dmabuf = (int)request.fd;
+	return ret;
+}
+
+/* The first DRM card node whose driver is vgem, or -1. */
+static inline int open_vgem(void)
+{
+	char path[32], name[16];
+	int index, card;
+
+	for (index = 0; index < 16; index++) {
+		struct test_drm_version version = {
+			.name_len = sizeof(name) - 1,
+			.name = name,
+		};
+
+		snprintf(path, sizeof(path), "/dev/dri/card%d", index);
+		card = open(path, O_RDWR | O_CLOEXEC);
+		if (card < 0)
+			continue;
+		memset(name, 0, sizeof(name));
+		if (!ioctl(card, TEST_DRM_IOCTL_VERSION, &version) &&
+		    !strcmp(name, "vgem"))
+			return card;
+		close(card);
+	}
+	return -1;
+}
+
+/* vgem imports @dmabuf with PRIME: 0 and its GEM handle, or -errno. */
+static inline int vgem_import(int card, int dmabuf, __u32 *handle)
+{
+	struct test_drm_prime_handle prime = { .fd = dmabuf };
+
+	if (ioctl(card, TEST_DRM_IOCTL_PRIME_FD_TO_HANDLE, &prime))
+		return -errno;
+	*handle = prime.handle;
+	return 0;
+}
+
+/* The dma-buf fd vgem gives out for its GEM @handle, or -errno. */
+static inline int vgem_export(int card, __u32 handle)
+{
+	struct test_drm_prime_handle prime = {
+		.handle = handle,
+		.flags = O_RDWR | O_CLOEXEC,
+	};
+
+	if (ioctl(card, TEST_DRM_IOCTL_PRIME_HANDLE_TO_FD, &prime))
+		return -errno;
+	return prime.fd;
+}
+
+/*
+ * Hands a block's dma-buf over to vgem: vgem imports @dmabuf, then our fd
+ * and our handle @handle on @pool are dropped, so that only vgem keeps the
+ * block. Returns the fd vgem gives out for the object (which must be the
+ * same dma-buf) and its GEM handle in *@gem, or -errno.
+ */
+static inline int vgem_take_over(int card, int dmabuf, int pool,
+				 __u32 handle, __u32 *gem)
+{
+	int ret = vgem_import(card, dmabuf, gem);
+
+	if (ret)
+		return ret;
+	if (close(dmabuf))
+		return -errno;
+	ret = cmamem_free(pool, handle);
+	if (ret)
+		return ret;
+	return vgem_export(card, *gem);
+}
+
+#endif /* CMAMEM_DMABUF_UTIL_H */
