@@ -671,6 +671,8 @@ static bool cmamem_block_in_cma(const struct cmamem_block *block)
 {
 	const struct cmamem_pool *pool = block->pool;
 
+	if (block->backing == CMAMEM_BACKING_HIGHMEM_PAGES)
+		return true;	/* a device-tree CMA pool's pages */
 	return block->backing == CMAMEM_BACKING_PAGES &&
 	       (pool->pool_flags & CMAMEM_POOL_CMA) &&
 	       (block->alloc_size > PAGE_SIZE || pool->region_size);
