@@ -53,21 +53,6 @@ struct test_drm_gem_close {
 #define TEST_DRM_IOCTL_PRIME_HANDLE_TO_FD \
 	_IOWR('d', 0x2d, struct test_drm_prime_handle)
 
-static inline int export_block(int fd, __u32 handle, __u32 fd_flags, int *dmabuf)
-{
-	struct cmamem_export request = {
-		.size = sizeof(request),
-		.handle = handle,
-		.fd_flags = fd_flags,
-		.fd = (__u32)-1,
-	};
-	int ret = cmamem_ioctl(fd, CMAMEM_IOCTL_EXPORT, &request);
-
-	if (!ret)
-		*dmabuf = (int)request.fd;
-	return ret;
-}
-
 /* The first DRM card node whose driver is vgem, or -1. */
 static inline int open_vgem(void)
 {

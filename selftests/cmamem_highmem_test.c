@@ -293,8 +293,8 @@ TEST_F(highmem_pool, exported_to_vgem_reads_back)
 	highmem_filled_block(_metadata, self, variant->mode, 0x71, &alloc,
 			     &view);
 	ASSERT_EQ(0, munmap(view, self->length));
-	ASSERT_EQ(0, export_block(self->fd, alloc.handle, O_RDWR | O_CLOEXEC,
-				  &dmabuf));
+	ASSERT_EQ(0, cmamem_export(self->fd, alloc.handle, O_RDWR | O_CLOEXEC,
+				   &dmabuf));
 	/* vgem's fd for the object is our dma-buf, still holding the bytes. */
 	back = vgem_take_over(card, dmabuf, self->fd, alloc.handle, &gem);
 	ASSERT_LE(0, back) TH_LOG("handing the dma-buf to vgem: %s",
