@@ -142,6 +142,27 @@ static void cmamem_fill_addresses(struct cmamem_block *block,
 	}
 }
 
+/*
+ * ALLOC and ATTACH: a request that maps the block pins the reply of
+ * @reply_size bytes first (see cmamem_ucmd_pin_reply()).
+ */
+static int
+cmamem_ucmd_add_block(struct cmamem_ucmd *ucmd,
+		      const struct cmamem_block_request *request,
+		      size_t reply_size,
+		      int (*respond)(void *context, struct cmamem_block *block,
+				     const struct cmamem_new_handle *new))
+{
+	int ret;
+
+	if (request->map) {
+		ret = cmamem_ucmd_pin_reply(ucmd, reply_size);
+		if (ret)
+			return ret;
+	}
+	return cmamem_file_add_block(ucmd->cfile, request, respond, ucmd);
+}
+
 static int cmamem_alloc_respond(void *context, struct cmamem_block *block,
 				const struct cmamem_new_handle *new)
 {
@@ -185,13 +206,8 @@ static int cmamem_ioctl_alloc(struct cmamem_ucmd *ucmd)
 		return ret;
 	if (!cmamem_pool_serves_mode(pool, mode))
 		return -EOPNOTSUPP;
-	if (request.map) {
-		ret = cmamem_ucmd_pin_reply(ucmd, sizeof(*cmd));
-		if (ret)
-			return ret;
-	}
-	return cmamem_file_add_block(ucmd->cfile, &request,
-				     cmamem_alloc_respond, ucmd);
+	return cmamem_ucmd_add_block(ucmd, &request, sizeof(*cmd),
+				     cmamem_alloc_respond);
 }
 
 static int cmamem_attach_respond(void *context, struct cmamem_block *block,
@@ -222,14 +238,8 @@ static int cmamem_ioctl_attach(struct cmamem_ucmd *ucmd)
 		return -EINVAL;
 	if (!cmamem_name_valid(cmd->name))
 		return -EINVAL;
-	if (request.map) {
-		int ret = cmamem_ucmd_pin_reply(ucmd, sizeof(*cmd));
-
-		if (ret)
-			return ret;
-	}
-	return cmamem_file_add_block(ucmd->cfile, &request,
-				     cmamem_attach_respond, ucmd);
+	return cmamem_ucmd_add_block(ucmd, &request, sizeof(*cmd),
+				     cmamem_attach_respond);
 }
 
 static int cmamem_ioctl_free(struct cmamem_ucmd *ucmd)
