@@ -465,20 +465,6 @@ FIXTURE_TEARDOWN(advice)
 	cmamem_tracker_release(&self->tracker);
 }
 
-/* A dma-buf of @handle, tracked for teardown. */
-static int advice_export(FIXTURE_DATA(advice) *self, __u32 handle)
-{
-	struct cmamem_export request = {
-		.size = sizeof(request),
-		.handle = handle,
-		.fd_flags = O_RDWR | O_CLOEXEC,
-	};
-
-	if (cmamem_ioctl(self->fd, CMAMEM_IOCTL_EXPORT, &request))
-		return -1;
-	return cmamem_track_fd(&self->tracker, request.fd);
-}
-
 /*
  * Advises @area, then checks that every page can still be read and
  * written, that it still holds @seed's pattern, and that what is written
@@ -535,8 +521,10 @@ static void advise_every_mode(struct __test_metadata *_metadata,
 						self->length, modes[index],
 						&block));
 		if (through_dmabuf) {
-			dmabuf = advice_export(self, block.handle);
-			ASSERT_LE(0, dmabuf);
+			ASSERT_EQ(0, cmamem_export(self->fd, block.handle,
+						   O_RDWR | O_CLOEXEC,
+						   &dmabuf));
+			cmamem_track_fd(&self->tracker, dmabuf);
 			area = mmap(NULL, self->length, PROT_READ | PROT_WRITE,
 				    MAP_SHARED, dmabuf, 0);
 		} else {
