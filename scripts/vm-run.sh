@@ -19,7 +19,9 @@
 # Environment: CMAMEM_VM_TIMEOUT (seconds, default 900), CMAMEM_PARAMS
 # (extra module parameters, space separated), CMAMEM_KERNEL_IMAGE,
 # CMAMEM_MODULE (override the kernel image / module, for custom kernels),
-# CMAMEM_KERNEL_ARGS (more kernel command line).
+# CMAMEM_KERNEL_ARGS (more kernel command line), CMAMEM_ONLY (check: run only
+# the test programs matching these comma-separated patterns, e.g.
+# '*engine*,cli/*'; the harness's leak checks still run).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -154,6 +156,7 @@ vivid_params="vivid.n_devs=2 vivid.node_types=0x1,0x1 vivid.allocators=0,1"
 append="console=$CONSOLE panic_on_warn=1 oops=panic panic=-1 cmamem_harness=$mode cmamem_params=$params $vivid_params ${host_root:-} ${stress_seconds:-}"
 [ "$mode" = check ] || append="$append quiet"
 [ "$mode" = bench ] && append="$append rdinit=/bench/init"
+[ -n "${CMAMEM_ONLY:-}" ] && append="$append cmamem_only=$CMAMEM_ONLY"
 append="$append ${CMAMEM_KERNEL_ARGS:-}"
 qemu_args+=(-kernel "$IMAGE" -initrd "$vm/initramfs.cpio.gz" -append "$append")
 
