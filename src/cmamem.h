@@ -360,6 +360,8 @@ struct cmamem_new_handle {
  * @alignment: for @create: the alignment, validated likewise
  * @mode: for @create: a valid &enum cmamem_mode the pool serves
  * @pinnable: for @create: %CMAMEM_PINNABLE (a cached @mode only)
+ * @max_dma_address: for @create: the highest DMA address any byte of the
+ *	block may have, 0 for none (&struct cmamem_alloc)
  * @map: also map the whole block into the caller
  */
 struct cmamem_block_request {
@@ -369,6 +371,7 @@ struct cmamem_block_request {
 	u64 alignment;
 	u32 mode;
 	bool pinnable;
+	u64 max_dma_address;
 	bool map;
 };
 
@@ -413,10 +416,11 @@ bool cmamem_pool_serves_mode(const struct cmamem_pool *pool,
 bool cmamem_name_valid(const char *name);
 int cmamem_length_check(struct cmamem_pool *pool, u64 length, u64 alignment,
 			u64 *rounded);
-struct cmamem_block *cmamem_block_create(struct cmamem_pool *pool,
-					 const char *name, u64 length,
-					 u64 alignment, u32 mode,
-					 bool pinnable);
+int cmamem_limit_check(struct cmamem_pool *pool, u64 length, u64 alignment,
+		       u64 max_dma_address);
+struct cmamem_block *
+cmamem_block_create(struct cmamem_pool *pool,
+		    const struct cmamem_block_request *request);
 struct cmamem_block *cmamem_block_attach(struct cmamem_pool *pool,
 					 const char *name);
 void cmamem_block_get(struct cmamem_block *block);

@@ -189,6 +189,7 @@ static int cmamem_ioctl_alloc(struct cmamem_ucmd *ucmd)
 		.alignment = cmd->alignment,
 		.mode = cmd->mode,
 		.pinnable = cmd->flags & CMAMEM_PINNABLE,
+		.max_dma_address = cmd->max_dma_address,
 		.map = cmd->flags & CMAMEM_MAP,
 	};
 	int ret;
@@ -206,6 +207,16 @@ static int cmamem_ioctl_alloc(struct cmamem_ucmd *ucmd)
 		return ret;
 	if (!cmamem_pool_serves_mode(pool, mode))
 		return -EOPNOTSUPP;
+	/*
+	 * Where a block may lie says where it lies: a caller that may not
+	 * see addresses could find them out by bisecting with the limit.
+	 */
+	if (cmd->max_dma_address && !cmamem_may_see_addresses())
+		return -EPERM;
+	ret = cmamem_limit_check(pool, request.length, cmd->alignment,
+				 cmd->max_dma_address);
+	if (ret)
+		return ret;
 	return cmamem_ucmd_add_block(ucmd, &request, sizeof(*cmd),
 				     cmamem_alloc_respond);
 }

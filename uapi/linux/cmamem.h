@@ -140,6 +140,10 @@ enum cmamem_reply_flags {
  * @out_flags: out: &enum cmamem_reply_flags
  * @__reserved: must be 0
  * @name: in: the block's name, unique within the pool (see %CMAMEM_NAME_SIZE)
+ * @max_dma_address: in: the highest DMA address any byte of the block may
+ *	have, for an engine with fewer address bits than the pool's device
+ *	(0xffffffff for a 32-bit engine); 0 for no limit. Callers built
+ *	before this field existed pass a shorter @size and get no limit.
  *
  * Allocates a physically contiguous block from the pool and gives the
  * caller a handle on it. The block is freed when its last handle is freed
@@ -163,6 +167,17 @@ enum cmamem_reply_flags {
  *   mappings, dma-bufs).
  * - EMFILE: this open file already holds fd_max_blocks handles.
  * - EOPNOTSUPP: %CMAMEM_MODE_CACHED was asked of a carveout pool.
+ * - EPERM: @max_dma_address was given by a caller that may not see DMA
+ *   addresses (see %CMAMEM_ADDRESS_WITHHELD): the answers would tell it
+ *   where the pool's memory lies.
+ * - ERANGE: no block of that length and alignment can end at or below
+ *   @max_dma_address in this pool: the pool lies above the limit, or too
+ *   little of it lies below (checked before allocating wherever the pool's
+ *   region is known; the kernel log gives the pool's lowest address).
+ * - EADDRNOTAVAIL: the pool has room, but only above @max_dma_address: the
+ *   lowest free run that fits ends beyond it (the kernel log says where).
+ *   Freeing blocks in the low part of the pool, or a pool below the limit,
+ *   helps; the memory found is given back at once.
  * - ENOMEM: the pool has no contiguous run that large (the kernel log says
  *   how much was asked and how much the pool has), or kernel memory ran out.
  * - EACCES: %CMAMEM_MAP was asked on a file not open for writing.
@@ -185,6 +200,7 @@ struct cmamem_alloc {
 	__u32 out_flags;
 	__u32 __reserved;
 	char name[CMAMEM_NAME_SIZE];
+	__aligned_u64 max_dma_address;
 };
 
 /**
