@@ -400,4 +400,43 @@ TEST(every_pool_serves_or_refuses_a_32_bit_engine)
 	EXPECT_LT(0, below);
 }
 
+/* --- dma-bufs between a pool above 4 GiB and a 32-bit device --- */
+
+/*
+ * A block of the pool above 4 GiB, exported and imported into /dev/cmamem,
+ * whose device is 32-bit: the exporter refuses to map it for a device that
+ * would need a bounce buffer, so IMPORT gives ERANGE, never a bounce
+ * slot's address (nor a kernel warning), and leaves nothing behind.
+ */
+TEST(a_block_above_4g_is_not_bounced_for_a_32_bit_device)
+{
+	struct cmamem_pool_info before, after;
+	struct cmamem_import import;
+	struct cmamem_alloc alloc;
+	int high, low, dmabuf;
+
+	if (!cmamem_is_root())
+		SKIP(return, "needs root to see DMA addresses");
+	high = open("/dev/cmamem-high", O_RDWR);
+	if (high < 0)
+		SKIP(return, "no /dev/cmamem-high (target arm64-6.12-6g has it)");
+	low = open(CMAMEM_DEFAULT_POOL_PATH, O_RDWR);
+	ASSERT_LE(0, low);
+	ASSERT_EQ(0, cmamem_pool_info(low, &before));
+	ASSERT_EQ(0, cmamem_alloc_block(high, "high", 4096,
+					CMAMEM_MODE_COHERENT, &alloc));
+	ASSERT_LT(LIMIT_4G, alloc.dma_address);
+	if (cmamem_default_pool_reach() >= block_end(&alloc))
+		SKIP(return, "/dev/cmamem's device reaches %#llx",
+		     (unsigned long long)alloc.dma_address);
+	ASSERT_EQ(0, cmamem_export(high, alloc.handle, O_CLOEXEC, &dmabuf));
+	EXPECT_EQ(-ERANGE, cmamem_import(low, dmabuf, &import));
+	ASSERT_EQ(0, close(dmabuf));
+	ASSERT_EQ(0, cmamem_free(high, alloc.handle));
+	ASSERT_EQ(0, cmamem_pool_info(low, &after));
+	EXPECT_EQ(before.blocks, after.blocks);
+	close(high);
+	close(low);
+}
+
 TEST_HARNESS_MAIN

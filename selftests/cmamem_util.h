@@ -700,6 +700,22 @@ static inline int cmamem_params_restore(struct cmamem_saved_params *saved)
 }
 
 /*
+ * The highest DMA address /dev/cmamem's device reaches directly: its mask,
+ * dma_mask_bits wide. Device-tree pools' masks are widened to cover their
+ * regions, so they reach all of their own memory.
+ */
+static inline __u64 cmamem_default_pool_reach(void)
+{
+	char text[16];
+	unsigned int bits;
+
+	if (cmamem_param_read("dma_mask_bits", text, sizeof(text)) ||
+	    sscanf(text, "%u", &bits) != 1 || bits >= 64)
+		return ~0ULL;
+	return (1ULL << bits) - 1;
+}
+
+/*
  * Opens /dev/kmsg positioned after the records already logged, so that
  * cmamem_kmsg_has_splat() sees only what a test provoked. -1 if the kernel
  * log cannot be read.

@@ -188,6 +188,10 @@ int cmamem_length_check(struct cmamem_pool *pool, u64 length, u64 alignment,
  * offset), a block that cannot fit below the limit is refused here, before
  * anything is allocated; elsewhere only the allocation itself can tell.
  *
+ * Only callers that may see DMA addresses get this far (ALLOC answers
+ * EPERM to others), so the refusals are logged without a rate limit: a
+ * board team reads why in the log of the very call that failed.
+ *
  * Return: 0, or -ERANGE (logged) when no block of @length bytes at
  * @alignment can end at or below @max_dma_address in @pool.
  */
@@ -203,10 +207,9 @@ int cmamem_limit_check(struct cmamem_pool *pool, u64 length, u64 alignment,
 		lowest_start = round_up((u64)pool->region_base, granule);
 	if (lowest_start > max_dma_address ||
 	    length - 1 > max_dma_address - lowest_start) {
-		dev_info_ratelimited(pool->dma_dev,
-				     "pool %s: a block of %llu bytes cannot end at or below DMA address %#llx: the pool's lowest block would start at %#llx\n",
-				     pool->name, length, max_dma_address,
-				     lowest_start);
+		dev_info(pool->dma_dev,
+			 "pool %s: a block of %llu bytes cannot end at or below DMA address %#llx: the pool's lowest block would start at %#llx\n",
+			 pool->name, length, max_dma_address, lowest_start);
 		return -ERANGE;
 	}
 	return 0;
@@ -535,10 +538,10 @@ static int cmamem_block_alloc_memory(struct cmamem_block *block,
 	 */
 	if (max_dma_address &&
 	    block->dma_address + (block->length - 1) > max_dma_address) {
-		dev_info_ratelimited(block->pool->dma_dev,
-				     "pool %s: the lowest free run of %llu bytes starts at DMA address %#llx, above the limit %#llx\n",
-				     block->pool->name, block->length,
-				     (u64)block->dma_address, max_dma_address);
+		dev_info(block->pool->dma_dev,
+			 "pool %s: the lowest free run of %llu bytes starts at DMA address %#llx, above the limit %#llx\n",
+			 block->pool->name, block->length,
+			 (u64)block->dma_address, max_dma_address);
 		cmamem_free_backing(block);
 		return -EADDRNOTAVAIL;
 	}

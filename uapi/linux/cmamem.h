@@ -515,6 +515,14 @@ struct cmamem_export {
  *   buffer contiguous; without one, the pages themselves must be).
  * - EMFILE: this open file already holds fd_max_blocks handles.
  * - ENOMEM: no memory for the handle, the attachment or the mapping.
+ * - ERANGE: the pool's device does not reach the buffer's memory directly
+ *   (past its DMA mask, the pool module's dma_mask_bits for /dev/cmamem,
+ *   or swiotlb forced): the DMA API would bounce it through a buffer of its
+ *   own, whose address is useless to an engine. Also when the device
+ *   reaches only part of memory and the kernel has no bounce buffers, so
+ *   that mapping a buffer out of reach would fail with a kernel warning.
+ *   A block of a cmamem pool exported to a device that does not reach it
+ *   directly is refused the same way by the exporter's map callback.
  * - Any other error the exporter's attach or map callback returns (for
  *   example EBUSY), unchanged.
  */
