@@ -716,6 +716,27 @@ static inline __u64 cmamem_default_pool_reach(void)
 }
 
 /*
+ * The last byte of RAM, from /proc/iomem's "System RAM" ranges (root sees
+ * the addresses; others read zeros). 0 when it cannot be read.
+ */
+static inline __u64 cmamem_ram_end(void)
+{
+	unsigned long long start, end;
+	FILE *iomem = fopen("/proc/iomem", "r");
+	char line[160];
+	__u64 last = 0;
+
+	if (!iomem)
+		return 0;
+	while (fgets(line, sizeof(line), iomem))
+		if (sscanf(line, "%llx-%llx", &start, &end) == 2 &&
+		    strstr(line, " : System RAM") && end > last)
+			last = end;
+	fclose(iomem);
+	return last;
+}
+
+/*
  * Opens /dev/kmsg positioned after the records already logged, so that
  * cmamem_kmsg_has_splat() sees only what a test provoked. -1 if the kernel
  * log cannot be read.
