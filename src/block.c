@@ -824,6 +824,8 @@ cmamem_block_create(struct cmamem_pool *pool,
 		return ERR_PTR(-ENOMEM);
 	kref_init(&block->ref);
 	block->pool = pool;
+	/* Its owner and name are its key in the pool's name index. */
+	block->owner = current_euid();
 	memcpy(block->name, request->name, CMAMEM_NAME_SIZE);
 	block->handles = 1;
 	atomic_set(&block->mappings, 0);
@@ -833,7 +835,6 @@ cmamem_block_create(struct cmamem_pool *pool,
 	block->length = length;
 	/* What the block gets, and BLOCK_INFO reports: at least a page. */
 	block->alignment = max_t(u64, request->alignment, PAGE_SIZE);
-	block->owner = current_euid();
 	block->pid = task_tgid_nr(current);
 	cmamem_block_set_comm(block);
 
@@ -884,25 +885,25 @@ cmamem_block_create(struct cmamem_pool *pool,
 /**
  * cmamem_block_attach() - find a published block and add a handle count
  * @pool: the pool
+ * @owner: the user whose names to look in: the caller's effective uid, or
+ *	(CAP_SYS_ADMIN only) another user's, as the caller checked
  * @name: a valid, zero-padded %CMAMEM_NAME_SIZE byte name
  *
  * Return: the block, with one more handle count and the reference that
- * goes with it, ERR_PTR(-ENOENT) if no ready block has that name, or
- * ERR_PTR(-EPERM) if it belongs to another user and the caller lacks
- * CAP_SYS_ADMIN.
+ * goes with it, or ERR_PTR(-ENOENT) if @owner has no ready block of that
+ * name.
  */
 struct cmamem_block *cmamem_block_attach(struct cmamem_pool *pool,
-					 const char *name)
+					 kuid_t owner, const char *name)
 {
+	struct cmamem_name_key key = { .owner = owner };
 	struct cmamem_block *block;
 
+	memcpy(key.name, name, CMAMEM_NAME_SIZE);
 	mutex_lock(&pool->lock);
-	block = cmamem_pool_name_lookup(pool, name);
+	block = cmamem_pool_name_lookup(pool, &key);
 	if (!block || !block->ready) {
 		block = ERR_PTR(-ENOENT);
-	} else if (!uid_eq(current_euid(), block->owner) &&
-		   !capable(CAP_SYS_ADMIN)) {
-		block = ERR_PTR(-EPERM);
 	} else {
 		block->handles++;
 		kref_get(&block->ref);

@@ -401,7 +401,7 @@ cmamem_file_get_block(struct cmamem_file *cfile,
 		return block;
 	}
 
-	block = cmamem_block_attach(cfile->pool, request->name);
+	block = cmamem_block_attach(cfile->pool, request->owner, request->name);
 	if (IS_ERR(block))
 		return block;
 	ret = cmamem_file_reserve(cfile, block->length);

@@ -91,6 +91,9 @@ enum cmamem_mode {
  * @CMAMEM_MAP: also map the whole block into the caller, shared and
  *	readable and writable, and return the address in @user_address.
  *	The fd must then be open for reading and writing.
+ * @CMAMEM_OWNER: ATTACH only: look @name up among the names of the user
+ *	@owner_uid gives rather than the caller's own (see &struct
+ *	cmamem_attach)
  * @CMAMEM_PINNABLE: ALLOC of a %CMAMEM_MODE_CACHED block only: let
  *	get_user_pages() pin the block's pages through its mappings even
  *	when they lie in a CMA area. The price: Linux (6.1 to at least 6.12)
@@ -109,6 +112,7 @@ enum cmamem_mode {
 enum cmamem_alloc_flags {
 	CMAMEM_MAP = 1 << 0,
 	CMAMEM_PINNABLE = 1 << 1,
+	CMAMEM_OWNER = 1 << 2,
 };
 
 /**
@@ -139,7 +143,8 @@ enum cmamem_reply_flags {
  * @user_address: out: with %CMAMEM_MAP, where the block is mapped; else 0
  * @out_flags: out: &enum cmamem_reply_flags
  * @__reserved: must be 0
- * @name: in: the block's name, unique within the pool (see %CMAMEM_NAME_SIZE)
+ * @name: in: the block's name, unique among the caller's user's blocks in
+ *	the pool (see %CMAMEM_NAME_SIZE): every user has names of their own
  * @max_dma_address: in: the highest DMA address any byte of the block may
  *	have, for an engine with fewer address bits than the pool's device
  *	(0xffffffff for a 32-bit engine); 0 for no limit. Callers built
@@ -156,7 +161,8 @@ enum cmamem_reply_flags {
  *   %CMAMEM_PINNABLE was asked for a mode other than cached, or @name is
  *   empty, not NUL-terminated within its field, holds a character outside
  *   0x21..0x7e, or has non-zero bytes after its NUL.
- * - EEXIST: a block of that name already exists in this pool.
+ * - EEXIST: the caller's user (effective uid) already has a block of that
+ *   name in this pool. Other users' names never collide with it.
  * - EFBIG: @length (rounded to pages and to @alignment) is larger than the
  *   module's max_block_size, than the pool's size, or than the address
  *   space can hold.
@@ -206,7 +212,7 @@ struct cmamem_alloc {
 /**
  * struct cmamem_attach - ioctl(CMAMEM_IOCTL_ATTACH)
  * @size: sizeof(struct cmamem_attach)
- * @flags: 0 or %CMAMEM_MAP
+ * @flags: 0, %CMAMEM_MAP, %CMAMEM_OWNER, or both
  * @name: in: name of an existing block in this pool
  * @handle: out: the caller's new handle on the block
  * @mode: out: the block's &enum cmamem_mode
@@ -217,17 +223,33 @@ struct cmamem_alloc {
  * @user_address: out: with %CMAMEM_MAP, where the block is mapped; else 0
  * @out_flags: out: &enum cmamem_reply_flags
  * @__reserved: must be 0
+ * @owner_uid: in: with %CMAMEM_OWNER, the user (a uid of the caller's user
+ *	namespace) among whose names @name is looked up; out: the block's
+ *	owner, so that a caller can check whose block it got
+ * @__reserved2: must be 0
  *
  * Gives the caller a new handle on a block another handle (maybe in another
  * process) created. Each ATTACH returns a new handle, which the caller
  * frees like any other.
  *
+ * Names are per user: ALLOC files a block under its allocator's effective
+ * uid, and ATTACH looks @name up among the caller's own names. So no user
+ * can take a name another user's program expects, see which names other
+ * users have, or hand a program that attaches by name a block of its own.
+ * A privileged program (CAP_SYS_ADMIN) that attaches to other users'
+ * blocks names the owner it expects with %CMAMEM_OWNER; blocks are shared
+ * across users that way, or as dma-bufs (%CMAMEM_IOCTL_EXPORT). Callers
+ * built before @owner_uid existed pass a shorter @size and look in their
+ * own names.
+ *
  * Errors:
  *
- * - EINVAL: @name is not a valid name (as in &struct cmamem_alloc).
- * - ENOENT: no block of that name exists in this pool.
- * - EPERM: the block belongs to another user and the caller lacks
- *   CAP_SYS_ADMIN.
+ * - EINVAL: @name is not a valid name (as in &struct cmamem_alloc), or
+ *   @owner_uid is not a valid uid in the caller's user namespace.
+ * - ENOENT: the user looked in (the caller, or @owner_uid) has no block of
+ *   that name in this pool.
+ * - EPERM: %CMAMEM_OWNER names another user and the caller lacks
+ *   CAP_SYS_ADMIN; whether that user has such a block is not looked at.
  * - EMFILE, EDQUOT: as in &struct cmamem_alloc; an attached block counts
  *   against the attaching file's quotas.
  * - ENOMEM, EACCES: as in &struct cmamem_alloc.
@@ -245,6 +267,8 @@ struct cmamem_attach {
 	__aligned_u64 user_address;
 	__u32 out_flags;
 	__u32 __reserved;
+	__u32 owner_uid;
+	__u32 __reserved2;
 };
 
 /**
