@@ -127,8 +127,12 @@ arm64 | arm)
 	# QEMU's own DTB for exactly this machine, our pools on top, repacked
 	# (the dumped blob is padded to 1 MiB and the kernel hangs on it).
 	"$QEMU" "${qemu_args[@]}" -machine dumpdtb="$vm/virt.dtb" >/dev/null 2>&1
-	dtc -@ -q -I dts -O dtb -o "$vm/pools.dtbo" "$ROOT/dts/$DT_OVERLAY"
-	fdtoverlay -i "$vm/virt.dtb" -o "$vm/merged.dtb" "$vm/pools.dtbo"
+	dtbos=()
+	for overlay in $DT_OVERLAYS; do
+		dtbos+=("$vm/${overlay%.dtso}.dtbo")
+		dtc -@ -q -I dts -O dtb -o "${dtbos[-1]}" "$ROOT/dts/$overlay"
+	done
+	fdtoverlay -i "$vm/virt.dtb" -o "$vm/merged.dtb" "${dtbos[@]}"
 	dtc -q -I dtb -O dtb -o "$vm/board.dtb" "$vm/merged.dtb"
 	qemu_args+=(-dtb "$vm/board.dtb"
 		-drive if=none,file="$vm/scratch.img",format=raw,id=scratch
@@ -156,7 +160,9 @@ vivid_params="vivid.n_devs=2 vivid.node_types=0x1,0x1 vivid.allocators=0,1"
 append="console=$CONSOLE panic_on_warn=1 oops=panic panic=-1 cmamem_harness=$mode cmamem_params=$params $vivid_params ${host_root:-} ${stress_seconds:-}"
 [ "$mode" = check ] || append="$append quiet"
 [ "$mode" = bench ] && append="$append rdinit=/bench/init"
-[ -n "${CMAMEM_ONLY:-}" ] && append="$append cmamem_only=$CMAMEM_ONLY"
+# A board variant runs only its own suites unless told otherwise.
+only=${CMAMEM_ONLY:-$TARGET_ONLY}
+[ -n "$only" ] && append="$append cmamem_only=$only"
 append="$append ${CMAMEM_KERNEL_ARGS:-}"
 qemu_args+=(-kernel "$IMAGE" -initrd "$vm/initramfs.cpio.gz" -append "$append")
 

@@ -1017,9 +1017,27 @@ static void build_request(struct fuzzer *fuzzer, enum command_kind kind,
 	case KIND_ATTACH: {
 		struct cmamem_attach *request = (void *)bytes;
 
-		request->flags = choose_flags(fuzzer, CMAMEM_MAP);
+		request->flags = choose_flags(fuzzer, rng_chance(rng, 2) ?
+					      CMAMEM_MAP | CMAMEM_OWNER :
+					      CMAMEM_MAP);
 		choose_name(fuzzer, request->name);
 		request->__reserved = choose_reserved(fuzzer);
+		request->__reserved2 = choose_reserved(fuzzer);
+		/* Our own uid, another user's, an invalid one, or noise. */
+		switch (rng_below(rng, 8)) {
+		case 0:
+			request->owner_uid = CMAMEM_NOBODY_ID;
+			break;
+		case 1:
+			request->owner_uid = (__u32)-1;
+			break;
+		case 2:
+			request->owner_uid = (__u32)rng_next(rng);
+			break;
+		default:
+			request->owner_uid = geteuid();
+			break;
+		}
 		if (rng_chance(rng, 6)) {
 			request->handle = (__u32)rng_next(rng);
 			request->length = rng_next(rng);
@@ -1330,12 +1348,23 @@ static void judge_attach(struct fuzzer *fuzzer, struct fd_model *file,
 			 const struct cmamem_attach *request,
 			 struct verdict *verdict, unsigned int *violations)
 {
-	if ((request->flags & ~(__u32)CMAMEM_MAP) || request->__reserved ||
-	    !name_valid(request->name)) {
+	bool own_names = !(request->flags & CMAMEM_OWNER) ||
+			 request->owner_uid == geteuid();
+
+	if ((request->flags & ~(__u32)(CMAMEM_MAP | CMAMEM_OWNER)) ||
+	    request->__reserved || request->__reserved2 ||
+	    !name_valid(request->name) ||
+	    ((request->flags & CMAMEM_OWNER) &&
+	     request->owner_uid == (__u32)-1)) {
 		*violations |= ERR(EINVAL);
 		return;
 	}
-	if (block_by_name(fuzzer, file->pool, request->name) < 0)
+	/*
+	 * Every block of the model is the fuzzer's own (root, so it may
+	 * name any owner): another user's names hold none of them.
+	 */
+	if (!own_names ||
+	    block_by_name(fuzzer, file->pool, request->name) < 0)
 		*violations |= ERR(ENOENT);
 	if ((request->flags & CMAMEM_MAP) && !file->writable)
 		*violations |= ERR(EACCES);
@@ -1640,6 +1669,9 @@ static void check_attach_reply(struct fuzzer *fuzzer, struct fd_model *file,
 	if (!request->handle || handle_find(file, request->handle))
 		fuzz_err(fuzzer, "ATTACH returned handle %u, which is 0 or already in use",
 			 request->handle);
+	if (request->owner_uid != geteuid())
+		fuzz_err(fuzzer, "ATTACH reply: owner %u, not the fuzzer's uid",
+			 request->owner_uid);
 	if (request->length != block->length || request->mode != block->mode ||
 	    !request->mmap_offset || request->mmap_offset % fuzzer->page ||
 	    !(request->flags & CMAMEM_MAP) != !request->user_address)

@@ -669,14 +669,20 @@ static void foreign_block(FIXTURE_DATA(security) *self, struct child *child,
 	attach.size = sizeof(attach);
 	memcpy(attach.name, root->block.name, CMAMEM_NAME_SIZE);
 	result = cmamem_ioctl(fd, CMAMEM_IOCTL_ATTACH, &attach);
-	CHILD_CHECK(child, result == -EPERM,
-		    "ATTACH to root's block %s in %s gave %s, not EPERM",
+	CHILD_CHECK(child, result == -ENOENT,
+		    "ATTACH to root's block %s in %s gave %s, not ENOENT (names are per user)",
 		    root->block.name, pool,
 		    result ? strerror(-result) : "success");
 	attach.flags = CMAMEM_MAP;
 	result = cmamem_ioctl(fd, CMAMEM_IOCTL_ATTACH, &attach);
+	CHILD_CHECK(child, result == -ENOENT,
+		    "ATTACH with CMAMEM_MAP to root's block gave %s, not ENOENT",
+		    result ? strerror(-result) : "success");
+	attach.flags = CMAMEM_OWNER | CMAMEM_MAP;
+	attach.owner_uid = 0;
+	result = cmamem_ioctl(fd, CMAMEM_IOCTL_ATTACH, &attach);
 	CHILD_CHECK(child, result == -EPERM,
-		    "ATTACH with CMAMEM_MAP to root's block gave %s, not EPERM",
+		    "ATTACH naming root as the owner gave %s, not EPERM",
 		    result ? strerror(-result) : "success");
 
 	result = cmamem_free(fd, root->block.handle);

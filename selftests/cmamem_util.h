@@ -187,6 +187,19 @@ static inline int cmamem_attach(int fd, const char *name, __u32 flags,
 	return cmamem_ioctl(fd, CMAMEM_IOCTL_ATTACH, attach);
 }
 
+/* ATTACH to the block @owner_uid named @name (CMAMEM_OWNER). */
+static inline int cmamem_attach_owned(int fd, const char *name,
+				      __u32 owner_uid,
+				      struct cmamem_attach *attach)
+{
+	memset(attach, 0, sizeof(*attach));
+	attach->size = sizeof(*attach);
+	attach->flags = CMAMEM_OWNER;
+	attach->owner_uid = owner_uid;
+	cmamem_set_name(attach->name, name);
+	return cmamem_ioctl(fd, CMAMEM_IOCTL_ATTACH, attach);
+}
+
 static inline int cmamem_free(int fd, __u32 handle)
 {
 	struct cmamem_free request = {
@@ -618,21 +631,41 @@ static inline int cmamem_run_child(int (*body)(void *argument),
 	return WEXITSTATUS(status);
 }
 
-struct cmamem_nobody_call {
+struct cmamem_user_call {
 	int fd;
+	uid_t uid;
 	int (*check)(int fd, void *argument);
 	void *argument;
 };
 
-static inline int cmamem_nobody_body(void *argument)
+static inline int cmamem_user_body(void *argument)
 {
-	struct cmamem_nobody_call *call = argument;
+	struct cmamem_user_call *call = argument;
 
 	if (setgroups(0, NULL) ||
-	    setresgid(CMAMEM_NOBODY_ID, CMAMEM_NOBODY_ID, CMAMEM_NOBODY_ID) ||
-	    setresuid(CMAMEM_NOBODY_ID, CMAMEM_NOBODY_ID, CMAMEM_NOBODY_ID))
+	    setresgid(call->uid, call->uid, call->uid) ||
+	    setresuid(call->uid, call->uid, call->uid))
 		return 255;
 	return call->check(call->fd, call->argument);
+}
+
+/*
+ * Runs @check(@fd, @argument) in a child that has become uid and gid @uid
+ * with no supplementary groups, which also drops every capability; exit
+ * statuses as cmamem_run_as_nobody().
+ */
+static inline int cmamem_run_as_user(int fd, uid_t uid,
+				     int (*check)(int fd, void *argument),
+				     void *argument)
+{
+	struct cmamem_user_call call = {
+		.fd = fd,
+		.uid = uid,
+		.check = check,
+		.argument = argument,
+	};
+
+	return cmamem_run_child(cmamem_user_body, &call);
 }
 
 /*
@@ -647,13 +680,7 @@ static inline int cmamem_run_as_nobody(int fd,
 				       int (*check)(int fd, void *argument),
 				       void *argument)
 {
-	struct cmamem_nobody_call call = {
-		.fd = fd,
-		.check = check,
-		.argument = argument,
-	};
-
-	return cmamem_run_child(cmamem_nobody_body, &call);
+	return cmamem_run_as_user(fd, CMAMEM_NOBODY_ID, check, argument);
 }
 
 /*
@@ -697,6 +724,43 @@ static inline int cmamem_params_restore(struct cmamem_saved_params *saved)
 			first_error = result;
 	}
 	return first_error;
+}
+
+/*
+ * The highest DMA address /dev/cmamem's device reaches directly: its mask,
+ * dma_mask_bits wide. Device-tree pools' masks are widened to cover their
+ * regions, so they reach all of their own memory.
+ */
+static inline __u64 cmamem_default_pool_reach(void)
+{
+	char text[16];
+	unsigned int bits;
+
+	if (cmamem_param_read("dma_mask_bits", text, sizeof(text)) ||
+	    sscanf(text, "%u", &bits) != 1 || bits >= 64)
+		return ~0ULL;
+	return (1ULL << bits) - 1;
+}
+
+/*
+ * The last byte of RAM, from /proc/iomem's "System RAM" ranges (root sees
+ * the addresses; others read zeros). 0 when it cannot be read.
+ */
+static inline __u64 cmamem_ram_end(void)
+{
+	unsigned long long start, end;
+	FILE *iomem = fopen("/proc/iomem", "r");
+	char line[160];
+	__u64 last = 0;
+
+	if (!iomem)
+		return 0;
+	while (fgets(line, sizeof(line), iomem))
+		if (sscanf(line, "%llx-%llx", &start, &end) == 2 &&
+		    strstr(line, " : System RAM") && end > last)
+			last = end;
+	fclose(iomem);
+	return last;
 }
 
 /*

@@ -189,6 +189,19 @@ struct cmamem_mode_info {
 };
 
 /**
+ * struct cmamem_name_key - what a pool's name index is keyed on
+ * @owner: the user whose name it is: every user has names of their own
+ * @name: a valid, zero-padded %CMAMEM_NAME_SIZE byte name
+ *
+ * Laid out exactly as &cmamem_block.owner and &cmamem_block.name, which
+ * are the key of a block in the index.
+ */
+struct cmamem_name_key {
+	kuid_t owner;
+	char name[CMAMEM_NAME_SIZE];
+};
+
+/**
  * struct cmamem_block - a physically contiguous block of a pool
  * @ref: the block's lifetime: one reference per handle, per VMA and per
  *	dma-buf (plus short-lived ones held by ioctls). The memory is freed
@@ -233,6 +246,8 @@ struct cmamem_mode_info {
 struct cmamem_block {
 	struct kref ref;
 	struct cmamem_pool *pool;
+	/* The name index's key: owner, then name (struct cmamem_name_key). */
+	kuid_t owner;
 	char name[CMAMEM_NAME_SIZE];
 	struct rhash_head name_node;
 	bool published;
@@ -246,7 +261,6 @@ struct cmamem_block {
 	u32 mode;
 	u64 length;
 	u64 alignment;
-	kuid_t owner;
 	pid_t pid;
 	char comm[TASK_COMM_LEN];
 
@@ -356,19 +370,24 @@ struct cmamem_new_handle {
  * @name: a valid, zero-padded %CMAMEM_NAME_SIZE byte name
  * @create: allocate a new block (ALLOC, CMEM_ALLOCATE) rather than attach
  *	to the published block of that name (ATTACH)
+ * @owner: for ATTACH: the user among whose names @name is looked up
  * @length: for @create: the length, validated by cmamem_length_check()
  * @alignment: for @create: the alignment, validated likewise
  * @mode: for @create: a valid &enum cmamem_mode the pool serves
  * @pinnable: for @create: %CMAMEM_PINNABLE (a cached @mode only)
+ * @max_dma_address: for @create: the highest DMA address any byte of the
+ *	block may have, 0 for none (&struct cmamem_alloc)
  * @map: also map the whole block into the caller
  */
 struct cmamem_block_request {
 	const char *name;
 	bool create;
+	kuid_t owner;
 	u64 length;
 	u64 alignment;
 	u32 mode;
 	bool pinnable;
+	u64 max_dma_address;
 	bool map;
 };
 
@@ -402,8 +421,9 @@ int cmamem_pool_name_insert(struct cmamem_pool *pool,
 			    struct cmamem_block *block);
 void cmamem_pool_name_remove(struct cmamem_pool *pool,
 			     struct cmamem_block *block);
-struct cmamem_block *cmamem_pool_name_lookup(struct cmamem_pool *pool,
-					     const char *name);
+struct cmamem_block *
+cmamem_pool_name_lookup(struct cmamem_pool *pool,
+			const struct cmamem_name_key *key);
 
 /* block.c: allocations, their modes, names, lifetime and sync */
 const struct cmamem_mode_info *cmamem_mode_info(u32 mode);
@@ -413,12 +433,13 @@ bool cmamem_pool_serves_mode(const struct cmamem_pool *pool,
 bool cmamem_name_valid(const char *name);
 int cmamem_length_check(struct cmamem_pool *pool, u64 length, u64 alignment,
 			u64 *rounded);
-struct cmamem_block *cmamem_block_create(struct cmamem_pool *pool,
-					 const char *name, u64 length,
-					 u64 alignment, u32 mode,
-					 bool pinnable);
+int cmamem_limit_check(struct cmamem_pool *pool, u64 length, u64 alignment,
+		       u64 max_dma_address);
+struct cmamem_block *
+cmamem_block_create(struct cmamem_pool *pool,
+		    const struct cmamem_block_request *request);
 struct cmamem_block *cmamem_block_attach(struct cmamem_pool *pool,
-					 const char *name);
+					 kuid_t owner, const char *name);
 void cmamem_block_get(struct cmamem_block *block);
 void cmamem_block_put(struct cmamem_block *block);
 void cmamem_block_put_handle(struct cmamem_block *block);

@@ -19,6 +19,7 @@
  */
 
 #include <linux/dma-buf.h>
+#include <linux/dma-direct.h>
 #include <linux/dma-mapping.h>
 #include <linux/err.h>
 #include <linux/fcntl.h>
@@ -30,6 +31,7 @@
 #include <linux/mutex.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
+#include <linux/swiotlb.h>
 #include <linux/vmalloc.h>
 
 #include <asm/barrier.h>
@@ -147,6 +149,46 @@ static void cmamem_dmabuf_detach(struct dma_buf *dmabuf,
 }
 
 /*
+ * Bounce buffers and dma-bufs do not mix. dma-direct maps what a device
+ * cannot reach (past its DMA mask or bus limit, or anything when swiotlb is
+ * forced) through a swiotlb bounce slot, and without swiotlb it WARNs and
+ * fails. An engine handed a bounce slot's address never touches the
+ * buffer; an importer's mapping of a block skips CPU syncs, so nothing
+ * would ever be copied between the slot and the block. Such mappings are
+ * refused with -ERANGE instead of being made.
+ */
+static bool cmamem_dev_reaches(struct device *dev, phys_addr_t phys,
+			       u64 length)
+{
+	dma_addr_t start = phys_to_dma(dev, phys);
+	u64 limit = min_not_zero(dma_get_mask(dev), dev->bus_dma_limit);
+
+	return !is_swiotlb_force_bounce(dev) && start <= limit &&
+	       length - 1 <= limit - start;
+}
+
+/*
+ * Whether @dev's mapping of @table is the buffer's own memory, entry by
+ * entry, as dma-direct maps it when it does not bounce. An entry without a
+ * page cannot be checked; it is trusted only where nothing bounces: the
+ * device reaches all of memory and swiotlb is not forced.
+ */
+static bool cmamem_mapped_in_place(struct device *dev, struct sg_table *table)
+{
+	struct scatterlist *entry;
+	unsigned int index;
+
+	for_each_sgtable_dma_sg(table, entry, index) {
+		if (!sg_page(entry))
+			return !is_swiotlb_force_bounce(dev) &&
+			       dma_get_mask(dev) >= dma_get_required_mask(dev);
+		if (sg_dma_address(entry) != phys_to_dma(dev, sg_phys(entry)))
+			return false;
+	}
+	return true;
+}
+
+/*
  * Importers' mappings skip the DMA API's implicit cache maintenance: a
  * cached block already has a streaming mapping of the pool's device for
  * its whole life, and dma-debug refuses overlapping mappings that sync the
@@ -160,8 +202,16 @@ cmamem_dmabuf_map(struct dma_buf_attachment *attachment,
 {
 	struct cmamem_dmabuf *exported = attachment->dmabuf->priv;
 	struct cmamem_dmabuf_attachment *importer = attachment->priv;
+	struct cmamem_block *block = exported->block;
 	int ret;
 
+	if (!cmamem_dev_reaches(attachment->dev, block->physical_address,
+				block->length)) {
+		dev_info_ratelimited(attachment->dev,
+				     "cmamem: block at %pa is out of this device's direct reach (it would bounce): not mapped\n",
+				     &block->physical_address);
+		return ERR_PTR(-ERANGE);
+	}
 	ret = dma_map_sgtable(attachment->dev, &importer->table, direction,
 			      DMA_ATTR_SKIP_CPU_SYNC);
 	if (ret)
@@ -468,6 +518,22 @@ cmamem_import_create(struct cmamem_pool *pool, struct dma_buf *dmabuf)
 		return import;
 	}
 
+	/*
+	 * A device that cannot reach all of memory and has no swiotlb makes
+	 * dma-direct WARN on a buffer out of reach, before anything here
+	 * could look at the buffer's pages: such a pool imports nothing.
+	 * The DMA API caps a mapping's size only when it can bounce, which
+	 * is how a module can tell (is_swiotlb_active() is not exported).
+	 */
+	if (dma_get_mask(pool->dma_dev) <
+	    dma_get_required_mask(pool->dma_dev) &&
+	    dma_max_mapping_size(pool->dma_dev) == SIZE_MAX) {
+		dev_info_ratelimited(pool->dma_dev,
+				     "pool %s: its device reaches only part of memory and cannot bounce: dma-bufs are not imported\n",
+				     pool->name);
+		ret = -ERANGE;
+		goto err_free_import;
+	}
 	import->attachment = dma_buf_attach(dmabuf, pool->dma_dev);
 	if (IS_ERR(import->attachment)) {
 		ret = PTR_ERR(import->attachment);
@@ -477,6 +543,13 @@ cmamem_import_create(struct cmamem_pool *pool, struct dma_buf *dmabuf)
 	if (IS_ERR(import->table)) {
 		ret = PTR_ERR(import->table);
 		goto err_detach;
+	}
+	if (!cmamem_mapped_in_place(pool->dma_dev, import->table)) {
+		dev_info_ratelimited(pool->dma_dev,
+				     "pool %s: the dma-buf is out of the device's direct reach (it was bounced): not imported\n",
+				     pool->name);
+		ret = -ERANGE;
+		goto err_unmap;
 	}
 	ret = cmamem_contiguous_address(import->table, import->length,
 					&import->dma_address);
@@ -509,8 +582,9 @@ err_free_import:
  * cmamem_dmabuf_import_release(); the import holds a reference on the
  * dma-buf, its attachment and its mapping until the last one goes. Or an
  * ERR_PTR: -EBADF when @fd is not open, -EINVAL when it is not a dma-buf or
- * the buffer is not contiguous for the device, -ENOMEM, or an error of the
- * exporter's attach or map callback.
+ * the buffer is not contiguous for the device, -ERANGE when the device
+ * does not reach the buffer directly (it would be bounced), -ENOMEM, or an
+ * error of the exporter's attach or map callback.
  */
 struct cmamem_dmabuf_import *cmamem_dmabuf_import(struct cmamem_pool *pool,
 						  int fd)

@@ -395,16 +395,13 @@ cmamem_file_get_block(struct cmamem_file *cfile,
 		ret = cmamem_file_reserve(cfile, request->length);
 		if (ret)
 			return ERR_PTR(ret);
-		block = cmamem_block_create(cfile->pool, request->name,
-					    request->length,
-					    request->alignment, request->mode,
-					    request->pinnable);
+		block = cmamem_block_create(cfile->pool, request);
 		if (IS_ERR(block))
 			cmamem_file_unreserve(cfile, request->length);
 		return block;
 	}
 
-	block = cmamem_block_attach(cfile->pool, request->name);
+	block = cmamem_block_attach(cfile->pool, request->owner, request->name);
 	if (IS_ERR(block))
 		return block;
 	ret = cmamem_file_reserve(cfile, block->length);
