@@ -52,9 +52,8 @@ gate kernel-doc kerneldoc
 gate dt-schema "$ROOT/scripts/dt-check.sh" "" "$BUILD/dt"
 # The 32-bit board's overlay, on its smaller (1 GiB) configuration.
 gate dt-schema-arm32 env DT_TARGET=armhf-6.1 "$ROOT/scripts/dt-check.sh" "" "$BUILD/dt-arm32"
-# The boards with RAM above 4 GiB: both overlays, pools up there.
+# The board with RAM above 4 GiB: both overlays, pools up there.
 gate dt-schema-above4g env DT_TARGET=arm64-6.12-6g "$ROOT/scripts/dt-check.sh" "" "$BUILD/dt-above4g"
-gate dt-schema-arm32-above4g env DT_TARGET=armhf-6.1-lpae-4g "$ROOT/scripts/dt-check.sh" "" "$BUILD/dt-arm32-above4g"
 gate userspace "$ROOT/scripts/check-userspace.sh"
 
 for target in ${KERNELS:-$ALL_TARGETS}; do
