@@ -182,7 +182,7 @@ static const struct command_description commands[KIND_COUNT] = {
 		"ALLOC", CMAMEM_IOCTL_ALLOC, sizeof(struct cmamem_alloc), true,
 		COMMON_ERRORS | ERR(EEXIST) | ERR(EFBIG) | ERR(EDQUOT) |
 		ERR(EMFILE) | ERR(EOPNOTSUPP) | ERR(ENOMEM) | ERR(EACCES) |
-		ERR(EPERM) | ERR(ENXIO) },
+		ERR(EPERM) | ERR(ENXIO) | ERR(ERANGE) | ERR(EADDRNOTAVAIL) },
 	[KIND_ATTACH] = {
 		"ATTACH", CMAMEM_IOCTL_ATTACH, sizeof(struct cmamem_attach),
 		true,
@@ -208,7 +208,8 @@ static const struct command_description commands[KIND_COUNT] = {
 		ERR(EMFILE) | ERR(ENFILE) | ERR(ENOMEM) },
 	[KIND_IMPORT] = {
 		"IMPORT", CMAMEM_IOCTL_IMPORT, sizeof(struct cmamem_import),
-		true, COMMON_ERRORS | ERR(EBADF) | ERR(EMFILE) | ERR(ENOMEM) },
+		true, COMMON_ERRORS | ERR(EBADF) | ERR(EMFILE) | ERR(ENOMEM) |
+		ERR(ERANGE) },
 	[KIND_FOREIGN] = { "foreign", 0, 0, false, ERR(ENOTTY) },
 };
 
@@ -1344,9 +1345,14 @@ static void judge_alloc(struct fuzzer *fuzzer, struct fd_model *file,
 		/* Past any pool here, maybe past the address space too. */
 		*violations |= ERR(EFBIG) | ERR(ENOMEM);
 	}
-	/* A refused allocation may also have met a full pool first. */
+	/*
+	 * A refused allocation may also have met a full pool first, or a
+	 * DMA address limit the pool cannot meet.
+	 */
 	if (*violations)
 		*violations |= ERR(ENOMEM);
+	if (*violations && request->max_dma_address)
+		*violations |= ERR(ERANGE) | ERR(EADDRNOTAVAIL);
 	verdict->resource = ERR(ENOMEM) | ERR(EMFILE);
 	if (fuzzer->quota_limited)
 		verdict->resource |= ERR(EDQUOT);
