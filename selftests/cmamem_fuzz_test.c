@@ -135,6 +135,8 @@ enum error_bit {
 	BIT_EOVERFLOW,
 	BIT_EAGAIN,
 	BIT_ENFILE,
+	BIT_ERANGE,
+	BIT_EADDRNOTAVAIL,
 	BIT_COUNT,
 };
 
@@ -146,6 +148,7 @@ static const int bit_errno[BIT_COUNT] = {
 	[BIT_ENXIO] = ENXIO, [BIT_EPERM] = EPERM, [BIT_ENOTTY] = ENOTTY,
 	[BIT_EBADF] = EBADF, [BIT_EOVERFLOW] = EOVERFLOW,
 	[BIT_EAGAIN] = EAGAIN, [BIT_ENFILE] = ENFILE,
+	[BIT_ERANGE] = ERANGE, [BIT_EADDRNOTAVAIL] = EADDRNOTAVAIL,
 };
 
 #define ERR(name) (1u << BIT_##name)
@@ -179,7 +182,7 @@ static const struct command_description commands[KIND_COUNT] = {
 		"ALLOC", CMAMEM_IOCTL_ALLOC, sizeof(struct cmamem_alloc), true,
 		COMMON_ERRORS | ERR(EEXIST) | ERR(EFBIG) | ERR(EDQUOT) |
 		ERR(EMFILE) | ERR(EOPNOTSUPP) | ERR(ENOMEM) | ERR(EACCES) |
-		ERR(EPERM) | ERR(ENXIO) },
+		ERR(EPERM) | ERR(ENXIO) | ERR(ERANGE) | ERR(EADDRNOTAVAIL) },
 	[KIND_ATTACH] = {
 		"ATTACH", CMAMEM_IOCTL_ATTACH, sizeof(struct cmamem_attach),
 		true,
@@ -205,7 +208,8 @@ static const struct command_description commands[KIND_COUNT] = {
 		ERR(EMFILE) | ERR(ENFILE) | ERR(ENOMEM) },
 	[KIND_IMPORT] = {
 		"IMPORT", CMAMEM_IOCTL_IMPORT, sizeof(struct cmamem_import),
-		true, COMMON_ERRORS | ERR(EBADF) | ERR(EMFILE) | ERR(ENOMEM) },
+		true, COMMON_ERRORS | ERR(EBADF) | ERR(EMFILE) | ERR(ENOMEM) |
+		ERR(ERANGE) },
 	[KIND_FOREIGN] = { "foreign", 0, 0, false, ERR(ENOTTY) },
 };
 
@@ -1004,6 +1008,11 @@ static void build_request(struct fuzzer *fuzzer, enum command_kind kind,
 				CMAMEM_MODE_COHERENT + rng_below(rng, 3);
 		choose_name(fuzzer, request->name);
 		request->__reserved = choose_reserved(fuzzer);
+		/* Now and then a DMA address limit: 32 bits, or any. */
+		if (rng_chance(rng, 8))
+			request->max_dma_address = rng_chance(rng, 2) ?
+						   0xffffffffULL :
+						   rng_next(rng);
 		if (rng_chance(rng, 6)) {
 			/* Output fields are ignored on input. */
 			request->handle = (__u32)rng_next(rng);
@@ -1336,12 +1345,23 @@ static void judge_alloc(struct fuzzer *fuzzer, struct fd_model *file,
 		/* Past any pool here, maybe past the address space too. */
 		*violations |= ERR(EFBIG) | ERR(ENOMEM);
 	}
-	/* A refused allocation may also have met a full pool first. */
+	/*
+	 * A refused allocation may also have met a full pool first, or a
+	 * DMA address limit the pool cannot meet.
+	 */
 	if (*violations)
 		*violations |= ERR(ENOMEM);
+	if (*violations && request->max_dma_address)
+		*violations |= ERR(ERANGE) | ERR(EADDRNOTAVAIL);
 	verdict->resource = ERR(ENOMEM) | ERR(EMFILE);
 	if (fuzzer->quota_limited)
 		verdict->resource |= ERR(EDQUOT);
+	/*
+	 * A DMA address limit (root sees addresses, so no EPERM) may be out
+	 * of the pool's reach, or its room; a block given must meet it.
+	 */
+	if (request->max_dma_address)
+		verdict->resource |= ERR(ERANGE) | ERR(EADDRNOTAVAIL);
 }
 
 static void judge_attach(struct fuzzer *fuzzer, struct fd_model *file,
@@ -1450,9 +1470,16 @@ static void judge_import(struct fuzzer *fuzzer,
  */
 static size_t first_release_size(enum command_kind kind)
 {
-	if (kind == KIND_POOL_INFO)
+	switch (kind) {
+	case KIND_POOL_INFO:
 		return offsetof(struct cmamem_pool_info, largest_free_bytes);
-	return commands[kind].size;
+	case KIND_ALLOC:
+		return offsetof(struct cmamem_alloc, max_dma_address);
+	case KIND_ATTACH:
+		return offsetof(struct cmamem_attach, owner_uid);
+	default:
+		return commands[kind].size;
+	}
 }
 
 /*
@@ -1578,6 +1605,12 @@ static void check_alloc_reply(struct fuzzer *fuzzer, struct fd_model *file,
 	if (!request->handle || handle_find(file, request->handle))
 		fuzz_err(fuzzer, "ALLOC returned handle %u, which is 0 or already in use",
 			 request->handle);
+	if (request->size >= sizeof(*request) && request->max_dma_address &&
+	    request->dma_address + (request->length - 1) >
+	    request->max_dma_address)
+		fuzz_err(fuzzer, "ALLOC gave a block at %#llx, past the limit %#llx",
+			 (unsigned long long)request->dma_address,
+			 (unsigned long long)request->max_dma_address);
 	if (request->length != round_up_u64(asked_length, page, &overflow) ||
 	    !request->mmap_offset || request->mmap_offset % page ||
 	    !(request->flags & CMAMEM_MAP) != !request->user_address ||
