@@ -11,7 +11,7 @@
 # errors' messages, and the default pool's figures derived from CmaTotal
 # and CmaFree. Prints TAP; run by /init.
 
-plan=22
+plan=21
 number=0
 ok() { # description: the last command's status is the verdict
 	status=$?
@@ -173,7 +173,7 @@ if [ -c /dev/cmamem-camera ]; then
 	kill -TERM "$holder"
 	wait "$holder"
 else
-	for skipped in 1 2 3 4 5 6 7 8 9; do
+	for skipped in 1 2 3 4 5 6 7 8; do
 		echo "ok $((number + skipped)) # SKIP no camera pool (the arm64 board's device tree has one)"
 	done
 fi
