@@ -104,6 +104,7 @@ FIELDS = {
         ("out_flags", _u32, 64),
         ("__reserved", _u32, 68),
         ("name", _name, 72),
+        ("max_dma_address", _u64, 104),
     ],
     "cmamem_attach": [
         ("size", _u32, 0),
@@ -193,7 +194,7 @@ FIELDS = {
 
 # sizeof() of each struct in the C header.
 SIZES = {
-    "cmamem_alloc": 104,
+    "cmamem_alloc": 112,
     "cmamem_attach": 104,
     "cmamem_free": 16,
     "cmamem_sync": 32,

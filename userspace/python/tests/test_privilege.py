@@ -3,7 +3,8 @@
 """An unprivileged process and the binding: a child of a root parent drops
 to nobody (uid and gid 65534, no groups), keeps the pool file it inherited,
 and uses it through cmamem.Pool(fd=...). The kernel withholds addresses
-from it (of its blocks and of its imports) and refuses it root's blocks.
+from it (of its blocks and of its imports), refuses it root's blocks, and
+refuses it a DMA address limit on its allocations.
 Runs as root with the module loaded (TAP output; see tap.py): each check
 of the child is one test."""
 
@@ -85,6 +86,15 @@ def child_checks(fd):
     def root_block_refused():
         expect_error(PermissionError, errno.EPERM, state["pool"].attach, ROOT_BLOCK)
 
+    def address_limit_refused():
+        # Where a block may lie would tell where the pool lies.
+        used = state["pool"].info().used_bytes
+        error = expect_error(PermissionError, errno.EPERM, state["pool"].allocate,
+                             PAGE_SIZE, max_address=(1 << 64) - 1)
+        check("max_address" in str(error) and "CAP_SYS_RAWIO" in str(error),
+              "the message does not say why: %s" % error)
+        equal(state["pool"].info().used_bytes, used, "used_bytes after the refusal")
+
     def free_own_block():
         state["buffer"].freebuffer()
         equal(state["pool"].info().used_bytes, state["used_before"],
@@ -93,7 +103,8 @@ def child_checks(fd):
 
     return [cannot_open_device, adopt_inherited_fd, allocate_and_use,
             addresses_withheld, flush_and_invalidate, export_own_block,
-            import_address_withheld, root_block_refused, free_own_block]
+            import_address_withheld, root_block_refused, address_limit_refused,
+            free_own_block]
 
 
 CHECK_NAMES = [function.__name__ for function in child_checks(-1)]
