@@ -170,6 +170,20 @@ def make_test(name):
     return test
 
 
+def test_names_are_per_user():
+    """Root's block is found under its owner, not under another user."""
+    with cmamem.Pool() as pool:
+        with pool.allocate(PAGE_SIZE, name="py-owned") as buffer:
+            with pool.attach("py-owned", owner=0) as again:
+                equal(again.dma_address, buffer.dma_address, "the attached block's address")
+            try:
+                pool.attach("py-owned", owner=65534)
+            except FileNotFoundError:
+                pass
+            else:
+                check(False, "attach with owner=65534 found root's block")
+
+
 def test_root_sees_addresses():
     with cmamem.Pool() as pool:
         with pool.allocate(PAGE_SIZE) as buffer:
