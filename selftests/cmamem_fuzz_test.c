@@ -1440,6 +1440,19 @@ static void judge_export(struct fuzzer *fuzzer, struct fd_model *file,
 	verdict->resource = ERR(EMFILE) | ERR(ENFILE) | ERR(ENOMEM);
 }
 
+/*
+ * The reply where the request was: as much of the struct as can be read
+ * there (a request that ends next to a guard page succeeds with a size
+ * short of this program's struct), the rest zero.
+ */
+static void copy_reply(void *reply, size_t size,
+		       const struct placement *placement)
+{
+	memset(reply, 0, size);
+	memcpy(reply, placement->pointer,
+	       size < placement->readable ? size : placement->readable);
+}
+
 static bool fd_open(int fd)
 {
 	return fcntl(fd, F_GETFD) != -1;
@@ -2069,7 +2082,7 @@ static void fuzz_ioctl(struct fuzzer *fuzzer)
 	case KIND_ALLOC: {
 		struct cmamem_alloc reply;
 
-		memcpy(&reply, placement.pointer, sizeof(reply));
+		copy_reply(&reply, sizeof(reply), &placement);
 		if (cmamem_pool_info(file->fd, &after))
 			fuzz_err(fuzzer, "POOL_INFO after ALLOC failed");
 		else if (after.blocks != before.blocks + 1 ||
@@ -2091,7 +2104,7 @@ static void fuzz_ioctl(struct fuzzer *fuzzer)
 	case KIND_ATTACH: {
 		struct cmamem_attach reply;
 
-		memcpy(&reply, placement.pointer, sizeof(reply));
+		copy_reply(&reply, sizeof(reply), &placement);
 		if (cmamem_pool_info(file->fd, &after))
 			fuzz_err(fuzzer, "POOL_INFO after ATTACH failed");
 		else if (after.blocks != before.blocks ||
@@ -2109,7 +2122,7 @@ static void fuzz_ioctl(struct fuzzer *fuzzer)
 		struct cmamem_free reply;
 		struct handle_model *handle;
 
-		memcpy(&reply, placement.pointer, sizeof(reply));
+		copy_reply(&reply, sizeof(reply), &placement);
 		handle = handle_find(file, reply.handle);
 		if (handle)
 			handle_drop(fuzzer, file, handle);
@@ -2118,7 +2131,7 @@ static void fuzz_ioctl(struct fuzzer *fuzzer)
 	case KIND_BLOCK_INFO: {
 		struct cmamem_block_info reply;
 
-		memcpy(&reply, placement.pointer, sizeof(reply));
+		copy_reply(&reply, sizeof(reply), &placement);
 		check_block_info(fuzzer, file, &reply);
 		break;
 	}
@@ -2136,14 +2149,14 @@ static void fuzz_ioctl(struct fuzzer *fuzzer)
 	case KIND_EXPORT: {
 		struct cmamem_export reply;
 
-		memcpy(&reply, placement.pointer, sizeof(reply));
+		copy_reply(&reply, sizeof(reply), &placement);
 		check_export_reply(fuzzer, file, &reply, free_fd);
 		break;
 	}
 	case KIND_IMPORT: {
 		struct cmamem_import reply;
 
-		memcpy(&reply, placement.pointer, sizeof(reply));
+		copy_reply(&reply, sizeof(reply), &placement);
 		check_import_reply(fuzzer, file, &reply);
 		break;
 	}
