@@ -210,7 +210,7 @@ int main(void)
 
 	CHECK(strstr(cmamem_strerror(-EFBIG), "max_block_size") != NULL);
 	CHECK(cmamem_strerror(EFBIG) == cmamem_strerror(-EFBIG));
-	CHECK(strstr(cmamem_strerror(-EEXIST), "already exists") != NULL);
+	CHECK(strstr(cmamem_strerror(-EEXIST), "already have a block of that name") != NULL);
 	CHECK(cmamem_strerror(-EHWPOISON) != NULL);
 	CHECK(cmamem_strerror(-100000) != NULL);
 
@@ -662,6 +662,8 @@ section_cli() {
 		expect 1 'no pool "no-such-pool".*does not exist' "$command" alloc frame0 4K --pool no-such-pool
 	check "cli: attach needs exactly one NAME" \
 		expect 2 'needs exactly one NAME' "$command" attach
+	check "cli: attach --owner takes a numeric uid, not -1" \
+		expect 2 "bad owner '-1'" "$command" attach frame0 --owner -1
 	check "cli: info with two names exits 2 and names the extra one" \
 		expect 2 "unexpected argument 'b'" "$command" info a b
 	check "cli: free with a bad name exits 2" \

@@ -1440,6 +1440,19 @@ static void judge_export(struct fuzzer *fuzzer, struct fd_model *file,
 	verdict->resource = ERR(EMFILE) | ERR(ENFILE) | ERR(ENOMEM);
 }
 
+/*
+ * The reply where the request was: as much of the struct as can be read
+ * there (a request that ends next to a guard page succeeds with a size
+ * short of this program's struct), the rest zero.
+ */
+static void copy_reply(void *reply, size_t size,
+		       const struct placement *placement)
+{
+	memset(reply, 0, size);
+	memcpy(reply, placement->pointer,
+	       size < placement->readable ? size : placement->readable);
+}
+
 static bool fd_open(int fd)
 {
 	return fcntl(fd, F_GETFD) != -1;
@@ -1702,7 +1715,9 @@ static void check_attach_reply(struct fuzzer *fuzzer, struct fd_model *file,
 	if (!request->handle || handle_find(file, request->handle))
 		fuzz_err(fuzzer, "ATTACH returned handle %u, which is 0 or already in use",
 			 request->handle);
-	if (request->owner_uid != geteuid())
+	/* Written only as far as the caller's size reaches. */
+	if (request->size >= offsetof(struct cmamem_attach, __reserved2) &&
+	    request->owner_uid != geteuid())
 		fuzz_err(fuzzer, "ATTACH reply: owner %u, not the fuzzer's uid",
 			 request->owner_uid);
 	if (request->length != block->length || request->mode != block->mode ||
@@ -2067,7 +2082,7 @@ static void fuzz_ioctl(struct fuzzer *fuzzer)
 	case KIND_ALLOC: {
 		struct cmamem_alloc reply;
 
-		memcpy(&reply, placement.pointer, sizeof(reply));
+		copy_reply(&reply, sizeof(reply), &placement);
 		if (cmamem_pool_info(file->fd, &after))
 			fuzz_err(fuzzer, "POOL_INFO after ALLOC failed");
 		else if (after.blocks != before.blocks + 1 ||
@@ -2089,7 +2104,7 @@ static void fuzz_ioctl(struct fuzzer *fuzzer)
 	case KIND_ATTACH: {
 		struct cmamem_attach reply;
 
-		memcpy(&reply, placement.pointer, sizeof(reply));
+		copy_reply(&reply, sizeof(reply), &placement);
 		if (cmamem_pool_info(file->fd, &after))
 			fuzz_err(fuzzer, "POOL_INFO after ATTACH failed");
 		else if (after.blocks != before.blocks ||
@@ -2107,7 +2122,7 @@ static void fuzz_ioctl(struct fuzzer *fuzzer)
 		struct cmamem_free reply;
 		struct handle_model *handle;
 
-		memcpy(&reply, placement.pointer, sizeof(reply));
+		copy_reply(&reply, sizeof(reply), &placement);
 		handle = handle_find(file, reply.handle);
 		if (handle)
 			handle_drop(fuzzer, file, handle);
@@ -2116,7 +2131,7 @@ static void fuzz_ioctl(struct fuzzer *fuzzer)
 	case KIND_BLOCK_INFO: {
 		struct cmamem_block_info reply;
 
-		memcpy(&reply, placement.pointer, sizeof(reply));
+		copy_reply(&reply, sizeof(reply), &placement);
 		check_block_info(fuzzer, file, &reply);
 		break;
 	}
@@ -2134,14 +2149,14 @@ static void fuzz_ioctl(struct fuzzer *fuzzer)
 	case KIND_EXPORT: {
 		struct cmamem_export reply;
 
-		memcpy(&reply, placement.pointer, sizeof(reply));
+		copy_reply(&reply, sizeof(reply), &placement);
 		check_export_reply(fuzzer, file, &reply, free_fd);
 		break;
 	}
 	case KIND_IMPORT: {
 		struct cmamem_import reply;
 
-		memcpy(&reply, placement.pointer, sizeof(reply));
+		copy_reply(&reply, sizeof(reply), &placement);
 		check_import_reply(fuzzer, file, &reply);
 		break;
 	}

@@ -45,20 +45,6 @@ static bool kmsg_has(int fd, const char *text)
 	return found;
 }
 
-static int alloc_limited(int fd, const char *name, __u64 length, __u32 mode,
-			 __u64 alignment, __u64 max_dma_address,
-			 struct cmamem_alloc *alloc)
-{
-	memset(alloc, 0, sizeof(*alloc));
-	alloc->size = sizeof(*alloc);
-	alloc->length = length;
-	alloc->alignment = alignment;
-	alloc->mode = mode;
-	alloc->max_dma_address = max_dma_address;
-	cmamem_set_name(alloc->name, name);
-	return cmamem_ioctl(fd, CMAMEM_IOCTL_ALLOC, alloc);
-}
-
 static __u64 block_end(const struct cmamem_alloc *alloc)
 {
 	return alloc->dma_address + alloc->length - 1;
@@ -168,7 +154,7 @@ TEST_F(limit, limit_at_the_last_byte_is_met)
 	if (!self->ordered)
 		SKIP(return, "the pool keeps no address order (no CMA)");
 	cmamem_unique_name(name, "exact");
-	ASSERT_EQ(0, alloc_limited(self->fd, name, self->length, variant->mode,
+	ASSERT_EQ(0, cmamem_alloc_below(self->fd, name, self->length, variant->mode, 0,
 				   0, self->lowest + self->length - 1, &alloc));
 	EXPECT_EQ(self->lowest, alloc.dma_address);
 	EXPECT_GE(self->lowest + self->length - 1, block_end(&alloc));
@@ -185,7 +171,7 @@ TEST_F(limit, limit_one_byte_short_of_the_lowest_block_refused)
 	if (!self->ordered)
 		SKIP(return, "the pool keeps no address order (no CMA)");
 	cmamem_unique_name(name, "short");
-	ret = alloc_limited(self->fd, name, self->length, variant->mode, 0,
+	ret = cmamem_alloc_below(self->fd, name, self->length, variant->mode, 0, 0,
 			    self->lowest + self->length - 2, &alloc);
 	/* Known regions are refused before allocating; others after. */
 	if (self->before.pool_flags & CMAMEM_POOL_TOTAL_KNOWN) {
@@ -220,12 +206,12 @@ TEST_F(limit, room_only_above_the_limit_eaddrnotavail)
 	/* Room for one block below the limit: the one low holds. */
 	limit = self->lowest + 2 * self->length - 2;
 	cmamem_unique_name(name, "above");
-	ASSERT_EQ(-EADDRNOTAVAIL, alloc_limited(self->fd, name, self->length,
-						variant->mode, 0, limit,
+	ASSERT_EQ(-EADDRNOTAVAIL, cmamem_alloc_below(self->fd, name, self->length,
+						variant->mode, 0, 0, limit,
 						&alloc));
 	EXPECT_TRUE(kmsg_has(self->kmsg, "above the limit"));
 	ASSERT_EQ(0, cmamem_free(self->fd, low.handle));
-	ASSERT_EQ(0, alloc_limited(self->fd, name, self->length, variant->mode,
+	ASSERT_EQ(0, cmamem_alloc_below(self->fd, name, self->length, variant->mode, 0,
 				   0, limit, &alloc));
 	EXPECT_GE(limit, block_end(&alloc));
 	ASSERT_EQ(0, cmamem_free(self->fd, alloc.handle));
@@ -242,8 +228,8 @@ TEST_F(limit, limit_below_the_pool_erange)
 		SKIP(return, "the pool's region is not known");
 	if (self->lowest == 0)
 		SKIP(return, "the pool starts at address 0");
-	ASSERT_EQ(-ERANGE, alloc_limited(self->fd, "st-below", self->length,
-					 variant->mode, 0, self->lowest - 1,
+	ASSERT_EQ(-ERANGE, cmamem_alloc_below(self->fd, "st-below", self->length,
+					 variant->mode, 0, 0, self->lowest - 1,
 					 &alloc));
 	/* Refused before allocating: not even a failed allocation. */
 	ASSERT_EQ(0, cmamem_pool_info(self->fd, &after));
@@ -263,8 +249,8 @@ TEST_F(limit, alignment_counts_toward_the_limit)
 	if (self->before.total_bytes < 2 * alignment)
 		SKIP(return, "the pool is too small for the alignment");
 	aligned = (self->lowest + alignment - 1) & ~(alignment - 1);
-	ret = alloc_limited(self->fd, "st-aligned", self->length,
-			    variant->mode, alignment,
+	ret = cmamem_alloc_below(self->fd, "st-aligned", self->length,
+			    variant->mode, 0, alignment,
 			    aligned + self->length - 1, &alloc);
 	ASSERT_EQ(0, ret);
 	EXPECT_EQ(aligned, alloc.dma_address);
@@ -272,8 +258,8 @@ TEST_F(limit, alignment_counts_toward_the_limit)
 	if (aligned == self->lowest)
 		return;
 	/* The unaligned lowest block would fit, the aligned one cannot. */
-	ASSERT_EQ(-ERANGE, alloc_limited(self->fd, "st-aligned", self->length,
-					 variant->mode, alignment,
+	ASSERT_EQ(-ERANGE, cmamem_alloc_below(self->fd, "st-aligned", self->length,
+					 variant->mode, 0, alignment,
 					 aligned + self->length - 2, &alloc));
 }
 
@@ -282,8 +268,8 @@ TEST_F(limit, limit_shorter_than_the_block_erange)
 {
 	struct cmamem_alloc alloc;
 
-	ASSERT_EQ(-ERANGE, alloc_limited(self->fd, "st-tiny", self->length,
-					 variant->mode, 0, self->length - 2,
+	ASSERT_EQ(-ERANGE, cmamem_alloc_below(self->fd, "st-tiny", self->length,
+					 variant->mode, 0, 0, self->length - 2,
 					 &alloc));
 }
 
@@ -293,7 +279,7 @@ TEST_F(limit, a_32_bit_limit_holds_or_refuses)
 	struct cmamem_alloc alloc;
 	int ret;
 
-	ret = alloc_limited(self->fd, "st-32bit", self->length, variant->mode,
+	ret = cmamem_alloc_below(self->fd, "st-32bit", self->length, variant->mode, 0,
 			    0, LIMIT_4G, &alloc);
 	if (self->ordered && self->lowest + self->length - 1 > LIMIT_4G) {
 		ASSERT_EQ(self->before.pool_flags & CMAMEM_POOL_TOTAL_KNOWN ?
@@ -310,8 +296,8 @@ TEST_F(limit, all_ones_limit_is_no_limit)
 {
 	struct cmamem_alloc alloc;
 
-	ASSERT_EQ(0, alloc_limited(self->fd, "st-ones", self->length,
-				   variant->mode, 0, ~0ULL, &alloc));
+	ASSERT_EQ(0, cmamem_alloc_below(self->fd, "st-ones", self->length,
+				   variant->mode, 0, 0, ~0ULL, &alloc));
 	ASSERT_EQ(0, cmamem_free(self->fd, alloc.handle));
 }
 
@@ -320,11 +306,11 @@ static int limited_alloc_as_nobody(int fd, void *argument)
 	struct cmamem_alloc alloc;
 	__u32 mode = *(__u32 *)argument;
 
-	if (alloc_limited(fd, "st-nobody", 4096, mode, 0, LIMIT_4G,
+	if (cmamem_alloc_below(fd, "st-nobody", 4096, mode, 0, 0, LIMIT_4G,
 			  &alloc) != -EPERM)
 		return 1;
 	/* Without a limit the same caller may allocate. */
-	if (alloc_limited(fd, "st-nobody", 4096, mode, 0, 0, &alloc))
+	if (cmamem_alloc_below(fd, "st-nobody", 4096, mode, 0, 0, 0, &alloc))
 		return 2;
 	return cmamem_free(fd, alloc.handle) ? 3 : 0;
 }
@@ -374,8 +360,8 @@ TEST(every_pool_serves_or_refuses_a_32_bit_engine)
 						CMAMEM_MODE_COHERENT, &alloc));
 		lowest = alloc.dma_address;
 		ASSERT_EQ(0, cmamem_free(fd, alloc.handle));
-		ret = alloc_limited(fd, "st-engine32", 4096,
-				    CMAMEM_MODE_COHERENT, 0, LIMIT_4G, &alloc);
+		ret = cmamem_alloc_below(fd, "st-engine32", 4096,
+				    CMAMEM_MODE_COHERENT, 0, 0, LIMIT_4G, &alloc);
 		if (info.used_bytes) {
 			TH_LOG("%s is in use: its layout is unknown", path);
 			if (!ret)

@@ -152,9 +152,10 @@ static inline void cmamem_unique_name(char *name, const char *tag)
 		 serial++);
 }
 
-static inline int cmamem_alloc_named(int fd, const char *name, __u64 length,
+/* ALLOC with every input field; @max_dma_address 0 is no limit. */
+static inline int cmamem_alloc_below(int fd, const char *name, __u64 length,
 				     __u32 mode, __u32 flags,
-				     __u64 alignment,
+				     __u64 alignment, __u64 max_dma_address,
 				     struct cmamem_alloc *alloc)
 {
 	memset(alloc, 0, sizeof(*alloc));
@@ -163,8 +164,18 @@ static inline int cmamem_alloc_named(int fd, const char *name, __u64 length,
 	alloc->length = length;
 	alloc->alignment = alignment;
 	alloc->mode = mode;
+	alloc->max_dma_address = max_dma_address;
 	cmamem_set_name(alloc->name, name);
 	return cmamem_ioctl(fd, CMAMEM_IOCTL_ALLOC, alloc);
+}
+
+static inline int cmamem_alloc_named(int fd, const char *name, __u64 length,
+				     __u32 mode, __u32 flags,
+				     __u64 alignment,
+				     struct cmamem_alloc *alloc)
+{
+	return cmamem_alloc_below(fd, name, length, mode, flags, alignment, 0,
+				  alloc);
 }
 
 /* Allocates a block under a fresh unique name built from @tag. */
@@ -177,14 +188,22 @@ static inline int cmamem_alloc_block(int fd, const char *tag, __u64 length,
 	return cmamem_alloc_named(fd, name, length, mode, 0, 0, alloc);
 }
 
-static inline int cmamem_attach(int fd, const char *name, __u32 flags,
-				struct cmamem_attach *attach)
+static inline int cmamem_attach_request(int fd, const char *name,
+					__u32 flags, __u32 owner_uid,
+					struct cmamem_attach *attach)
 {
 	memset(attach, 0, sizeof(*attach));
 	attach->size = sizeof(*attach);
 	attach->flags = flags;
+	attach->owner_uid = owner_uid;
 	cmamem_set_name(attach->name, name);
 	return cmamem_ioctl(fd, CMAMEM_IOCTL_ATTACH, attach);
+}
+
+static inline int cmamem_attach(int fd, const char *name, __u32 flags,
+				struct cmamem_attach *attach)
+{
+	return cmamem_attach_request(fd, name, flags, 0, attach);
 }
 
 /* ATTACH to the block @owner_uid named @name (CMAMEM_OWNER). */
@@ -192,12 +211,8 @@ static inline int cmamem_attach_owned(int fd, const char *name,
 				      __u32 owner_uid,
 				      struct cmamem_attach *attach)
 {
-	memset(attach, 0, sizeof(*attach));
-	attach->size = sizeof(*attach);
-	attach->flags = CMAMEM_OWNER;
-	attach->owner_uid = owner_uid;
-	cmamem_set_name(attach->name, name);
-	return cmamem_ioctl(fd, CMAMEM_IOCTL_ATTACH, attach);
+	return cmamem_attach_request(fd, name, CMAMEM_OWNER, owner_uid,
+				     attach);
 }
 
 static inline int cmamem_free(int fd, __u32 handle)

@@ -12,6 +12,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -500,31 +501,65 @@ int command_alloc(int argc, char **argv)
 }
 
 const char usage_attach[] =
-"usage: cmamem attach NAME [--pool P] [--hold] [--json]\n"
+"usage: cmamem attach NAME [--owner UID] [--pool P] [--hold] [--json]\n"
 "\n"
-"Attach to the existing block NAME (allocated by a process of the same\n"
-"user, or by anyone if you have CAP_SYS_ADMIN) and print what this new\n"
-"handle sees: mmap offset, length, mode and DMA address (or\n"
-"\"" WITHHELD_TEXT "\").\n"
+"Attach to the existing block NAME and print what this new handle sees:\n"
+"mmap offset, length, mode and DMA address (or \"" WITHHELD_TEXT "\").\n"
+"Names are per user: NAME is one of your own blocks, unless --owner names\n"
+"the user whose block it must be (another user's needs CAP_SYS_ADMIN).\n"
 "\n"
 "Without --hold the handle is dropped when the command exits. With --hold\n"
 "the command keeps it until SIGINT, SIGTERM or SIGHUP (or end of input on\n"
 "a pipe, or on the terminal in the foreground), which keeps the block\n"
 "alive even after its allocator lets go.\n"
 "\n"
+"  -u, --owner UID  the block's owner, a numeric uid: attach that user's\n"
+"                   block NAME and no other\n"
 "  -p, --pool P  pool name (default: \"default\", /dev/cmamem)\n"
 "      --hold    keep the handle until told to stop\n"
 "      --json    print a JSON object (withheld addresses are null); the\n"
 "                other messages go to stderr\n"
 "  -h, --help    show this help\n";
 
+struct attach_arguments {
+	bool owned;
+	uint32_t owner;
+};
+
+static void attach_option(int option, const char *argument, void *context)
+{
+	struct attach_arguments *arguments = context;
+	unsigned long owner;
+	char *end;
+
+	if (option != 'u')
+		return;
+	errno = 0;
+	owner = isdigit((unsigned char)argument[0]) ?
+		strtoul(argument, &end, 10) : ULONG_MAX;
+	/* (uid_t)-1 means "no user" to the kernel: never an owner. */
+	if (owner >= UINT32_MAX || errno || *end)
+		usage_error("attach", "bad owner '%s': a numeric uid below 4294967295",
+			    argument);
+	arguments->owned = true;
+	arguments->owner = (uint32_t)owner;
+}
+
+static const struct option attach_options[] = {
+	{ "owner", required_argument, NULL, 'u' },
+	{ NULL, 0, NULL, 0 },
+};
+
 static const struct subcommand_syntax attach_syntax = {
 	.name = "attach", .usage = usage_attach, .operands = "NAME",
 	.common = COMMON_POOL | COMMON_HOLD | COMMON_JSON,
+	.options = attach_options, .short_options = "u:",
+	.own_option = attach_option,
 };
 
 int command_attach(int argc, char **argv)
 {
+	struct attach_arguments arguments = { 0 };
 	struct common_options common;
 	struct cmamem_attach block = { 0 };
 	struct block_report report;
@@ -532,13 +567,15 @@ int command_attach(int argc, char **argv)
 	int fd, err;
 
 	name = argv[parse_command_line(&attach_syntax, argc, argv, &common,
-				       NULL)];
+				       &arguments)];
 	check_block_name("attach", name);
 
 	fd = open_pool("attach", common.pool, O_RDONLY);
 	if (fd < 0)
 		return EXIT_RUNTIME;
-	err = cmamem_attach(fd, name, 0, &block);
+	err = arguments.owned ?
+	      cmamem_attach_owned(fd, name, 0, arguments.owner, &block) :
+	      cmamem_attach(fd, name, 0, &block);
 	if (err)
 		report_error(err, "attach: attaching to \"%s\" in pool %s",
 			     name, pool_display_name(common.pool));

@@ -11,7 +11,7 @@
 # errors' messages, and the default pool's figures derived from CmaTotal
 # and CmaFree. Prints TAP; run by /init.
 
-plan=21
+plan=22
 number=0
 ok() { # description: the last command's status is the verdict
 	status=$?
@@ -64,6 +64,12 @@ cmamem attach cli-held --json >/tmp/cli.out 2>/tmp/cli.err
 [ $? = 0 ] && json_document '{' '}' && grep -q '"allocated": false' /tmp/cli.out &&
 	grep -q 'dropped' /tmp/cli.err
 ok "attach --json: the JSON on stdout, the messages on stderr"
+
+# Names are per user: root's block is found under its owner only.
+cmamem attach cli-held --owner 0 >/tmp/cli.out 2>/tmp/cli.err &&
+	! cmamem attach cli-held --owner 65534 >/tmp/cli.out 2>/tmp/cli.err &&
+	grep -q 'No such file' /tmp/cli.err
+ok "attach --owner finds the block under its owner and not under another user"
 
 cmamem info cli-held --json >/tmp/cli.out 2>/tmp/cli.err
 [ $? = 0 ] && json_document '{' '}' && grep -q '"owner_uid": 0' /tmp/cli.out &&

@@ -218,8 +218,19 @@ int cmamem_alloc_below(int fd, const char *name, uint64_t length,
 			   max_dma_address, result, ALLOC_SIZE_V2);
 }
 
-int cmamem_attach(int fd, const char *name, uint32_t flags,
-		  struct cmamem_attach *result)
+/*
+ * What cmamem_attach() and cmamem_attach_owned() write of their reply: the
+ * struct as their callers were compiled with it. The first release's
+ * struct ended with __reserved; libcmamem 1.3's with __reserved2.
+ */
+#define ATTACH_SIZE_V1 (offsetof(struct cmamem_attach, __reserved) + \
+			sizeof(uint32_t))
+#define ATTACH_SIZE_V2 (offsetof(struct cmamem_attach, __reserved2) + \
+			sizeof(uint32_t))
+
+static int attach_block(int fd, const char *name, uint32_t flags,
+			uint32_t owner_uid, struct cmamem_attach *result,
+			size_t result_size)
 {
 	struct cmamem_attach request;
 	int err;
@@ -227,14 +238,29 @@ int cmamem_attach(int fd, const char *name, uint32_t flags,
 	memset(&request, 0, sizeof(request));
 	request.size = sizeof(request);
 	request.flags = flags;
+	request.owner_uid = owner_uid;
 	err = copy_name(request.name, name);
 	if (err)
 		return err;
 	err = do_ioctl(fd, CMAMEM_IOCTL_ATTACH, &request);
 	if (err)
 		return err;
-	*result = request;
+	memcpy(result, &request, result_size);
 	return 0;
+}
+
+int cmamem_attach(int fd, const char *name, uint32_t flags,
+		  struct cmamem_attach *result)
+{
+	/* Programs linked before 1.3 may pass the first release's struct. */
+	return attach_block(fd, name, flags, 0, result, ATTACH_SIZE_V1);
+}
+
+int cmamem_attach_owned(int fd, const char *name, uint32_t flags,
+			uint32_t owner_uid, struct cmamem_attach *result)
+{
+	return attach_block(fd, name, flags | CMAMEM_OWNER, owner_uid, result,
+			    ATTACH_SIZE_V2);
 }
 
 int cmamem_free(int fd, uint32_t handle)
@@ -405,7 +431,7 @@ const char *cmamem_strerror(int error)
 	case E2BIG:
 		return "Argument list too long: this program's structs are newer than the driver (a DMA address limit needs a newer driver)";
 	case EEXIST:
-		return "File exists: a block of that name already exists in this pool";
+		return "File exists: you already have a block of that name in this pool";
 	case EFBIG:
 		return "File too large: block larger than the pool or the module's max_block_size";
 	case EDQUOT:
@@ -419,7 +445,7 @@ const char *cmamem_strerror(int error)
 	case EACCES:
 		return "Permission denied: pool not open for writing, or no access to it";
 	case EPERM:
-		return "Operation not permitted: another user's block, an executable mapping, or a DMA address limit asked by a caller that may not see addresses";
+		return "Operation not permitted: another user's block without CAP_SYS_ADMIN, an executable mapping, or a DMA address limit asked by a caller that may not see addresses";
 	case ERANGE:
 		return "Numerical result out of range: the pool cannot hold the block below the DMA address limit, or the pool's device does not reach the dma-buf directly";
 	case EADDRNOTAVAIL:

@@ -17,7 +17,8 @@
  * libcmamem.a). The shared library's SONAME is libcmamem.so.1. Its first
  * functions carry the symbol version CMAMEM_1.0, the dma-buf ones
  * (cmamem_export(), cmamem_import()) CMAMEM_1.1, cmamem_pool_query()
- * CMAMEM_1.2 and cmamem_alloc_below() CMAMEM_1.3 (see lib/libcmamem.map in
+ * CMAMEM_1.2, cmamem_alloc_below() and cmamem_attach_owned() CMAMEM_1.3
+ * (see lib/libcmamem.map in
  * the sources), so a program built against a newer library refuses to load
  * with an older one.
  * The manual is libcmamem(3); the ioctls themselves are in cmamem(4).
@@ -165,15 +166,37 @@ int cmamem_alloc_below(int fd, const char *name, uint64_t length,
  * @fd: an open pool
  * @name: the block's name
  * @flags: 0 or %CMAMEM_MAP
- * @result: receives the kernel's reply
+ * @result: receives the kernel's reply, as far as the first release's
+ *	struct reaches (its @owner_uid is left as it was)
  *
  * The new handle keeps the block alive until it is freed or @fd is closed.
+ * Names are per user: @name is looked up among the caller's own blocks.
  *
- * Return: 0 or a negative errno: -ENOENT for no such block, -EPERM for a
- * block of another user.
+ * Return: 0 or a negative errno: -ENOENT when the caller's user has no
+ * block of that name.
  */
 int cmamem_attach(int fd, const char *name, uint32_t flags,
 		  struct cmamem_attach *result);
+
+/**
+ * cmamem_attach_owned() - take a handle on another user's block, naming
+ *	the owner expected (%CMAMEM_IOCTL_ATTACH with %CMAMEM_OWNER;
+ *	libcmamem 1.3)
+ * @fd: an open pool
+ * @name: the block's name among @owner_uid's blocks
+ * @flags: 0 or %CMAMEM_MAP
+ * @owner_uid: the user whose block it must be
+ * @result: receives the kernel's reply, @owner_uid included
+ *
+ * What a privileged daemon uses to attach the block a client named: it
+ * never gets a block of the same name that another user made.
+ *
+ * Return: 0 or a negative errno of cmamem_attach(), and -EPERM when
+ * @owner_uid is another user and the caller lacks CAP_SYS_ADMIN (whether
+ * that user has such a block or not), -EINVAL for a uid that is not valid.
+ */
+int cmamem_attach_owned(int fd, const char *name, uint32_t flags,
+			uint32_t owner_uid, struct cmamem_attach *result);
 
 /**
  * cmamem_free() - drop a handle (%CMAMEM_IOCTL_FREE)

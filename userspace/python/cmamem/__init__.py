@@ -50,7 +50,7 @@ from . import uapi
 from .buffer import Buffer
 from .dmabuf import DmaBuf, Import
 from .pool import (DEFAULT_POOL, BlockInfo, Pool, PoolInfo, allocation, attachment,
-                   max_address_field, pool_names, pool_path)
+                   max_address_field, owner_field, pool_names, pool_path)
 
 __all__ = [
     "allocate", "attach", "import_dmabuf", "pools", "pool_names", "pool_path",
@@ -139,18 +139,22 @@ def allocate(shape, dtype=numpy.uint8, mode="coherent", pool=DEFAULT_POOL,
                                 cacheable=cacheable, max_address=max_address)
 
 
-def attach(name, shape=None, dtype=numpy.uint8, pool=DEFAULT_POOL):
+def attach(name, shape=None, dtype=numpy.uint8, pool=DEFAULT_POOL, *, owner=None):
     """A new handle on block @name, as a numpy array.
 
-    The block was allocated by this or another process of the same user
-    (or any user's, with CAP_SYS_ADMIN). @shape and @dtype describe the
-    array: by default the whole block as 1-D @dtype; a shape larger than
-    the block raises ValueError, as do a bad name, and a dtype holding
-    Python objects TypeError. Raises FileNotFoundError (ENOENT) when
-    there is no such block, PermissionError (EPERM) for another user's.
+    Names are per user: the block was allocated by this or another
+    process of the same user, unless @owner names the user (a uid) whose
+    block it must be (another user's needs CAP_SYS_ADMIN). @shape and
+    @dtype describe the array: by default the whole block as 1-D @dtype; a
+    shape larger than the block raises ValueError, as do a bad name or
+    owner, and a dtype holding Python objects TypeError. Raises
+    FileNotFoundError (ENOENT) when that user has no such block,
+    PermissionError (EPERM) for another user's @owner without the
+    capability.
     """
     attachment(name, shape, dtype)
-    return _pool(pool).attach(name, shape, dtype)
+    owner_field(owner)
+    return _pool(pool).attach(name, shape, dtype, owner=owner)
 
 
 def import_dmabuf(dmabuf, pool=DEFAULT_POOL):

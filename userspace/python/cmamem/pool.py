@@ -160,6 +160,18 @@ def max_address_field(max_address):
     return max_address
 
 
+def owner_field(owner):
+    """@owner (the uid whose block ATTACH must find, or None for the
+    caller's own) as (flags, owner_uid); TypeError for no int, ValueError
+    outside 0 to 2**32 - 2 ((uid_t)-1 is no user)."""
+    owner = _optional_int(owner, "owner", "a uid")
+    if owner is None:
+        return 0, 0
+    if not 0 <= owner < (1 << 32) - 1:
+        raise ValueError("owner=%d: a uid is 0 to 2**32 - 2" % owner)
+    return uapi.CMAMEM_OWNER, owner
+
+
 def length_field(length):
     """@length (bytes) as the length field; ValueError for nothing."""
     length = operator.index(length)
@@ -450,12 +462,16 @@ class Pool(_lifetime.Owner):
         return self._ioctl(uapi.CMAMEM_IOCTL_ALLOC, request, what,
                            _errors.alloc_meanings(request.max_dma_address))
 
-    def attach_handle(self, name):
+    def attach_handle(self, name, owner=None):
         """CMAMEM_IOCTL_ATTACH: a new handle on block @name; the raw reply.
 
-        Most programs want attach(), which also maps the block.
+        Names are per user: @name is one of the caller's own blocks, or,
+        with @owner (a uid; another user's needs CAP_SYS_ADMIN), that
+        user's block and no other. Most programs want attach(), which also
+        maps the block.
         """
         request = uapi.new_request(uapi.CmamemAttach)
+        request.flags, request.owner_uid = owner_field(owner)
         request.name = name_field(name)
         return self._ioctl(uapi.CMAMEM_IOCTL_ATTACH, request,
                            "attaching to block %r in pool %r" % (name, self.name))
@@ -565,13 +581,14 @@ class Pool(_lifetime.Owner):
             reply = self.alloc(name, length, mode, alignment, max_address)
         return buffer.Buffer._over_block(self, name, reply, shape, dtype)
 
-    def attach(self, name, shape=None, dtype=numpy.uint8):
+    def attach(self, name, shape=None, dtype=numpy.uint8, *, owner=None):
         """Take a new handle on block @name and return a Buffer over it.
 
         See cmamem.attach().
         """
         _, shape, dtype = attachment(name, shape, dtype)
-        reply = self.attach_handle(name)
+        owner_field(owner)
+        reply = self.attach_handle(name, owner)
         if isinstance(name, bytes):
             name = name.decode("ascii")
         try:

@@ -78,6 +78,14 @@ def test_max_address():
             max_address=True)
 
 
+def test_owner():
+    why = ["owner=", "a uid is 0 to 2**32 - 2"]
+    refused(ValueError, why, cmamem.attach, "frame0", owner=-1)
+    refused(ValueError, why, cmamem.attach, "frame0", owner=(1 << 32) - 1)
+    refused(TypeError, ["owner must be an int", "str"], cmamem.attach, "frame0",
+            owner="root")
+
+
 def test_names():
     rule = "1 to 31 printable ASCII characters, no spaces"
     refused(ValueError, ["'two words'", "a space", rule], cmamem.allocate, 10, name="two words")

@@ -84,7 +84,11 @@ def child_checks(fd):
         state["dmabuf"].close()
 
     def root_block_refused():
-        expect_error(PermissionError, errno.EPERM, state["pool"].attach, ROOT_BLOCK)
+        # Names are per user: nobody has no block of root's name, and
+        # naming root as the owner needs CAP_SYS_ADMIN.
+        expect_error(FileNotFoundError, errno.ENOENT, state["pool"].attach, ROOT_BLOCK)
+        expect_error(PermissionError, errno.EPERM, state["pool"].attach, ROOT_BLOCK,
+                     owner=0)
 
     def address_limit_refused():
         # Where a block may lie would tell where the pool lies.
@@ -168,6 +172,20 @@ def make_test(name):
         check(status == "ok", message)
     test.__name__ = "nobody_" + name
     return test
+
+
+def test_names_are_per_user():
+    """Root's block is found under its owner, not under another user."""
+    with cmamem.Pool() as pool:
+        with pool.allocate(PAGE_SIZE, name="py-owned") as buffer:
+            with pool.attach("py-owned", owner=0) as again:
+                equal(again.dma_address, buffer.dma_address, "the attached block's address")
+            try:
+                pool.attach("py-owned", owner=65534)
+            except FileNotFoundError:
+                pass
+            else:
+                check(False, "attach with owner=65534 found root's block")
 
 
 def test_root_sees_addresses():
