@@ -95,6 +95,20 @@ static __u8 byte_at(size_t offset, unsigned int seed)
 	return (__u8)(offset * 7 + offset / 4099 + seed);
 }
 
+/* The page of @area whose ends do not hold @seed's bytes, or -1. */
+static int check_ends(const __u8 *area, size_t length, size_t offset,
+		      unsigned int seed)
+{
+	size_t page = cmamem_page_size(), at;
+
+	for (at = 0; at < length; at += page)
+		if (area[at] != byte_at(offset + at, seed) ||
+		    area[at + page - 1] != byte_at(offset + at + page - 1,
+						   seed))
+			return (int)(at / page);
+	return -1;
+}
+
 /*
  * Writes, then reads back, the first and last byte of every page of
  * @area (@length bytes from the block's @offset): both ends of every entry,
@@ -109,26 +123,7 @@ static int write_ends(__u8 *area, size_t length, size_t offset,
 		area[at] = byte_at(offset + at, seed);
 		area[at + page - 1] = byte_at(offset + at + page - 1, seed);
 	}
-	for (at = 0; at < length; at += page)
-		if (area[at] != byte_at(offset + at, seed) ||
-		    area[at + page - 1] != byte_at(offset + at + page - 1,
-						   seed))
-			return (int)(at / page);
-	return -1;
-}
-
-/* The page of @area whose ends do not hold @seed's bytes, or -1. */
-static int check_ends(const __u8 *area, size_t length, size_t offset,
-		      unsigned int seed)
-{
-	size_t page = cmamem_page_size(), at;
-
-	for (at = 0; at < length; at += page)
-		if (area[at] != byte_at(offset + at, seed) ||
-		    area[at + page - 1] != byte_at(offset + at + page - 1,
-						   seed))
-			return (int)(at / page);
-	return -1;
+	return check_ends(area, length, offset, seed);
 }
 
 FIXTURE_SETUP(huge)
