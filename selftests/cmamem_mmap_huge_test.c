@@ -5,7 +5,8 @@
  * and of a carveout) are mapped with one
  * PMD entry per aligned PMD_SIZE and page entries elsewhere; on older
  * kernels, and for cached blocks, with page entries only. Each test maps a
- * PMD-aligned block one PMD and two pages long, reads and writes both ends
+ * PMD-aligned block one PMD and two pages long (one PMD long where the
+ * pool has no room for more: 16 KiB pages), reads and writes both ends
  * of every entry, and counts the huge faults the pool served (the debugfs
  * summary's huge_faults): the proof of the PMD entries. Page-table
  * counters of user space do not show them (smaps leaves PFN maps out) and
@@ -157,6 +158,13 @@ FIXTURE_SETUP(huge)
 	ASSERT_LE(0, self->fd);
 	ret = cmamem_alloc_named(self->fd, "huge", self->length, variant->mode,
 				 0, self->pmd, &self->block);
+	if (ret == -ENOMEM) {
+		/* 16 KiB pages: a PMD is 32 MiB, half the usual CMA area. */
+		self->length = self->pmd;
+		ret = cmamem_alloc_named(self->fd, "huge", self->length,
+					 variant->mode, 0, self->pmd,
+					 &self->block);
+	}
 	if (ret == -ENOMEM)
 		SKIP(return, "no %zu-aligned block of %zu bytes in %s",
 		     self->pmd, self->length, self->pool_path);
@@ -285,10 +293,16 @@ TEST_F(huge, partial_map_at_unaligned_offset)
 }
 
 /* The child checks and rewrites the ends of every entry. */
+struct child_view {
+	__u8 *area;
+	size_t length;
+};
+
 static int child_rewrites(void *argument)
 {
-	__u8 *area = argument;
-	size_t length = pmd_size() + 2 * cmamem_page_size();
+	const struct child_view *view = argument;
+	__u8 *area = view->area;
+	size_t length = view->length;
 
 	if (check_ends(area, length, 0, 4) != -1)
 		return 1;
@@ -298,6 +312,7 @@ static int child_rewrites(void *argument)
 TEST_F(huge, fork_child_maps_it_again)
 {
 	long long faults = huge_faults(self);
+	struct child_view view;
 	__u8 *area;
 
 	area = map_at(self, 0, self->length);
@@ -307,7 +322,9 @@ TEST_F(huge, fork_child_maps_it_again)
 	 * fork() copies special PMD entries (copy_huge_pmd()), so the child
 	 * uses the parent's and faults only its pages.
 	 */
-	ASSERT_EQ(0, cmamem_run_child(child_rewrites, area));
+	view.area = area;
+	view.length = self->length;
+	ASSERT_EQ(0, cmamem_run_child(child_rewrites, &view));
 	ASSERT_EQ(faults + pmd_entries(self, area, self->length, 0),
 		  huge_faults(self));
 	ASSERT_EQ(-1, check_ends(area, self->length, 0, 5));
