@@ -127,6 +127,46 @@ static int write_ends(__u8 *area, size_t length, size_t offset,
 	return check_ends(area, length, offset, seed);
 }
 
+/*
+ * Opens the pool at self->pool_path twice (one file watches the pool's
+ * use) and allocates the test's block in it: one PMD and two pages, or one
+ * PMD if that does not fit. 0, -ENOMEM when neither fits, -EOPNOTSUPP
+ * when the pool has no such mode, or another -errno (the files are closed
+ * again).
+ */
+static int alloc_in_pool(FIXTURE_DATA(huge) *self, __u32 mode)
+{
+	int ret = 0;
+
+	self->watch_fd = open(self->pool_path, O_RDWR);
+	self->fd = open(self->pool_path, O_RDWR);
+	if (self->watch_fd < 0 || self->fd < 0)
+		ret = -errno;
+	if (!ret)
+		ret = cmamem_pool_info(self->watch_fd, &self->before);
+	if (!ret && pool_huge_faults(self->before.name) < 0)
+		ret = -ENOENT;
+	self->length = self->pmd + 2 * self->page;
+	if (!ret)
+		ret = cmamem_alloc_named(self->fd, "huge", self->length, mode,
+					 0, self->pmd, &self->block);
+	/* EFBIG: longer than the pool. */
+	if (ret == -ENOMEM || ret == -EFBIG) {
+		self->length = self->pmd;
+		ret = cmamem_alloc_named(self->fd, "huge", self->length, mode,
+					 0, self->pmd, &self->block);
+	}
+	if (!ret)
+		return 0;
+	if (self->fd >= 0)
+		close(self->fd);
+	if (self->watch_fd >= 0)
+		close(self->watch_fd);
+	self->fd = -1;
+	self->watch_fd = -1;
+	return ret == -EFBIG ? -ENOMEM : ret;
+}
+
 FIXTURE_SETUP(huge)
 {
 	int ret;
@@ -135,40 +175,39 @@ FIXTURE_SETUP(huge)
 	self->watch_fd = -1;
 	self->page = cmamem_page_size();
 	self->pmd = pmd_size();
-	self->length = self->pmd + 2 * self->page;
 	self->huge = kernel_maps_pfns_huge() &&
 		     variant->mode != CMAMEM_MODE_CACHED;
 	if (!cmamem_is_root())
 		SKIP(return, "the huge fault counter is in debugfs, for root");
-	if (!variant->carveout)
+	if (!cmamem_debugfs_ready())
+		SKIP(return, "debugfs is not available");
+	/*
+	 * The default pool first, then a device-tree CMA pool: with 16 KiB
+	 * pages a PMD is 32 MiB, which the default CMA area may not have
+	 * free and aligned.
+	 */
+	ret = -ENOENT;
+	if (variant->carveout) {
+		if (!cmamem_find_pool(CMAMEM_POOL_CARVEOUT, 0, self->pool_path,
+				      sizeof(self->pool_path), &self->before))
+			ret = alloc_in_pool(self, variant->mode);
+	} else {
 		snprintf(self->pool_path, sizeof(self->pool_path), "%s",
 			 CMAMEM_DEFAULT_POOL_PATH);
-	else if (cmamem_find_pool(CMAMEM_POOL_CARVEOUT, 0, self->pool_path,
-				  sizeof(self->pool_path), &self->before))
-		SKIP(return, "no carveout pool");
-	self->watch_fd = open(self->pool_path, O_RDWR);
-	if (self->watch_fd < 0)
-		SKIP(return, "%s: %s", self->pool_path, strerror(errno));
-	ASSERT_EQ(0, cmamem_pool_info(self->watch_fd, &self->before));
-	if (!cmamem_debugfs_ready() ||
-	    pool_huge_faults(self->before.name) < 0)
-		SKIP(return, "no huge_faults line in the debugfs summary");
-	self->fd = cmamem_track_fd(&self->tracker,
-				   open(self->pool_path, O_RDWR));
-	ASSERT_LE(0, self->fd);
-	ret = cmamem_alloc_named(self->fd, "huge", self->length, variant->mode,
-				 0, self->pmd, &self->block);
-	if (ret == -ENOMEM) {
-		/* 16 KiB pages: a PMD is 32 MiB, half the usual CMA area. */
-		self->length = self->pmd;
-		ret = cmamem_alloc_named(self->fd, "huge", self->length,
-					 variant->mode, 0, self->pmd,
-					 &self->block);
+		ret = alloc_in_pool(self, variant->mode);
+		if ((ret == -ENOMEM || ret == -EOPNOTSUPP) &&
+		    !cmamem_find_pool(CMAMEM_POOL_TOTAL_KNOWN,
+				      CMAMEM_POOL_CARVEOUT, self->pool_path,
+				      sizeof(self->pool_path), &self->before))
+			ret = alloc_in_pool(self, variant->mode);
 	}
-	if (ret == -ENOMEM)
-		SKIP(return, "no %zu-aligned block of %zu bytes in %s",
-		     self->pmd, self->length, self->pool_path);
+	if (ret == -ENOENT)
+		SKIP(return, "no such pool with huge_faults in its summary");
+	if (ret == -ENOMEM || ret == -EOPNOTSUPP)
+		SKIP(return, "no pool has a %zu-aligned block of %zu bytes free",
+		     self->pmd, self->pmd);
 	ASSERT_EQ(0, ret);
+	cmamem_track_fd(&self->tracker, self->fd);
 	ASSERT_EQ(0, self->block.physical_address % self->pmd);
 	/*
 	 * The reference view: page entries only (MADV_NOHUGEPAGE before its
