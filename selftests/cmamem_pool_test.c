@@ -835,16 +835,6 @@ TEST_F(views, sysfs_matches_pool_info)
 	}
 }
 
-/* Mounts debugfs if needed; false if it is not available. */
-static bool debugfs_ready(void)
-{
-	if (cmamem_path_exists(CMAMEM_DEBUGFS_DIR))
-		return true;
-	if (mount("none", "/sys/kernel/debug", "debugfs", 0, NULL))
-		return false;
-	return cmamem_path_exists(CMAMEM_DEBUGFS_DIR);
-}
-
 struct table_row {
 	char name[CMAMEM_NAME_SIZE];
 	unsigned long long length;
@@ -918,7 +908,7 @@ TEST_F(views, debugfs_blocks_table)
 
 	if (!cmamem_is_root())
 		SKIP(return, "debugfs is for root");
-	if (!debugfs_ready())
+	if (!cmamem_debugfs_ready())
 		SKIP(return, "debugfs is not available");
 	ASSERT_STREQ("cmamem", self->pools[0].device);
 
@@ -972,7 +962,7 @@ TEST_F(views, debugfs_summary_matches_pool_info)
 
 	if (!cmamem_is_root())
 		SKIP(return, "debugfs is for root");
-	if (!debugfs_ready())
+	if (!cmamem_debugfs_ready())
 		SKIP(return, "debugfs is not available");
 	for (pool_index = 0; pool_index < self->pool_count; pool_index++) {
 		struct pool_file *pool = &self->pools[pool_index];

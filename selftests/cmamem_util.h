@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -365,6 +366,16 @@ static inline int cmamem_find_pool(__u32 wanted, __u32 unwanted,
 	}
 	free(entries);
 	return result;
+}
+
+/* Mounts debugfs if needed; false if it is not available. */
+static inline bool cmamem_debugfs_ready(void)
+{
+	if (cmamem_path_exists(CMAMEM_DEBUGFS_DIR))
+		return true;
+	if (mount("none", "/sys/kernel/debug", "debugfs", 0, NULL))
+		return false;
+	return cmamem_path_exists(CMAMEM_DEBUGFS_DIR);
 }
 
 /*

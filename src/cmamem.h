@@ -40,6 +40,18 @@ struct file;
 struct sg_table;
 struct vm_area_struct;
 
+/*
+ * Huge mappings: pfn-mapped blocks get PMD entries where block, alignment
+ * and address allow (see mmap.c). That takes a special PMD bit, without
+ * which get_user_pages_fast() would take the memory for a normal page,
+ * and the architecture's support for PFN maps of that size.
+ */
+#if defined(CMAMEM_HAVE_PMD_SPECIAL) && \
+	defined(CMAMEM_HAVE_MM_GET_UNMAPPED_AREA) && \
+	defined(CONFIG_ARCH_SUPPORTS_PMD_PFNMAP)
+#define CMAMEM_HUGE_PFNMAP
+#endif
+
 /* "default" is the name of the pool behind /dev/cmamem. */
 #define CMAMEM_DEFAULT_POOL_NAME	"default"
 /* Longest device-tree pool label, so "cmamem-<label>" fits a name field. */
@@ -107,6 +119,8 @@ struct cmamem_user_usage {
  *	no other cmamem lock held, and outside the dma-buf's reservation lock
  * @imports: the &struct cmamem_dmabuf_import of every dma-buf imported
  *	into the pool, one per dma-buf
+ * @huge_faults: page faults on the pool's blocks' mappings that mapped
+ *	PMD_SIZE at once with one PMD entry (debugfs summary)
  * @debugfs_dir: /sys/kernel/debug/cmamem/<name>
  * @list_node: in the list of all pools, under cmamem_pools_lock
  */
@@ -132,6 +146,7 @@ struct cmamem_pool {
 	struct mutex import_lock;
 	struct list_head imports;
 
+	atomic64_t huge_faults;
 	struct dentry *debugfs_dir;
 	struct list_head list_node;
 };
@@ -463,6 +478,15 @@ int cmamem_block_mmap_vma(struct cmamem_block *block,
 int cmamem_block_mmap_detached(struct cmamem_block *block,
 			       struct vm_area_struct *vma,
 			       unsigned long first_page);
+#ifdef CMAMEM_HUGE_PFNMAP
+unsigned long cmamem_block_get_unmapped_area(struct cmamem_block *block,
+					     unsigned long first_page,
+					     struct file *file,
+					     unsigned long address,
+					     unsigned long length,
+					     unsigned long pgoff,
+					     unsigned long flags);
+#endif
 unsigned long cmamem_map_into_caller(struct file *file, unsigned long pgoff,
 				     u64 length);
 void cmamem_unmap_from_caller(struct cmamem_block *block,
@@ -487,6 +511,13 @@ bool cmamem_may_see_addresses(void);
 int cmamem_file_open(struct cmamem_pool *pool, struct file *file);
 void cmamem_file_close(struct cmamem_file *cfile);
 int cmamem_file_mmap(struct file *file, struct vm_area_struct *vma);
+#ifdef CMAMEM_HUGE_PFNMAP
+unsigned long cmamem_file_get_unmapped_area(struct file *file,
+					    unsigned long address,
+					    unsigned long length,
+					    unsigned long pgoff,
+					    unsigned long flags);
+#endif
 int cmamem_file_add_block(struct cmamem_file *cfile,
 			  const struct cmamem_block_request *request,
 			  int (*respond)(void *context,
