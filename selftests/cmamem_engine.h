@@ -72,8 +72,11 @@
 #define CMAMEM_ENGINE_BUFFER_SIZE	4096u
 /* QEMU 7.2 aborts on a transfer ending exactly at the buffer's end. */
 #define CMAMEM_ENGINE_MAX_TRANSFER	(CMAMEM_ENGINE_BUFFER_SIZE - 1)
-/* What cmamem_engine_copy() moves per pair of transfers. */
-#define CMAMEM_ENGINE_COPY_CHUNK	2048u
+/*
+ * What cmamem_engine_copy() moves per pair of transfers: the most the
+ * buffer takes in whole 64-byte lines.
+ */
+#define CMAMEM_ENGINE_COPY_CHUNK	4032u
 
 /* BAR0 registers (all 64 bits wide; 32-bit accesses reach the low half). */
 #define CMAMEM_ENGINE_REG_SOURCE	0x80
@@ -121,20 +124,38 @@ static inline int cmamem_engine_fail(struct cmamem_engine *engine, int error,
 	return error;
 }
 
+#define CMAMEM_ENGINE_PATH_SIZE		160
+
+/*
+ * Opens the engine's sysfs file @file (its path goes to @path): the fd,
+ * or -errno with engine->error naming the file.
+ */
+static inline int cmamem_engine_open_file(struct cmamem_engine *engine,
+					  const char *file, int flags,
+					  char *path)
+{
+	int fd;
+
+	snprintf(path, CMAMEM_ENGINE_PATH_SIZE, "%s/%s", engine->path, file);
+	fd = open(path, flags | O_CLOEXEC);
+	if (fd < 0)
+		return cmamem_engine_fail(engine, -errno, "open %s: %s", path,
+					  strerror(errno));
+	return fd;
+}
+
 /* Reads a small sysfs file of the engine, as text. */
 static inline int cmamem_engine_read_file(struct cmamem_engine *engine,
 					  const char *file, char *text,
 					  size_t size)
 {
-	char path[160];
+	char path[CMAMEM_ENGINE_PATH_SIZE];
 	ssize_t length;
 	int fd, error;
 
-	snprintf(path, sizeof(path), "%s/%s", engine->path, file);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = cmamem_engine_open_file(engine, file, O_RDONLY, path);
 	if (fd < 0)
-		return cmamem_engine_fail(engine, -errno, "open %s: %s", path,
-					  strerror(errno));
+		return fd;
 	length = read(fd, text, size - 1);
 	error = length < 0 ? -errno : 0;
 	close(fd);
@@ -230,14 +251,12 @@ static inline int cmamem_engine_find(struct cmamem_engine *engine,
 /* Writes "1" to the engine's sysfs "enable": memory space on. */
 static inline int cmamem_engine_enable(struct cmamem_engine *engine)
 {
-	char path[160];
+	char path[CMAMEM_ENGINE_PATH_SIZE];
 	int fd, error = 0;
 
-	snprintf(path, sizeof(path), "%s/enable", engine->path);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
+	fd = cmamem_engine_open_file(engine, "enable", O_WRONLY, path);
 	if (fd < 0)
-		return cmamem_engine_fail(engine, -errno, "open %s: %s", path,
-					  strerror(errno));
+		return fd;
 	if (write(fd, "1", 1) != 1)
 		error = -errno;
 	close(fd);
@@ -254,15 +273,13 @@ static inline int cmamem_engine_enable(struct cmamem_engine *engine)
  */
 static inline int cmamem_engine_set_master(struct cmamem_engine *engine)
 {
+	char path[CMAMEM_ENGINE_PATH_SIZE];
 	__u8 command[2];
-	char path[160];
 	int fd, error = 0;
 
-	snprintf(path, sizeof(path), "%s/config", engine->path);
-	fd = open(path, O_RDWR | O_CLOEXEC);
+	fd = cmamem_engine_open_file(engine, "config", O_RDWR, path);
 	if (fd < 0)
-		return cmamem_engine_fail(engine, -errno, "open %s: %s", path,
-					  strerror(errno));
+		return fd;
 	if (pread(fd, command, sizeof(command), CMAMEM_ENGINE_PCI_COMMAND) !=
 	    sizeof(command)) {
 		error = errno ? -errno : -EIO;
@@ -287,15 +304,14 @@ static inline int cmamem_engine_set_master(struct cmamem_engine *engine)
 static inline int cmamem_engine_map(struct cmamem_engine *engine)
 {
 	size_t page_size = (size_t)sysconf(_SC_PAGESIZE);
-	char path[160];
+	char path[CMAMEM_ENGINE_PATH_SIZE];
 	void *view;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/resource0", engine->path);
-	fd = open(path, O_RDWR | O_SYNC | O_CLOEXEC);
+	fd = cmamem_engine_open_file(engine, "resource0", O_RDWR | O_SYNC,
+				     path);
 	if (fd < 0)
-		return cmamem_engine_fail(engine, -errno, "open %s: %s", path,
-					  strerror(errno));
+		return fd;
 	engine->map_length = page_size > CMAMEM_ENGINE_REGISTERS_END ?
 			     page_size : CMAMEM_ENGINE_REGISTERS_END;
 	view = mmap(NULL, engine->map_length, PROT_READ | PROT_WRITE,

@@ -35,6 +35,7 @@
 
 #include "cmamem_dmabuf_util.h"
 #include "cmamem_engine.h"
+#include "cmamem_legacy.h"
 #include "cmamem_util.h"
 #include "kselftest_harness.h"
 
@@ -72,17 +73,24 @@ struct target {
 	__u32 handle;
 };
 
-/* Before the CPU reads what the engine wrote: SYNC_FOR_CPU. */
-static int cpu_begin(const struct target *target)
+/*
+ * Around the CPU's access: @begin before it reads what the engine wrote
+ * (SYNC_FOR_CPU), else after it wrote, before the engine reads
+ * (SYNC_FOR_DEVICE).
+ */
+static int cpu_sync(const struct target *target, bool begin)
 {
 	struct dma_buf_sync sync = {
-		.flags = DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW,
+		.flags = (begin ? DMA_BUF_SYNC_START : DMA_BUF_SYNC_END) |
+			 DMA_BUF_SYNC_RW,
 	};
 
 	switch (target->sync) {
 	case SYNC_BLOCK:
 		return cmamem_sync(target->fd, target->handle,
-				   CMAMEM_SYNC_FOR_CPU, 0, target->length);
+				   begin ? CMAMEM_SYNC_FOR_CPU :
+					   CMAMEM_SYNC_FOR_DEVICE,
+				   0, target->length);
 	case SYNC_DMABUF:
 		return ioctl(target->fd, DMA_BUF_IOCTL_SYNC, &sync) ? -errno : 0;
 	case SYNC_NONE:
@@ -91,23 +99,14 @@ static int cpu_begin(const struct target *target)
 	return 0;
 }
 
-/* Before the engine reads what the CPU wrote: SYNC_FOR_DEVICE. */
+static int cpu_begin(const struct target *target)
+{
+	return cpu_sync(target, true);
+}
+
 static int cpu_end(const struct target *target)
 {
-	struct dma_buf_sync sync = {
-		.flags = DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW,
-	};
-
-	switch (target->sync) {
-	case SYNC_BLOCK:
-		return cmamem_sync(target->fd, target->handle,
-				   CMAMEM_SYNC_FOR_DEVICE, 0, target->length);
-	case SYNC_DMABUF:
-		return ioctl(target->fd, DMA_BUF_IOCTL_SYNC, &sync) ? -errno : 0;
-	case SYNC_NONE:
-		break;
-	}
-	return 0;
+	return cpu_sync(target, false);
 }
 
 /* A byte range of a target holding the pattern; the rest is poison. */
@@ -793,22 +792,6 @@ TEST_F(engine_import, other_pools_export)
 }
 
 /* --- the legacy ABI's phy_base --- */
-
-/* The original cma_mem driver's interface (see cmamem_legacy_test.c). */
-struct mem_block {
-	char name[10];
-	char is_use_buffer;
-	int id;
-	unsigned long offset;
-	unsigned long len;
-	unsigned long phy_base;
-	unsigned long mem_base;
-	void *kernel_base;
-};
-
-#define CMEM_ALLOCATE	_IOW('m', 5, unsigned int)
-#define CMEM_UNMAP	_IOW('m', 4, unsigned int)
-#define LEGACY_DEVICE	"/dev/cma_mem"
 
 FIXTURE(engine_legacy) {
 	struct engine_env env;
