@@ -9,7 +9,7 @@
 #	the kernel log, and writes build/results/TARGET.result with the
 #	counts. Exits non-zero when anything failed, the kernel printed a
 #	report, or the guest did not report back in time.
-# demo:  runs scripts/guest/demo.sh with the cmamem command.
+# demo:  runs scripts/guest/demo.sh with the cmamem command and engine-demo.
 # shell: an interactive shell on the board (on x86_64 with python3 and the
 #	binding, as the check has them).
 # bench: boots with CMAMEM_BENCH_DIR (made by scripts/bench.sh) as /bench
@@ -78,6 +78,12 @@ if [ -f "$ROOT/userspace/Makefile" ]; then
 	out=$vm/userspace-build/$tool_arch
 	make -s -C "$ROOT/userspace" CC="$(selftest_cc "$tool_arch")" OUTPUT="$out" >&2
 	cp "$out/cmamem" "$vm/initramfs/usr/bin/cmamem"
+	# The demo's capture and DMA-engine steps: libcmamem and the engine
+	# helper of the selftests.
+	"$(selftest_cc "$tool_arch")" -Wall -Wextra -Werror -O2 -static -D_FILE_OFFSET_BITS=64 \
+		-I"$ROOT/uapi" -I"$ROOT/userspace/include" -I"$ROOT/selftests" \
+		-o "$vm/initramfs/usr/bin/engine-demo" "$ROOT/scripts/guest/engine-demo.c" \
+		"$out/libcmamem.a" -Wl,-z,max-page-size=0x10000
 fi
 ln -s busybox "$vm/initramfs/bin/sh"
 "$(selftest_cc "$tool_arch")" -Wall -Wextra -Werror -O2 -static -I"$ROOT/uapi" \
