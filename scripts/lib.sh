@@ -109,6 +109,17 @@ target_info() {
 	esac
 }
 
+# The bus-master DMA engine every board of the matrix has: QEMU's edu PCI
+# device (selftests/cmamem_engine.h drives it), at a fixed PCI address so
+# that tests and the demo can name it (the guest gets it as
+# CMAMEM_ENGINE_SLOT). dma_mask: the engine reaches every bus address;
+# with QEMU's default (256 MiB - 1) it rejects higher ones and QEMU
+# aborts. The slot is free on both machines: the devices QEMU places
+# itself take the lowest free slots (q35: VGA, NIC, virtio disk and 9p;
+# virt: the NIC), and q35's chipset sits at 0x1f.
+ENGINE_SLOT=0000:00:0a.0
+ENGINE_QEMU_DEVICE=edu,addr=0a.0,dma_mask=0xffffffffffffffff
+
 # Selftest builds: name, compiler.
 selftest_cc() {
 	case "$1" in

@@ -9,7 +9,7 @@
 #	the kernel log, and writes build/results/TARGET.result with the
 #	counts. Exits non-zero when anything failed, the kernel printed a
 #	report, or the guest did not report back in time.
-# demo:  runs scripts/guest/demo.sh with the cmamem command.
+# demo:  runs scripts/guest/demo.sh with the cmamem command and engine-demo.
 # shell: an interactive shell on the board (on x86_64 with python3 and the
 #	binding, as the check has them).
 # bench: boots with CMAMEM_BENCH_DIR (made by scripts/bench.sh) as /bench
@@ -78,6 +78,12 @@ if [ -f "$ROOT/userspace/Makefile" ]; then
 	out=$vm/userspace-build/$tool_arch
 	make -s -C "$ROOT/userspace" CC="$(selftest_cc "$tool_arch")" OUTPUT="$out" >&2
 	cp "$out/cmamem" "$vm/initramfs/usr/bin/cmamem"
+	# The demo's capture and DMA-engine steps: libcmamem and the engine
+	# helper of the selftests.
+	"$(selftest_cc "$tool_arch")" -Wall -Wextra -Werror -O2 -static -D_FILE_OFFSET_BITS=64 \
+		-I"$ROOT/uapi" -I"$ROOT/userspace/include" -I"$ROOT/selftests" \
+		-o "$vm/initramfs/usr/bin/engine-demo" "$ROOT/scripts/guest/engine-demo.c" \
+		"$out/libcmamem.a" -Wl,-z,max-page-size=0x10000
 fi
 ln -s busybox "$vm/initramfs/bin/sh"
 "$(selftest_cc "$tool_arch")" -Wall -Wextra -Werror -O2 -static -I"$ROOT/uapi" \
@@ -148,6 +154,13 @@ x86_64)
 	;;
 esac
 
+# The DMA engine the engine tests and the demo drive (see lib.sh); the
+# benchmark's board stays as it was measured.
+if [ "$mode" != bench ]; then
+	qemu_args+=(-device "$ENGINE_QEMU_DEVICE")
+	engine_slot="CMAMEM_ENGINE_SLOT=$ENGINE_SLOT"
+fi
+
 params=$(echo "legacy=1 ${CMAMEM_PARAMS:-}" | xargs | tr ' ' ',')
 # The debug kernel gets the long stress run (the stock kernels' default
 # is 10 s); init passes unknown name=value parameters on as environment.
@@ -157,7 +170,7 @@ params=$(echo "legacy=1 ${CMAMEM_PARAMS:-}" | xargs | tr ' ' ',')
 # built-in vivid (the project's own kernels) takes them from the command
 # line, and /init passes them to insmod.
 vivid_params="vivid.n_devs=2 vivid.node_types=0x1,0x1 vivid.allocators=0,1"
-append="console=$CONSOLE panic_on_warn=1 oops=panic panic=-1 cmamem_harness=$mode cmamem_params=$params $vivid_params ${host_root:-} ${stress_seconds:-}"
+append="console=$CONSOLE panic_on_warn=1 oops=panic panic=-1 cmamem_harness=$mode cmamem_params=$params $vivid_params ${host_root:-} ${stress_seconds:-} ${engine_slot:-}"
 [ "$mode" = check ] || append="$append quiet"
 [ "$mode" = bench ] && append="$append rdinit=/bench/init"
 # A board variant runs only its own suites unless told otherwise.

@@ -870,51 +870,27 @@ TEST_F(dmabuf, import_fd_max_blocks_emfile)
 
 /* --- import of other exporters' buffers --- */
 
-struct test_drm_mode_create_dumb {
-	__u32 height;
-	__u32 width;
-	__u32 bpp;
-	__u32 flags;
-	__u32 handle;
-	__u32 pitch;
-	__u64 size;
-};
-
-#define TEST_DRM_IOCTL_MODE_CREATE_DUMB \
-	_IOWR('d', 0xB2, struct test_drm_mode_create_dumb)
-
 /* vgem's buffers are shmem pages: one page is always contiguous. */
 TEST_F(dmabuf, import_vgem_single_page)
 {
-	struct test_drm_mode_create_dumb dumb = {
-		.height = 1,
-		.bpp = 32,
-	};
-	struct test_drm_prime_handle prime = { 0 };
-	struct test_drm_gem_close gem_close = { 0 };
 	struct cmamem_pool_info before, after;
 	struct cmamem_import import;
 	int card = open_vgem();
-	int ret;
+	int dmabuf, ret;
 
 	if (card < 0)
 		SKIP(return, "no vgem device (/dev/dri/card* named \"vgem\")");
-	dumb.width = self->page_size / 4;
-	ASSERT_EQ(0, ioctl(card, TEST_DRM_IOCTL_MODE_CREATE_DUMB, &dumb));
-	prime.handle = dumb.handle;
-	prime.flags = O_RDWR | O_CLOEXEC;
-	ASSERT_EQ(0, ioctl(card, TEST_DRM_IOCTL_PRIME_HANDLE_TO_FD, &prime));
-	gem_close.handle = dumb.handle;
-	ASSERT_EQ(0, ioctl(card, TEST_DRM_IOCTL_GEM_CLOSE, &gem_close));
+	dmabuf = vgem_new_dmabuf(card, self->page_size);
+	ASSERT_LE(0, dmabuf) TH_LOG("a vgem buffer: %s", strerror(-dmabuf));
 
 	ASSERT_EQ(0, cmamem_pool_info(self->fd, &before));
-	ret = cmamem_import(self->fd, prime.fd, &import);
+	ret = cmamem_import(self->fd, dmabuf, &import);
 	/*
 	 * vgem's page may lie anywhere in RAM: above the reach of a 32-bit
 	 * pool device (the 6 GiB board), IMPORT must refuse it, not bounce.
 	 */
 	if (ret == -ERANGE && cmamem_default_pool_reach() < cmamem_ram_end()) {
-		ASSERT_EQ(0, close(prime.fd));
+		ASSERT_EQ(0, close(dmabuf));
 		ASSERT_EQ(0, close(card));
 		SKIP(return, "vgem's page is beyond the pool's reach (ERANGE)");
 	}
@@ -925,7 +901,7 @@ TEST_F(dmabuf, import_vgem_single_page)
 	/* Foreign memory is not the pool's. */
 	ASSERT_EQ(0, cmamem_pool_info(self->fd, &after));
 	ASSERT_EQ(before.used_bytes, after.used_bytes);
-	ASSERT_EQ(0, close(prime.fd));
+	ASSERT_EQ(0, close(dmabuf));
 	ASSERT_EQ(0, close(card));
 	ASSERT_EQ(0, cmamem_free(self->fd, import.handle));
 }
@@ -935,15 +911,6 @@ TEST_F(dmabuf, import_vgem_single_page)
  * /proc/self/pagemap shows to root through an ordinary mapping of the
  * memfd: the ground truth the import's answer is checked against.
  */
-struct test_udmabuf_create {
-	__u32 memfd;
-	__u32 flags;
-	__u64 offset;
-	__u64 size;
-};
-
-#define TEST_UDMABUF_CREATE	_IOW('u', 0x42, struct test_udmabuf_create)
-#define TEST_UDMABUF_PATH	"/dev/udmabuf"
 #define PAGEMAP_PRESENT		(1ULL << 63)
 #define PAGEMAP_PFN_MASK	((1ULL << 55) - 1)
 
@@ -1043,11 +1010,6 @@ static bool udmabuf_import_matches_layout(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, close(dmabuf));
 	EXPECT_EQ(0, close(memfd));
 	return contiguous;
-}
-
-static int open_udmabuf(void)
-{
-	return open(TEST_UDMABUF_PATH, O_RDWR | O_CLOEXEC);
 }
 
 TEST_F(dmabuf, import_udmabuf_single_page_gives_its_address)

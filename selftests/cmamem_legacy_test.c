@@ -2,8 +2,9 @@
 /*
  * cmamem legacy ABI tests: /dev/cma_mem (module parameter legacy=1) must
  * serve programs written for the original cma_mem driver unchanged. This
- * file is written the way such a program is: its own copy of the old
- * struct and ioctl numbers, nothing from the cmamem uapi header. Built for
+ * file is written the way such a program is: the old struct and ioctl
+ * numbers as such programs declare them (cmamem_legacy.h), nothing from
+ * the cmamem uapi header. Built for
  * armhf and run on arm64 it exercises the 32-bit (compat) struct layout.
  */
 #include "kselftest_harness.h"
@@ -16,28 +17,10 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 
-/* The original driver's interface, exactly as its users declare it. */
-struct mem_block {
-	char name[10];
-	char is_use_buffer;
-	int id;
-	unsigned long offset;
-	unsigned long len;
-	unsigned long phy_base;
-	unsigned long mem_base;
-	void *kernel_base;
-};
+#include "cmamem_legacy.h"
 
-#define CMEM_ALLOCATE	_IOW('m', 5, unsigned int)
-#define CMEM_UNMAP	_IOW('m', 4, unsigned int)
-
-#define LEGACY_DEVICE	"/dev/cma_mem"
 #define NOBODY_ID	65534
 #define MAX_BLOCKS	8
-
-/* Both layouts the driver must understand: LP64 and ILP32. */
-_Static_assert(sizeof(struct mem_block) == (sizeof(long) == 8 ? 56 : 36),
-	       "struct mem_block has the original driver's layout");
 
 FIXTURE(legacy) {
 	int fd;
