@@ -32,12 +32,14 @@ log() { echo "==> $*" >&2; }
 target_info() {
 	KERNEL_OF=$1
 	TARGET_ONLY=
+	ENGINE32=
 	case "$1" in
 	arm64-6.1) META=linux-image-arm64 ;;
 	arm64-6.12) META=linux-image-6.12-arm64 ;;
 	arm64-6.12-6g)
 		META=linux-image-6.12-arm64
 		KERNEL_OF=arm64-6.12
+		ENGINE32=1
 		TARGET_ONLY='*_limit_test,*_engine_test,*_dmabuf_test,*_pool_test'
 		;;
 	arm64-6.12-16k) META=linux-image-6.12-arm64-16k ;;
@@ -119,6 +121,11 @@ target_info() {
 # virt: the NIC), and q35's chipset sits at 0x1f.
 ENGINE_SLOT=0000:00:0a.0
 ENGINE_QEMU_DEVICE=edu,addr=0a.0,dma_mask=0xffffffffffffffff
+# Boards with RAM above 4 GiB (ENGINE32=1) also get an engine with 32
+# address bits, as a 32-bit FPGA DMA has: only blocks ALLOC gave below a
+# max_dma_address of 0xffffffff may go to it (CMAMEM_ENGINE32_SLOT).
+ENGINE32_SLOT=0000:00:0b.0
+ENGINE32_QEMU_DEVICE=edu,addr=0b.0,dma_mask=0xffffffff
 
 # Selftest builds: name, compiler.
 selftest_cc() {

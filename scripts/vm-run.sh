@@ -159,6 +159,10 @@ esac
 if [ "$mode" != bench ]; then
 	qemu_args+=(-device "$ENGINE_QEMU_DEVICE")
 	engine_slot="CMAMEM_ENGINE_SLOT=$ENGINE_SLOT"
+	if [ -n "$ENGINE32" ]; then
+		qemu_args+=(-device "$ENGINE32_QEMU_DEVICE")
+		engine_slot="$engine_slot CMAMEM_ENGINE32_SLOT=$ENGINE32_SLOT"
+	fi
 fi
 
 params=$(echo "legacy=1 ${CMAMEM_PARAMS:-}" | xargs | tr ' ' ',')

@@ -19,6 +19,7 @@
 #include "kselftest_harness.h"
 
 #include "cmamem_util.h"
+#include "cmamem_engine.h"
 
 #define LIMIT_4G	0xffffffffULL
 #define BLOCK_PAGES	4
@@ -384,6 +385,97 @@ TEST(every_pool_serves_or_refuses_a_32_bit_engine)
 		SKIP(return, "no pool above 4 GiB (%u below): target arm64-6.12-6g has one",
 		     below);
 	EXPECT_LT(0, below);
+}
+
+/* --- a real engine with 32 address bits --- */
+
+#define ENGINE_BYTES	4000u
+
+/*
+ * A block below 4 GiB from @fd, filled with @seed's pattern (or zeros),
+ * for the 32-bit engine; its mapping in @view.
+ */
+static int low_block(int fd, const char *tag, __u32 seed,
+		     struct cmamem_alloc *alloc, __u8 **view)
+{
+	int ret = cmamem_alloc_below(fd, tag, cmamem_page_size(),
+				     CMAMEM_MODE_COHERENT, CMAMEM_MAP, 0,
+				     LIMIT_4G, alloc);
+
+	if (ret)
+		return ret;
+	*view = cmamem_ptr(alloc->user_address);
+	if (seed)
+		cmamem_fill(*view, ENGINE_BYTES, seed);
+	else
+		memset(*view, 0, ENGINE_BYTES);
+	return 0;
+}
+
+/*
+ * The 32-bit engine (QEMU's edu with a 32-bit dma_mask, on the 6 GiB
+ * board) copies between two blocks that ALLOC placed below 4 GiB, in every
+ * pool that can hold them: the limit gives addresses such an engine
+ * reaches. The pools above 4 GiB refuse (every_pool_serves_or_refuses_a_
+ * 32_bit_engine), so no address out of its reach is ever handed to it.
+ */
+TEST(a_32_bit_engine_copies_between_limited_blocks)
+{
+	const char *slot = getenv("CMAMEM_ENGINE32_SLOT");
+	struct cmamem_alloc source, destination;
+	struct dirent **entries;
+	struct cmamem_engine engine;
+	unsigned int served = 0;
+	int count, index, fd, ret;
+	__u8 *from, *to;
+	char path[300];
+
+	if (!slot)
+		SKIP(return, "no 32-bit engine (target arm64-6.12-6g has one)");
+	if (!cmamem_is_root())
+		SKIP(return, "needs root to drive the engine");
+	ASSERT_EQ(0, cmamem_engine_open(&engine, slot, LIMIT_4G))
+		TH_LOG("%s", engine.error);
+	count = scandir("/dev", &entries, NULL, alphasort);
+	ASSERT_LE(0, count);
+	for (index = 0; index < count; index++) {
+		const char *name = entries[index]->d_name;
+
+		snprintf(path, sizeof(path), "/dev/%s", name);
+		free(entries[index]);
+		if (strcmp(name, "cmamem") && strncmp(name, "cmamem-", 7))
+			continue;
+		fd = open(path, O_RDWR);
+		ASSERT_LE(0, fd);
+		ret = low_block(fd, "st-e32-from", 0x32e, &source, &from);
+		if (ret == -ERANGE) {
+			TH_LOG("%s lies above 4 GiB: refused", path);
+			close(fd);
+			continue;
+		}
+		ASSERT_EQ(0, ret);
+		ASSERT_EQ(0, low_block(fd, "st-e32-to", 0, &destination, &to));
+		ASSERT_GE(LIMIT_4G, block_end(&source));
+		ASSERT_GE(LIMIT_4G, block_end(&destination));
+		ASSERT_EQ(0, cmamem_engine_to_engine(&engine, source.dma_address,
+						     0, ENGINE_BYTES))
+			TH_LOG("%s", engine.error);
+		ASSERT_EQ(0, cmamem_engine_to_ram(&engine, 0,
+						  destination.dma_address,
+						  ENGINE_BYTES))
+			TH_LOG("%s", engine.error);
+		EXPECT_EQ(-1, cmamem_check(to, ENGINE_BYTES, 0x32e))
+			TH_LOG("%s: the engine's copy differs", path);
+		EXPECT_EQ(0, munmap(from, source.length));
+		EXPECT_EQ(0, munmap(to, destination.length));
+		EXPECT_EQ(0, cmamem_free(fd, source.handle));
+		EXPECT_EQ(0, cmamem_free(fd, destination.handle));
+		close(fd);
+		served++;
+	}
+	free(entries);
+	cmamem_engine_close(&engine);
+	EXPECT_LT(0, served);
 }
 
 /* --- dma-bufs between a pool above 4 GiB and a 32-bit device --- */
