@@ -639,6 +639,20 @@ TEST(every_pool_every_mode)
 					&block);
 			ASSERT_EQ(0, ret) TH_LOG("%s: %s", what,
 						 strerror(-ret));
+			/*
+			 * A 32-bit program drives the engine with 32-bit
+			 * stores, so it reaches only the low 4 GiB: the 6 GiB
+			 * board's pools above are for 64-bit programs.
+			 */
+			if (block.address + 2 * env.page_size - 1 >
+			    env.engine.dma_limit) {
+				TH_LOG("%s at %#llx: beyond this program's engine",
+				       what, (unsigned long long)block.address);
+				ASSERT_EQ(0, cmamem_unmap(&env.tracker,
+							  block.view));
+				ASSERT_EQ(0, cmamem_free(fd, block.handle));
+				continue;
+			}
 			engine_move(_metadata, &env.engine, &block, 0, &block,
 				    env.page_size, TRANSFER, 0, 0x51 + pool);
 			ASSERT_EQ(0, cmamem_unmap(&env.tracker, block.view));
@@ -687,6 +701,13 @@ static void engine_moves_import(struct __test_metadata *_metadata,
 	int ret;
 
 	ret = cmamem_import(self->fd, dmabuf, &import);
+	/*
+	 * On the 6 GiB board the buffer may lie above what the default
+	 * pool's 32-bit device reaches: IMPORT refuses it (no bounce buffer).
+	 */
+	if (ret == -ERANGE && cmamem_default_pool_reach() < cmamem_ram_end())
+		SKIP(return, "%s lies beyond the pool device's reach (ERANGE)",
+		     target->what);
 	ASSERT_EQ(0, ret) TH_LOG("IMPORT of %s: %s", target->what,
 				 strerror(-ret));
 	EXPECT_LE(target->length, import.length);
