@@ -281,12 +281,13 @@ static const char *tracer_probe(struct tracer *tracer)
 
 /*
  * Sets up kprobe events on the maintenance points, recorded in a trace
- * instance of our own, for this process only. NULL, or why this kernel
- * cannot be traced (no tracefs, no kprobe events).
+ * instance of our own (tracer_follow() says which process it records).
+ * NULL, or why this kernel cannot be traced (no tracefs, no kprobe
+ * events).
  */
 static const char *tracer_open(struct tracer *tracer)
 {
-	char pid[16], enable[64];
+	char enable[64];
 	const char *reason;
 
 	memset(tracer, 0, sizeof(*tracer));
@@ -299,10 +300,8 @@ static const char *tracer_open(struct tracer *tracer)
 		return reason;
 	snprintf(tracer->instance, sizeof(tracer->instance),
 		 "%s/instances/%s", tracer->root, tracer->group);
-	snprintf(pid, sizeof(pid), "%d", (int)getpid());
 	if (mkdir(tracer->instance, 0700) ||
 	    tracer_write(tracer, "buffer_size_kb", "64") ||
-	    tracer_write(tracer, "set_event_pid", pid) ||
 	    tracer_write(tracer, "tracing_on", "0")) {
 		rmdir(tracer->instance);
 		remove_probes(tracer);
@@ -315,6 +314,15 @@ static const char *tracer_open(struct tracer *tracer)
 		return "the kprobe events cannot be enabled";
 	}
 	return NULL;
+}
+
+/* Records the events of the calling process only. */
+static int tracer_follow(const struct tracer *tracer)
+{
+	char pid[16];
+
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	return tracer_write(tracer, "set_event_pid", pid);
 }
 
 /* Removes the instance and the probes; 0 if both went. */
@@ -486,7 +494,7 @@ FIXTURE(trace) {
 	size_t length;
 	__u64 used_before;
 	bool mapped_cached;
-	struct tracer tracer;
+	struct tracer *tracer;
 	struct cmamem_tracker tracker;
 	struct cmamem_alloc alloc;
 	struct sync_event events[MAX_EVENTS];
@@ -497,6 +505,29 @@ FIXTURE_VARIANT(trace) {
 };
 
 CMAMEM_MODE_VARIANTS(trace);
+
+/*
+ * One set of probes and one trace instance for the whole program: adding
+ * kprobes patches kernel text, which is slow under emulation, so it is not
+ * done again for each test (each runs in a process of its own and points
+ * the instance at itself). The last test removes them and checks they
+ * are gone; the destructor removes them if that test did not run.
+ */
+static struct tracer program_tracer;
+static const char *program_skip_reason;
+
+__attribute__((constructor)) static void program_tracer_open(void)
+{
+	if (!cmamem_is_root())
+		program_skip_reason = "tracing and physical addresses need root";
+	else
+		program_skip_reason = tracer_open(&program_tracer);
+}
+
+__attribute__((destructor)) static void program_tracer_close(void)
+{
+	tracer_close(&program_tracer);
+}
 
 static __u64 pool_used_bytes(struct __test_metadata *_metadata, int fd)
 {
@@ -509,10 +540,8 @@ static __u64 pool_used_bytes(struct __test_metadata *_metadata, int fd)
 FIXTURE_SETUP(trace)
 {
 	struct cmamem_pool_info info;
-	const char *reason;
 
 	cmamem_tracker_init(&self->tracker);
-	memset(&self->tracer, 0, sizeof(self->tracer));
 	self->page_size = cmamem_page_size();
 	self->length = BLOCK_PAGES * self->page_size;
 	self->fd = cmamem_track_fd(&self->tracker,
@@ -521,16 +550,13 @@ FIXTURE_SETUP(trace)
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, cmamem_pool_info(self->fd, &info));
 	self->used_before = info.used_bytes;
-	if (!cmamem_is_root())
-		SKIP(return, "tracing and physical addresses need root");
+	if (program_skip_reason)
+		SKIP(return, "%s", program_skip_reason);
 	if (variant->mode == CMAMEM_MODE_CACHED &&
 	    !(info.pool_flags & CMAMEM_POOL_CACHED))
 		SKIP(return, "the default pool has no cached blocks");
-	reason = tracer_open(&self->tracer);
-	if (reason)
-		SKIP(return, "%s", reason);
-	TH_LOG("tracing %s in %s", kind_names[self->tracer.kind],
-	       self->tracer.root);
+	self->tracer = &program_tracer;
+	ASSERT_EQ(0, tracer_follow(self->tracer));
 	ASSERT_EQ(0, cmamem_alloc_block(self->fd, "trace", self->length,
 					variant->mode, &self->alloc));
 	ASSERT_EQ(0, self->alloc.out_flags & CMAMEM_ADDRESS_WITHHELD);
@@ -540,7 +566,6 @@ FIXTURE_SETUP(trace)
 FIXTURE_TEARDOWN(trace)
 {
 	cmamem_tracker_release(&self->tracker);
-	EXPECT_EQ(0, tracer_close(&self->tracer));
 	/* Nothing a test made outlives it: every block went back. */
 	self->fd = open(CMAMEM_DEFAULT_POOL_PATH, O_RDONLY | O_CLOEXEC);
 	if (self->fd >= 0) {
@@ -566,9 +591,9 @@ static void expect_block_sync(FIXTURE_DATA(trace) *self,
 	if (!self->mapped_cached)
 		return;
 	if (!writable && !for_device)
-		expect_sync(&self->tracer, want, HOOK_FOR_DEVICE, paddr,
+		expect_sync(self->tracer, want, HOOK_FOR_DEVICE, paddr,
 			    length, DMA_TO_DEVICE, false);
-	expect_sync(&self->tracer, want,
+	expect_sync(self->tracer, want,
 		    for_device ? HOOK_FOR_DEVICE : HOOK_FOR_CPU, paddr, length,
 		    for_device ? DMA_TO_DEVICE : DMA_FROM_DEVICE, false);
 }
@@ -584,18 +609,18 @@ static void traced_sync(struct __test_metadata *_metadata,
 	int count;
 
 	expect_block_sync(self, &want, for_device, writable, offset, length);
-	trace_start(_metadata, &self->tracer);
+	trace_start(_metadata, self->tracer);
 	ASSERT_EQ(0, cmamem_sync(fd, handle,
 				 for_device ? CMAMEM_SYNC_FOR_DEVICE :
 					      CMAMEM_SYNC_FOR_CPU,
 				 offset, length));
-	count = trace_stop(_metadata, &self->tracer, self->events,
+	count = trace_stop(_metadata, self->tracer, self->events,
 			   MAX_EVENTS);
 	ASSERT_LE(0, count);
 	snprintf(what, sizeof(what), "SYNC_FOR_%s of [%llu, +%llu)%s",
 		 for_device ? "DEVICE" : "CPU", (unsigned long long)offset,
 		 (unsigned long long)length, writable ? "" : " (read-only fd)");
-	check_events(_metadata, &self->tracer, what, self->events, count,
+	check_events(_metadata, self->tracer, what, self->events, count,
 		     &want);
 }
 
@@ -660,7 +685,7 @@ TEST_F(trace, refused_sync_does_no_maintenance)
 	size_t index;
 	int count;
 
-	trace_start(_metadata, &self->tracer);
+	trace_start(_metadata, self->tracer);
 	for (index = 0; index < ARRAY_SIZE(bad); index++)
 		EXPECT_EQ(-EINVAL, cmamem_sync(self->fd, self->alloc.handle,
 					       bad[index].flags,
@@ -674,9 +699,9 @@ TEST_F(trace, refused_sync_does_no_maintenance)
 				       2));
 	EXPECT_EQ(-ENOENT, cmamem_sync(self->fd, self->alloc.handle + 1000,
 				       CMAMEM_SYNC_FOR_CPU, 0, 1));
-	count = trace_stop(_metadata, &self->tracer, self->events,
+	count = trace_stop(_metadata, self->tracer, self->events,
 			   MAX_EVENTS);
-	check_events(_metadata, &self->tracer, "refused SYNCs", self->events,
+	check_events(_metadata, self->tracer, "refused SYNCs", self->events,
 		     count, &want);
 }
 
@@ -738,12 +763,12 @@ static void expect_dmabuf_sync(FIXTURE_DATA(trace) *self,
 	else if ((flags & DMA_BUF_SYNC_RW) == DMA_BUF_SYNC_WRITE)
 		dir = DMA_TO_DEVICE;
 	if (!writable && (end ? dir == DMA_FROM_DEVICE : dir != DMA_TO_DEVICE))
-		expect_sync(&self->tracer, want, HOOK_FOR_DEVICE, paddr,
+		expect_sync(self->tracer, want, HOOK_FOR_DEVICE, paddr,
 			    self->length, DMA_TO_DEVICE, false);
-	expect_sync(&self->tracer, want, hook, paddr, self->length, dir,
+	expect_sync(self->tracer, want, hook, paddr, self->length, dir,
 		    false);
 	if (importer && importer->mapped)
-		expect_sync(&self->tracer, want, hook, paddr, self->length,
+		expect_sync(self->tracer, want, hook, paddr, self->length,
 			    importer->dir, true);
 }
 
@@ -757,14 +782,14 @@ static void traced_dmabuf_sync(struct __test_metadata *_metadata,
 	int count;
 
 	expect_dmabuf_sync(self, &want, flags, writable, importer);
-	trace_start(_metadata, &self->tracer);
+	trace_start(_metadata, self->tracer);
 	ASSERT_EQ(0, dmabuf_sync(dmabuf, flags));
-	count = trace_stop(_metadata, &self->tracer, self->events,
+	count = trace_stop(_metadata, self->tracer, self->events,
 			   MAX_EVENTS);
 	ASSERT_LE(0, count);
 	snprintf(what, sizeof(what), "DMA_BUF_IOCTL_SYNC 0x%llx%s",
 		 (unsigned long long)flags, writable ? "" : " (read-only)");
-	check_events(_metadata, &self->tracer, what, self->events, count,
+	check_events(_metadata, self->tracer, what, self->events, count,
 		     &want);
 }
 
@@ -829,15 +854,15 @@ static void expect_importer_maintenance(struct __test_metadata *_metadata,
 	struct expected want = { .count = 0 };
 	int count;
 
-	count = trace_stop(_metadata, &self->tracer, self->events,
+	count = trace_stop(_metadata, self->tracer, self->events,
 			   MAX_EVENTS);
 	ASSERT_EQ(0, ret);
 	ASSERT_LE(0, count);
 	if (self->mapped_cached)
-		expect_sync(&self->tracer, &want, hook,
+		expect_sync(self->tracer, &want, hook,
 			    self->alloc.physical_address, self->length, dir,
 			    true);
-	check_events(_metadata, &self->tracer, what, self->events, count,
+	check_events(_metadata, self->tracer, what, self->events, count,
 		     &want);
 }
 
@@ -858,7 +883,7 @@ TEST_F(trace, dmabuf_with_vgem_attachment)
 	dmabuf = export_block(_metadata, self, O_RDWR);
 	ASSERT_LE(0, dmabuf);
 
-	trace_start(_metadata, &self->tracer);
+	trace_start(_metadata, self->tracer);
 	ret = vgem_import(card, dmabuf, &gem);
 	expect_importer_maintenance(_metadata, self, "vgem PRIME import",
 				    HOOK_FOR_DEVICE, DMA_BIDIRECTIONAL, ret);
@@ -866,7 +891,7 @@ TEST_F(trace, dmabuf_with_vgem_attachment)
 	every_dmabuf_sync(_metadata, self, dmabuf, true, &vgem);
 
 	close_request.handle = gem;
-	trace_start(_metadata, &self->tracer);
+	trace_start(_metadata, self->tracer);
 	ret = ioctl(card, TEST_DRM_IOCTL_GEM_CLOSE, &close_request) ? -errno : 0;
 	expect_importer_maintenance(_metadata, self, "vgem GEM_CLOSE",
 				    HOOK_FOR_CPU, DMA_BIDIRECTIONAL, ret);
@@ -916,7 +941,7 @@ TEST_F(trace, dmabuf_with_vivid_attachment)
 
 	buffer.m.fd = dmabuf;
 	buffer.length = (__u32)self->length;
-	trace_start(_metadata, &self->tracer);
+	trace_start(_metadata, self->tracer);
 	ret = video_ioctl(video, VIDIOC_QBUF, &buffer);
 	expect_importer_maintenance(_metadata, self, "vivid QBUF",
 				    HOOK_FOR_DEVICE, DMA_FROM_DEVICE, ret);
@@ -924,7 +949,7 @@ TEST_F(trace, dmabuf_with_vivid_attachment)
 	every_dmabuf_sync(_metadata, self, dmabuf, true, &vivid);
 
 	request.count = 0;
-	trace_start(_metadata, &self->tracer);
+	trace_start(_metadata, self->tracer);
 	ret = video_ioctl(video, VIDIOC_REQBUFS, &request);
 	expect_importer_maintenance(_metadata, self, "vivid REQBUFS 0",
 				    HOOK_FOR_CPU, DMA_FROM_DEVICE, ret);
@@ -942,13 +967,35 @@ TEST_F(trace, import_of_own_export_does_no_maintenance)
 
 	dmabuf = export_block(_metadata, self, O_RDWR);
 	ASSERT_LE(0, dmabuf);
-	trace_start(_metadata, &self->tracer);
+	trace_start(_metadata, self->tracer);
 	ASSERT_EQ(0, cmamem_import(self->fd, dmabuf, &import));
 	ASSERT_EQ(0, cmamem_free(self->fd, import.handle));
-	count = trace_stop(_metadata, &self->tracer, self->events,
+	count = trace_stop(_metadata, self->tracer, self->events,
 			   MAX_EVENTS);
-	check_events(_metadata, &self->tracer, "IMPORT and FREE of own export",
+	check_events(_metadata, self->tracer, "IMPORT and FREE of own export",
 		     self->events, count, &want);
+}
+
+/* Registered last, so it runs after every test that traced. */
+TEST(probes_and_trace_instance_go_away)
+{
+	char path[128], instance[160], line[256];
+	FILE *events;
+
+	if (program_skip_reason)
+		SKIP(return, "%s", program_skip_reason);
+	TH_LOG("traced %s in %s", kind_names[program_tracer.kind],
+	       program_tracer.root);
+	snprintf(instance, sizeof(instance), "%s", program_tracer.instance);
+	ASSERT_EQ(0, tracer_close(&program_tracer));
+	ASSERT_FALSE(cmamem_path_exists(instance));
+	snprintf(path, sizeof(path), "%s/kprobe_events", program_tracer.root);
+	events = fopen(path, "re");
+	ASSERT_NE(NULL, events);
+	while (fgets(line, sizeof(line), events))
+		EXPECT_EQ(NULL, strstr(line, program_tracer.group))
+			TH_LOG("left behind: %s", line);
+	fclose(events);
 }
 
 TEST_HARNESS_MAIN
