@@ -252,30 +252,31 @@ static int add_probes(struct tracer *tracer, enum trace_kind kind)
 }
 
 /*
- * The register names a kernel accepts tell its architecture: each kind is
- * tried in turn (a 32-bit test program may run on a 64-bit kernel). On
- * 32-bit ARM the width of phys_addr_t says which registers hold what.
- * NULL, or why this kernel cannot be traced.
+ * The probes a kernel accepts tell its architecture: each kind is tried
+ * in turn (a 32-bit test program may run on a 64-bit kernel), and the
+ * others fail on a register name or a function they do not have (which
+ * of the two a kernel checks first varies). On 32-bit ARM the width of
+ * phys_addr_t says which registers hold what. NULL, or why this kernel
+ * cannot be traced.
  */
 static const char *tracer_probe(struct tracer *tracer)
 {
-	static char reason[160];
-	int wide, ret;
+	static char reason[192];
+	int arm64, arm, x86, wide;
 
-	ret = add_probes(tracer, TRACE_ARM64);
-	if (ret == -EINVAL) {
-		wide = phys_addr_is_64bit();
-		if (wide < 0)
-			return "no phys= line in /proc/vmallocinfo tells the width of phys_addr_t";
-		ret = add_probes(tracer, wide ? TRACE_ARM_LPAE : TRACE_ARM);
-	}
-	if (ret == -EINVAL)
-		ret = add_probes(tracer, TRACE_X86);
-	if (!ret)
+	arm64 = add_probes(tracer, TRACE_ARM64);
+	if (!arm64)
+		return NULL;
+	wide = phys_addr_is_64bit();
+	arm = add_probes(tracer, wide > 0 ? TRACE_ARM_LPAE : TRACE_ARM);
+	if (!arm)
+		return NULL;
+	x86 = add_probes(tracer, TRACE_X86);
+	if (!x86)
 		return NULL;
 	snprintf(reason, sizeof(reason),
-		 "this kernel cannot probe its DMA sync functions (kprobe_events: %s)",
-		 strerror(-ret));
+		 "this kernel cannot probe its DMA sync functions (kprobe_events: arm64 %s, arm %s, x86 %s)",
+		 strerror(-arm64), strerror(-arm), strerror(-x86));
 	return reason;
 }
 
@@ -976,8 +977,23 @@ TEST_F(trace, import_of_own_export_does_no_maintenance)
 		     self->events, count, &want);
 }
 
-/* Registered last, so it runs after every test that traced. */
-TEST(probes_and_trace_instance_go_away)
+/*
+ * A fixture of its own, declared after "trace": the harness runs fixtures
+ * in the order they are declared (plain TESTs run first), so this runs
+ * after every test that traced.
+ */
+FIXTURE(trace_cleanup) {
+};
+
+FIXTURE_SETUP(trace_cleanup)
+{
+}
+
+FIXTURE_TEARDOWN(trace_cleanup)
+{
+}
+
+TEST_F(trace_cleanup, probes_and_trace_instance_go_away)
 {
 	char path[128], instance[160], line[256];
 	FILE *events;
