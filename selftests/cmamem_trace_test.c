@@ -494,7 +494,7 @@ FIXTURE(trace) {
 	size_t page_size;
 	size_t length;
 	__u64 used_before;
-	bool mapped_cached;
+	bool cached;
 	struct tracer *tracer;
 	struct cmamem_tracker tracker;
 	struct cmamem_alloc alloc;
@@ -561,7 +561,7 @@ FIXTURE_SETUP(trace)
 	ASSERT_EQ(0, cmamem_alloc_block(self->fd, "trace", self->length,
 					variant->mode, &self->alloc));
 	ASSERT_EQ(0, self->alloc.out_flags & CMAMEM_ADDRESS_WITHHELD);
-	self->mapped_cached = variant->mode == CMAMEM_MODE_CACHED;
+	self->cached = variant->mode == CMAMEM_MODE_CACHED;
 }
 
 FIXTURE_TEARDOWN(trace)
@@ -589,7 +589,7 @@ static void expect_block_sync(FIXTURE_DATA(trace) *self,
 {
 	__u64 paddr = self->alloc.physical_address + offset;
 
-	if (!self->mapped_cached)
+	if (!self->cached)
 		return;
 	if (!writable && !for_device)
 		expect_sync(self->tracer, want, HOOK_FOR_DEVICE, paddr,
@@ -757,7 +757,7 @@ static void expect_dmabuf_sync(FIXTURE_DATA(trace) *self,
 	enum trace_hook hook = end ? HOOK_FOR_DEVICE : HOOK_FOR_CPU;
 	int dir = DMA_BIDIRECTIONAL;
 
-	if (!self->mapped_cached)
+	if (!self->cached)
 		return;
 	if ((flags & DMA_BUF_SYNC_RW) == DMA_BUF_SYNC_READ)
 		dir = DMA_FROM_DEVICE;
@@ -859,7 +859,7 @@ static void expect_importer_maintenance(struct __test_metadata *_metadata,
 			   MAX_EVENTS);
 	ASSERT_EQ(0, ret);
 	ASSERT_LE(0, count);
-	if (self->mapped_cached)
+	if (self->cached)
 		expect_sync(self->tracer, &want, hook,
 			    self->alloc.physical_address, self->length, dir,
 			    true);
