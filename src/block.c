@@ -1054,6 +1054,20 @@ void cmamem_block_put_handle(struct cmamem_block *block)
 	cmamem_block_put(block);
 }
 
+/*
+ * Whether a sync may invalidate CPU cache lines, which discards dirty ones.
+ * The DMA API lets an architecture invalidate on a sync for the CPU of
+ * anything but DMA_TO_DEVICE (arm64 and 32-bit ARM do), and on a sync for
+ * the device of DMA_FROM_DEVICE (32-bit ARM does; arm64 cleans).
+ */
+static bool cmamem_sync_may_invalidate(bool for_device,
+				       enum dma_data_direction direction)
+{
+	if (for_device)
+		return direction == DMA_FROM_DEVICE;
+	return direction != DMA_TO_DEVICE;
+}
+
 /**
  * cmamem_block_sync() - cache maintenance for a range of a block
  * @block: the block
@@ -1061,26 +1075,42 @@ void cmamem_block_put_handle(struct cmamem_block *block)
  * @length: bytes in the range, validated against the block
  * @for_device: true to make CPU writes visible to devices, false to make
  *	device writes visible to the CPU
+ * @direction: the way the data went, for the DMA API: DMA_TO_DEVICE (the
+ *	CPU wrote), DMA_FROM_DEVICE (a device wrote) or DMA_BIDIRECTIONAL
+ * @writable: the caller's file is open for writing
  *
- * Cached blocks get the DMA API's sync (the mapping is bidirectional, the
- * direction of each sync says which way the data went). Write-combine
- * blocks only need their write buffers drained before a device reads;
- * coherent blocks need nothing.
+ * Cached blocks get the DMA API's sync (the block's mapping is
+ * bidirectional, so any @direction is allowed). Write-combine blocks only
+ * need their write buffers drained before a device reads; coherent blocks
+ * need nothing.
+ *
+ * An invalidation discards the dirty cache lines of the range: data
+ * another process wrote through its own mapping and has not synced yet.
+ * A caller that cannot write the block must not be able to destroy it,
+ * so for such a caller every sync that may invalidate is preceded by a
+ * clean (a sync for the device, DMA_TO_DEVICE) of the same range: it
+ * reads what a device wrote, and the writer's data reaches memory instead
+ * of vanishing.
  */
 void cmamem_block_sync(struct cmamem_block *block, u64 offset, u64 length,
-		       bool for_device)
+		       bool for_device, enum dma_data_direction direction,
+		       bool writable)
 {
 	struct device *dev = block->pool->dma_dev;
 	dma_addr_t address = block->dma_address + offset;
 
 	switch (cmamem_mode_info(block->mode)->cpu_sync) {
 	case CMAMEM_CPU_SYNC_CACHES:
-		if (for_device)
+		if (!writable && cmamem_sync_may_invalidate(for_device,
+							    direction))
 			dma_sync_single_for_device(dev, address, length,
 						   DMA_TO_DEVICE);
+		if (for_device)
+			dma_sync_single_for_device(dev, address, length,
+						   direction);
 		else
 			dma_sync_single_for_cpu(dev, address, length,
-						DMA_FROM_DEVICE);
+						direction);
 		break;
 	case CMAMEM_CPU_SYNC_DRAIN:
 		if (for_device) {

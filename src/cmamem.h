@@ -459,7 +459,8 @@ void cmamem_block_get(struct cmamem_block *block);
 void cmamem_block_put(struct cmamem_block *block);
 void cmamem_block_put_handle(struct cmamem_block *block);
 void cmamem_block_sync(struct cmamem_block *block, u64 offset, u64 length,
-		       bool for_device);
+		       bool for_device, enum dma_data_direction direction,
+		       bool writable);
 void cmamem_block_exit(void);
 void cmamem_pool_snapshot(struct cmamem_pool *pool,
 			  struct cmamem_pool_snapshot *snapshot);

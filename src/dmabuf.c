@@ -34,8 +34,6 @@
 #include <linux/swiotlb.h>
 #include <linux/vmalloc.h>
 
-#include <asm/barrier.h>
-
 #include "cmamem.h"
 
 MODULE_IMPORT_NS(DMA_BUF);
@@ -243,6 +241,16 @@ static void cmamem_dmabuf_unmap(struct dma_buf_attachment *attachment,
 }
 
 /*
+ * Whether the dma-buf's file is open for writing: a read-only dma-buf
+ * must not discard what a writer left in the CPU caches (see
+ * cmamem_block_sync()).
+ */
+static bool cmamem_dmabuf_writable(struct dma_buf *dmabuf)
+{
+	return dmabuf->file->f_mode & FMODE_WRITE;
+}
+
+/*
  * The block itself first (the pool device's view, which is also the one an
  * engine given the DMA address directly has), in the direction of the CPU
  * access; then every importer's mapping, in the direction it was mapped
@@ -256,10 +264,10 @@ static int cmamem_dmabuf_begin_cpu_access(struct dma_buf *dmabuf,
 	struct cmamem_block *block = exported->block;
 	struct cmamem_dmabuf_attachment *importer;
 
+	cmamem_block_sync(block, 0, block->length, false, direction,
+			  cmamem_dmabuf_writable(dmabuf));
 	if (cmamem_block_cpu_sync(block) != CMAMEM_CPU_SYNC_CACHES)
 		return 0;
-	dma_sync_single_for_cpu(block->pool->dma_dev, block->dma_address,
-				block->length, direction);
 	mutex_lock(&exported->lock);
 	list_for_each_entry(importer, &exported->attachments, node)
 		if (importer->mapped)
@@ -277,18 +285,10 @@ static int cmamem_dmabuf_end_cpu_access(struct dma_buf *dmabuf,
 	struct cmamem_block *block = exported->block;
 	struct cmamem_dmabuf_attachment *importer;
 
-	switch (cmamem_block_cpu_sync(block)) {
-	case CMAMEM_CPU_SYNC_NONE:
+	cmamem_block_sync(block, 0, block->length, true, direction,
+			  cmamem_dmabuf_writable(dmabuf));
+	if (cmamem_block_cpu_sync(block) != CMAMEM_CPU_SYNC_CACHES)
 		return 0;
-	case CMAMEM_CPU_SYNC_DRAIN:
-		/* Drain the CPU's write-combine buffers to memory. */
-		wmb();
-		return 0;
-	case CMAMEM_CPU_SYNC_CACHES:
-		break;
-	}
-	dma_sync_single_for_device(block->pool->dma_dev, block->dma_address,
-				   block->length, direction);
 	mutex_lock(&exported->lock);
 	list_for_each_entry(importer, &exported->attachments, node)
 		if (importer->mapped)

@@ -280,6 +280,7 @@ static int cmamem_ioctl_free(struct cmamem_ucmd *ucmd)
 static int cmamem_ioctl_sync(struct cmamem_ucmd *ucmd)
 {
 	struct cmamem_sync *cmd = ucmd->cmd;
+	bool for_device = cmd->flags == CMAMEM_SYNC_FOR_DEVICE;
 	struct cmamem_block *block;
 	int ret = 0;
 
@@ -298,8 +299,9 @@ static int cmamem_ioctl_sync(struct cmamem_ucmd *ucmd)
 	    cmd->length > block->length - cmd->offset)
 		ret = -EINVAL;
 	else
-		cmamem_block_sync(block, cmd->offset, cmd->length,
-				  cmd->flags == CMAMEM_SYNC_FOR_DEVICE);
+		cmamem_block_sync(block, cmd->offset, cmd->length, for_device,
+				  for_device ? DMA_TO_DEVICE : DMA_FROM_DEVICE,
+				  ucmd->cfile->file->f_mode & FMODE_WRITE);
 	cmamem_block_put(block);
 	return ret;
 }

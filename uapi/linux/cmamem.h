@@ -324,6 +324,16 @@ enum cmamem_sync_flags {
  * drains the CPU's write buffers. It always validates its arguments, so a
  * program that works on a coherent block also works on a cached one.
  *
+ * Invalidating discards what the CPU caches hold for the range, including
+ * data another process wrote through its mapping and has not synced yet.
+ * A caller whose fd is not open for writing must not be able to destroy
+ * it: for such a caller %CMAMEM_SYNC_FOR_CPU first writes the range back
+ * (as %CMAMEM_SYNC_FOR_DEVICE does) and then invalidates it, which costs
+ * one more pass over the range and needs no permission (a read-only fd
+ * gets no error of its own). A dma-buf opened read-only does the same in
+ * DMA_BUF_IOCTL_SYNC. Where DMA is coherent (x86) there is nothing to
+ * write back or invalidate.
+ *
  * Errors:
  *
  * - EINVAL: @flags is not exactly one direction, @length is 0, the range
