@@ -53,6 +53,17 @@ struct test_drm_gem_close {
 #define TEST_DRM_IOCTL_PRIME_HANDLE_TO_FD \
 	_IOWR('d', 0x2d, struct test_drm_prime_handle)
 
+/* udmabuf's uapi (include/uapi/linux/udmabuf.h): a dma-buf of memfd pages. */
+struct test_udmabuf_create {
+	__u32 memfd;
+	__u32 flags;
+	__u64 offset;
+	__u64 size;
+};
+
+#define TEST_UDMABUF_CREATE	_IOW('u', 0x42, struct test_udmabuf_create)
+#define TEST_UDMABUF_PATH	"/dev/udmabuf"
+
 /* The first DRM card node whose driver is vgem, or -1. */
 static inline int open_vgem(void)
 {
