@@ -17,6 +17,7 @@ passed=0
 failed=0
 skipped=0
 failures=""
+coverage=""
 gate() { # name command...
 	local name=$1
 	shift
@@ -66,6 +67,8 @@ for target in ${KERNELS:-$ALL_TARGETS}; do
 		passed=$((passed + $(sed -n 's/.*passed=\([0-9]*\).*/\1/p' "$result")))
 		failed=$((failed + $(sed -n 's/.*failed=\([0-9]*\).*/\1/p' "$result")))
 		skipped=$((skipped + $(sed -n 's/.*skipped=\([0-9]*\).*/\1/p' "$result")))
+		# The debug kernel's run measures the module's coverage.
+		coverage="$coverage$(grep '^coverage of' "$result" || true)"
 		rm -f "$result"
 	else
 		# It failed before the guest booted (a fetch or a build).
@@ -73,6 +76,7 @@ for target in ${KERNELS:-$ALL_TARGETS}; do
 	fi
 done
 
+[ -n "$coverage" ] && echo "$coverage"
 [ -n "$failures" ] && echo "failed:$failures"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ] && [ -z "$failures" ]

@@ -18,7 +18,8 @@
 #
 # Environment: CMAMEM_VM_TIMEOUT (seconds, default 900), CMAMEM_PARAMS
 # (extra module parameters, space separated), CMAMEM_KERNEL_IMAGE,
-# CMAMEM_MODULE (override the kernel image / module, for custom kernels),
+# CMAMEM_MODULE (override the kernel image / module, for custom kernels;
+# an overridden module is not measured for coverage),
 # CMAMEM_KERNEL_ARGS (more kernel command line), CMAMEM_ONLY (check: run only
 # the test programs matching these comma-separated patterns, e.g.
 # '*engine*,cli/*'; the harness's leak checks still run).
@@ -41,7 +42,14 @@ trap 'rm -rf "$vm"' EXIT
 mkdir -p "$vm/initramfs"/{bin,cmamem,lib/modules,selftests,usr/bin}
 result_file=${CMAMEM_RESULT_FILE:-$BUILD/results/$target.result}
 
-module=${CMAMEM_MODULE:-$(CMAMEM_OBJ_DIR="$vm/obj" "$ROOT/scripts/build-module.sh" "$target")}
+# The debug kernel (CONFIG_GCOV_KERNEL) measures the module's coverage in
+# every check: the module is built with GCOV_PROFILE, the guest writes the
+# counters to the scratch disk at the end, and scripts/coverage.sh reads
+# them with the .gcno files of this build. The stock kernels cannot load
+# such a module.
+coverage=
+[ "$target" = arm64-debug ] && [ "$mode" = check ] && [ -z "${CMAMEM_MODULE:-}" ] && coverage=1
+module=${CMAMEM_MODULE:-$(CMAMEM_OBJ_DIR="$vm/obj" CMAMEM_GCOV=$coverage "$ROOT/scripts/build-module.sh" "$target")}
 cp "$module" "$vm/initramfs/cmamem/cmamem.ko"
 
 case "$ARCH" in
@@ -180,6 +188,7 @@ append="console=$CONSOLE panic_on_warn=1 oops=panic panic=-1 cmamem_harness=$mod
 # A board variant runs only its own suites unless told otherwise.
 only=${CMAMEM_ONLY:-$TARGET_ONLY}
 [ -n "$only" ] && append="$append cmamem_only=$only"
+[ -n "$coverage" ] && append="$append cmamem_gcov=1"
 append="$append ${CMAMEM_KERNEL_ARGS:-}"
 qemu_args+=(-kernel "$IMAGE" -initrd "$vm/initramfs.cpio.gz" -append "$append")
 
@@ -220,8 +229,24 @@ passed=$(echo "$result" | sed -n 's/.* passed=\([0-9]*\).*/\1/p')
 failed=$(echo "$result" | sed -n 's/.* failed=\([0-9]*\).*/\1/p')
 skipped=$(echo "$result" | sed -n 's/.* skipped=\([0-9]*\).*/\1/p')
 verdict=$(echo "$result" | sed -n 's/.* verdict=\([A-Z]*\).*/\1/p')
+coverage_line=
+if [ -n "$coverage" ]; then
+	# The guest's tar of .gcda files starts the scratch disk; GNU tar
+	# stops at its end-of-archive blocks, before what the O_DIRECT tests
+	# left further on.
+	mkdir -p "$vm/gcda"
+	if grep -aq '^CMAMEM-COVERAGE:' "$log" &&
+		tar -x -f "$vm/scratch.img" -C "$vm/gcda" &&
+		coverage_line=$("$ROOT/scripts/coverage.sh" capture "$target" "$vm/obj/src" "$vm/gcda"); then
+		log "$target: $coverage_line"
+	else
+		log "$target: no coverage measured (see ${log#$ROOT/})"
+		verdict=FAIL
+	fi
+fi
 # A harness-level failure (report, leak, rmmod) counts as one more failure.
 [ "$verdict" = PASS ] || [ "$failed" -gt 0 ] || failed=1
 echo "passed=$passed failed=$failed skipped=$skipped" >"$result_file"
+[ -n "$coverage_line" ] && echo "$coverage_line" >>"$result_file"
 log "$target: $passed passed, $failed failed, $skipped skipped in ${elapsed}s ($verdict)"
 [ "$verdict" = PASS ]

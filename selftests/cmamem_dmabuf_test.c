@@ -222,28 +222,52 @@ TEST_F(dmabuf, read_only_export_cannot_map_writable)
  * read-only, but not writable: the dma-buf's mmap() would otherwise map
  * writable what the pool fd may only read.
  */
-TEST_F(dmabuf, export_writable_from_read_only_fd_eacces)
+/*
+ * A pool fd opened with @open_access attaches the block and exports it
+ * with @allowed access only: the two other access modes are refused.
+ * Returns the dma-buf, for the caller's checks.
+ */
+static int export_through_limited_fd(struct __test_metadata *_metadata,
+				     FIXTURE_DATA(dmabuf) *self,
+				     int open_access, int allowed)
 {
+	static const int modes[] = { O_RDONLY, O_WRONLY, O_RDWR };
 	struct cmamem_attach attach;
 	struct cmamem_alloc alloc;
-	int reader, dmabuf = -1;
+	int limited, dmabuf = -1;
+	unsigned int index;
 
-	ASSERT_EQ(0, cmamem_alloc_block(self->fd, "dbrofd", self->length,
+	ASSERT_EQ(0, cmamem_alloc_block(self->fd, "dblimfd", self->length,
 					CMAMEM_MODE_COHERENT, &alloc));
-	reader = open(CMAMEM_DEFAULT_POOL_PATH, O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, reader);
-	ASSERT_EQ(0, cmamem_attach(reader, alloc.name, 0, &attach));
-	ASSERT_EQ(-EACCES, cmamem_export(reader, attach.handle, O_RDWR,
-					 &dmabuf));
-	ASSERT_EQ(-EACCES, cmamem_export(reader, attach.handle, O_WRONLY,
-					 &dmabuf));
+	limited = open(CMAMEM_DEFAULT_POOL_PATH, open_access | O_CLOEXEC);
+	ASSERT_LE(0, limited);
+	ASSERT_EQ(0, cmamem_attach(limited, alloc.name, 0, &attach));
+	for (index = 0; index < ARRAY_SIZE(modes); index++)
+		if (modes[index] != allowed)
+			ASSERT_EQ(-EACCES, cmamem_export(limited, attach.handle,
+							 modes[index], &dmabuf));
 	ASSERT_EQ(-1, dmabuf);
-	ASSERT_EQ(0, cmamem_export(reader, attach.handle, O_RDONLY, &dmabuf));
+	ASSERT_EQ(0, cmamem_export(limited, attach.handle, allowed, &dmabuf));
+	ASSERT_EQ(0, close(limited));
+	ASSERT_EQ(0, cmamem_free(self->fd, alloc.handle));
+	return dmabuf;
+}
+
+TEST_F(dmabuf, export_writable_from_read_only_fd_eacces)
+{
+	int dmabuf = export_through_limited_fd(_metadata, self, O_RDONLY,
+					       O_RDONLY);
+
 	ASSERT_EQ(MAP_FAILED, mmap(NULL, self->length, PROT_READ | PROT_WRITE,
 				   MAP_SHARED, dmabuf, 0));
 	ASSERT_EQ(0, close(dmabuf));
-	ASSERT_EQ(0, close(reader));
-	ASSERT_EQ(0, cmamem_free(self->fd, alloc.handle));
+}
+
+/* The other way round: a write-only pool fd cannot export for reading. */
+TEST_F(dmabuf, export_readable_from_write_only_fd_eacces)
+{
+	ASSERT_EQ(0, close(export_through_limited_fd(_metadata, self,
+						     O_WRONLY, O_WRONLY)));
 }
 
 TEST_F(dmabuf, cloexec_follows_fd_flags)
@@ -451,6 +475,33 @@ TEST_F(dmabuf, export_bad_fd_flags_einval)
 {
 	export_expect(_metadata, self, spoil_fd_flags_nonblock, -EINVAL);
 	export_expect(_metadata, self, spoil_fd_flags_creat, -EINVAL);
+}
+
+/*
+ * No fd number left under RLIMIT_NOFILE: EXPORT fails with EMFILE and
+ * releases the dma-buf it made (the block counts none).
+ */
+TEST_F(dmabuf, export_past_rlimit_nofile_emfile)
+{
+	struct cmamem_block_info info;
+	struct cmamem_alloc alloc;
+	struct rlimit saved, limit;
+	int dmabuf = -1, result;
+
+	ASSERT_EQ(0, cmamem_alloc_block(self->fd, "emfile", self->page_size,
+					CMAMEM_MODE_COHERENT, &alloc));
+	ASSERT_EQ(0, getrlimit(RLIMIT_NOFILE, &saved));
+	limit = saved;
+	limit.rlim_cur = cmamem_lowest_free_fd();
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &limit));
+	result = cmamem_export(self->fd, alloc.handle, O_RDWR | O_CLOEXEC,
+			       &dmabuf);
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &saved));
+	ASSERT_EQ(-EMFILE, result);
+	ASSERT_EQ(-1, dmabuf);
+	ASSERT_EQ(0, cmamem_block_info(self->fd, alloc.handle, &info));
+	ASSERT_EQ(0, info.dma_bufs);
+	ASSERT_EQ(0, cmamem_free(self->fd, alloc.handle));
 }
 
 TEST_F(dmabuf, export_unknown_handle_enoent)
@@ -907,9 +958,10 @@ TEST_F(dmabuf, import_vgem_single_page)
 }
 
 /*
- * udmabuf makes a dma-buf of a memfd's pages, whose physical addresses
- * /proc/self/pagemap shows to root through an ordinary mapping of the
- * memfd: the ground truth the import's answer is checked against.
+ * udmabuf (cmamem_dmabuf_util.h) makes a dma-buf of a memfd's pages, whose
+ * physical addresses /proc/self/pagemap shows to root through an ordinary
+ * mapping of the memfd: the ground truth the import's answer is checked
+ * against.
  */
 #define PAGEMAP_PRESENT		(1ULL << 63)
 #define PAGEMAP_PFN_MASK	((1ULL << 55) - 1)

@@ -215,6 +215,41 @@ TEST_F(legacy, name_without_nul_einval)
 	ASSERT_EQ(EINVAL, errno);
 }
 
+TEST_F(legacy, unreadable_argument_efault)
+{
+	ASSERT_EQ(-1, ioctl(self->fd, CMEM_ALLOCATE, NULL));
+	ASSERT_EQ(EFAULT, errno);
+	ASSERT_EQ(-1, ioctl(self->fd, CMEM_UNMAP, NULL));
+	ASSERT_EQ(EFAULT, errno);
+}
+
+/*
+ * A request the driver can read but not answer: the block it allocated
+ * is taken back (its name is free again) and the caller gets EFAULT.
+ */
+TEST_F(legacy, unwritable_reply_efault_and_nothing_kept)
+{
+	struct mem_block *block;
+	struct mem_block retry;
+
+	block = mmap(NULL, self->page_size, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, block);
+	legacy_name(block->name, 'w');
+	block->len = self->page_size;
+	ASSERT_EQ(0, mprotect(block, self->page_size, PROT_READ));
+	ASSERT_EQ(-1, ioctl(self->fd, CMEM_ALLOCATE, block));
+	ASSERT_EQ(EFAULT, errno);
+
+	ASSERT_EQ(-ENOENT, unmap(self, block->name));
+	memset(&retry, 0, sizeof(retry));
+	memcpy(retry.name, block->name, sizeof(retry.name));
+	retry.len = self->page_size;
+	ASSERT_EQ(0, ioctl(self->fd, CMEM_ALLOCATE, &retry));
+	ASSERT_EQ(0, unmap(self, retry.name));
+	ASSERT_EQ(0, munmap(block, self->page_size));
+}
+
 TEST_F(legacy, unmap_unknown_name_enoent)
 {
 	char name[10];
