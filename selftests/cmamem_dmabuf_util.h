@@ -84,17 +84,6 @@ static inline int open_udmabuf(void)
 	return open(TEST_UDMABUF_PATH, O_RDWR | O_CLOEXEC);
 }
 
-/* udmabuf's uapi (include/uapi/linux/udmabuf.h): a dma-buf of memfd pages. */
-struct test_udmabuf_create {
-	__u32 memfd;
-	__u32 flags;
-	__u64 offset;
-	__u64 size;
-};
-
-#define TEST_UDMABUF_CREATE	_IOW('u', 0x42, struct test_udmabuf_create)
-#define TEST_UDMABUF_PATH	"/dev/udmabuf"
-
 /* The first DRM card node whose driver is vgem, or -1. */
 static inline int open_vgem(void)
 {
