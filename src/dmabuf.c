@@ -165,6 +165,12 @@ static bool cmamem_dev_reaches(struct device *dev, phys_addr_t phys,
 	       length - 1 <= limit - start;
 }
 
+/* Whether @dev reaches every page of memory, so dma-direct never bounces. */
+static bool cmamem_dev_reaches_all_memory(struct device *dev)
+{
+	return dma_get_mask(dev) >= dma_get_required_mask(dev);
+}
+
 /*
  * Whether @dev's mapping of @table is the buffer's own memory, entry by
  * entry, as dma-direct maps it when it does not bounce. An entry without a
@@ -179,7 +185,7 @@ static bool cmamem_mapped_in_place(struct device *dev, struct sg_table *table)
 	for_each_sgtable_dma_sg(table, entry, index) {
 		if (!sg_page(entry))
 			return !is_swiotlb_force_bounce(dev) &&
-			       dma_get_mask(dev) >= dma_get_required_mask(dev);
+			       cmamem_dev_reaches_all_memory(dev);
 		if (sg_dma_address(entry) != phys_to_dma(dev, sg_phys(entry)))
 			return false;
 	}
@@ -525,8 +531,7 @@ cmamem_import_create(struct cmamem_pool *pool, struct dma_buf *dmabuf)
 	 * The DMA API caps a mapping's size only when it can bounce, which
 	 * is how a module can tell (is_swiotlb_active() is not exported).
 	 */
-	if (dma_get_mask(pool->dma_dev) <
-	    dma_get_required_mask(pool->dma_dev) &&
+	if (!cmamem_dev_reaches_all_memory(pool->dma_dev) &&
 	    dma_max_mapping_size(pool->dma_dev) == SIZE_MAX) {
 		dev_info_ratelimited(pool->dma_dev,
 				     "pool %s: its device reaches only part of memory and cannot bounce: dma-bufs are not imported\n",
