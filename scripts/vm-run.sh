@@ -22,7 +22,9 @@
 # an overridden module is not measured for coverage),
 # CMAMEM_KERNEL_ARGS (more kernel command line), CMAMEM_ONLY (check: run only
 # the test programs matching these comma-separated patterns, e.g.
-# '*engine*,cli/*'; the harness's leak checks still run).
+# '*engine*,cli/*'; the harness's leak checks still run), CMAMEM_VM_LOCK (a
+# lock file: boot only while holding it, so that runs sharing a machine build
+# side by side but emulate one at a time).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -201,7 +203,9 @@ fi
 
 log "$target: booting ($mode); console log in ${kept_log#$ROOT/}"
 start=$(date +%s)
-timeout -s KILL "${CMAMEM_VM_TIMEOUT:-900}" "$QEMU" "${qemu_args[@]}" </dev/null >"$log" 2>&1 || true
+vm_lock=()
+[ -n "${CMAMEM_VM_LOCK:-}" ] && vm_lock=(flock "$CMAMEM_VM_LOCK")
+"${vm_lock[@]}" timeout -s KILL "${CMAMEM_VM_TIMEOUT:-900}" "$QEMU" "${qemu_args[@]}" </dev/null >"$log" 2>&1 || true
 elapsed=$(( $(date +%s) - start ))
 tr -d '\r' <"$log" >"$kept_log.$$" && mv "$kept_log.$$" "$kept_log"
 log=$kept_log
