@@ -18,6 +18,7 @@
 
 #include <termios.h>
 
+#include "cmamem_flipper.h"
 #include "cmamem_util.h"
 
 /* Room for the largest struct plus a tail the kernel does not know. */
@@ -1567,31 +1568,6 @@ TEST_F(pool, alloc_map_unwritable_reply_allocates_nothing)
  * and back: every ALLOC with CMAMEM_MAP either fails with EFAULT having
  * allocated nothing, or succeeds with a reply that maps the block.
  */
-struct protection_flipper {
-	void *page;
-	size_t length;
-	/* Held while flipping; the test takes it to write a request. */
-	pthread_mutex_t lock;
-	volatile bool stop;
-};
-
-static void *flip_protection(void *argument)
-{
-	struct protection_flipper *flipper = argument;
-
-	/* Under the lock, so the test never writes a read-only page itself. */
-	while (!flipper->stop) {
-		pthread_mutex_lock(&flipper->lock);
-		mprotect(flipper->page, flipper->length, PROT_READ);
-		mprotect(flipper->page, flipper->length,
-			 PROT_READ | PROT_WRITE);
-		pthread_mutex_unlock(&flipper->lock);
-		/* Mutexes are not fair: let the test take the lock. */
-		sched_yield();
-	}
-	return NULL;
-}
-
 TEST_F_TIMEOUT(pool, alloc_map_reply_racing_mprotect, 120)
 {
 	struct protection_flipper flipper = {

@@ -17,6 +17,7 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 
+#include "cmamem_flipper.h"
 #include "cmamem_legacy.h"
 
 #define NOBODY_ID	65534
@@ -224,8 +225,8 @@ TEST_F(legacy, unreadable_argument_efault)
 }
 
 /*
- * A request the driver can read but not answer: the block it allocated
- * is taken back (its name is free again) and the caller gets EFAULT.
+ * A request the driver can read but not answer: the caller gets EFAULT,
+ * the name stays free and nothing is kept.
  */
 TEST_F(legacy, unwritable_reply_efault_and_nothing_kept)
 {
@@ -248,6 +249,142 @@ TEST_F(legacy, unwritable_reply_efault_and_nothing_kept)
 	ASSERT_EQ(0, ioctl(self->fd, CMEM_ALLOCATE, &retry));
 	ASSERT_EQ(0, unmap(self, retry.name));
 	ASSERT_EQ(0, munmap(block, self->page_size));
+}
+
+/* The kernel's VmPeak of this process, in KiB, or -1. */
+static long vm_peak_kib(void)
+{
+	char line[128];
+	long peak = -1;
+	FILE *status;
+
+	status = fopen("/proc/self/status", "r");
+	if (!status)
+		return -1;
+	while (fgets(line, sizeof(line), status))
+		if (sscanf(line, "VmPeak: %ld kB", &peak) == 1)
+			break;
+	fclose(status);
+	return peak;
+}
+
+/*
+ * ... and the block was never mapped, not even for a moment: a mapping
+ * made and then undone would need a check of the VMA and an unmap that
+ * are not one step, and a thread putting its own mapping at that address
+ * in between would lose it. A child starts with VmPeak at its size, and
+ * munmap() raises VmPeak to the size before it, so a mapping of the block
+ * that came and went leaves VmPeak at least the block's length higher.
+ */
+TEST_F(legacy, unwritable_reply_never_maps_the_block)
+{
+	unsigned long length = 2ul << 20;
+	struct mem_block *block;
+	int status;
+	pid_t child;
+
+	block = mmap(NULL, self->page_size, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, block);
+	legacy_name(block->name, 'p');
+	block->len = length;
+	ASSERT_EQ(0, mprotect(block, self->page_size, PROT_READ));
+
+	fflush(stderr);
+	child = fork();
+	ASSERT_LE(0, child);
+	if (child == 0) {
+		long before = vm_peak_kib(), after;
+
+		if (before < 0)
+			_exit(10);
+		if (ioctl(self->fd, CMEM_ALLOCATE, block) != -1 ||
+		    errno != EFAULT)
+			_exit(11);
+		after = vm_peak_kib();
+		fprintf(stderr, "VmPeak %ld kB before, %ld kB after\n",
+			before, after);
+		_exit(after - before < (long)(length >> 10) / 2 ? 0 : 12);
+	}
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	/* 12: the block was mapped and unmapped again. */
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	ASSERT_EQ(-ENOENT, unmap(self, block->name));
+	ASSERT_EQ(0, munmap(block, self->page_size));
+}
+
+/*
+ * The same with a thread that keeps turning the request's page read-only
+ * and back: every CMEM_ALLOCATE either fails with EFAULT having kept
+ * nothing, or succeeds with a reply whose mapping is the block.
+ */
+TEST_F_TIMEOUT(legacy, allocate_reply_racing_mprotect, 120)
+{
+	struct protection_flipper flipper = {
+		.length = self->page_size,
+		.lock = PTHREAD_MUTEX_INITIALIZER,
+	};
+	int round, succeeded = 0, refused = 0, result;
+	struct mem_block *block, reply;
+	pthread_t thread;
+
+	flipper.page = mmap(NULL, self->page_size, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, flipper.page);
+	block = flipper.page;
+	ASSERT_EQ(0, pthread_create(&thread, NULL, flip_protection, &flipper));
+	for (round = 0; round < 200; round++) {
+		/* Written while the flipper waits; the ioctl races it. */
+		pthread_mutex_lock(&flipper.lock);
+		ASSERT_EQ(0, mprotect(block, self->page_size,
+				      PROT_READ | PROT_WRITE));
+		memset(block, 0, sizeof(*block));
+		legacy_name(block->name, 'r');
+		block->len = self->page_size;
+		pthread_mutex_unlock(&flipper.lock);
+		result = ioctl(self->fd, CMEM_ALLOCATE, block) ? -errno : 0;
+		memcpy(&reply, block, sizeof(reply));
+		if (result == -EFAULT) {
+			refused++;
+			ASSERT_EQ(-ENOENT, unmap(self, reply.name));
+			continue;
+		}
+		ASSERT_EQ(0, result);
+		succeeded++;
+		ASSERT_NE(0, reply.mem_base);
+		fill((__u32 *)reply.mem_base, reply.len, round);
+		ASSERT_TRUE(matches((__u32 *)reply.mem_base, reply.len,
+				    round));
+		ASSERT_EQ(0, unmap(self, reply.name));
+	}
+	flipper.stop = true;
+	pthread_join(thread, NULL);
+	TH_LOG("%d replies written, %d refused before anything was done",
+	       succeeded, refused);
+	ASSERT_EQ(0, munmap(flipper.page, self->page_size));
+}
+
+/*
+ * CMEM_UNMAP unmaps only the block's own mapping: one the program put in
+ * its place (here with MAP_FIXED) is left alone, and the handle is freed.
+ */
+TEST_F(legacy, unmap_leaves_a_mapping_put_in_the_blocks_place)
+{
+	struct mem_block block;
+	__u8 *replacement;
+
+	ASSERT_EQ(0, allocate(self, &block, 'x', self->page_size, 0));
+	replacement = mmap((void *)block.mem_base, self->page_size,
+			   PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	ASSERT_EQ((void *)block.mem_base, replacement);
+	memset(replacement, 0x5a, self->page_size);
+	ASSERT_EQ(0, unmap(self, block.name));
+	ASSERT_EQ(0, read_signal(replacement));
+	ASSERT_EQ(0x5a, replacement[self->page_size - 1]);
+	ASSERT_EQ(-ENOENT, unmap(self, block.name));
+	ASSERT_EQ(0, munmap(replacement, self->page_size));
 }
 
 TEST_F(legacy, unmap_unknown_name_enoent)

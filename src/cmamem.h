@@ -406,6 +406,39 @@ struct cmamem_block_request {
 	bool map;
 };
 
+/*
+ * A reply struct pinned in place spans at most two pages: no struct is
+ * larger than a page (CMAMEM_STRUCT_SIZE_MAX is the smallest page size).
+ */
+#define CMAMEM_REPLY_PAGES	2
+
+/**
+ * struct cmamem_reply - the caller's struct a request answers in
+ * @buffer: where it is
+ * @length: how many bytes of it the reply fills
+ * @pages: its pages, while cmamem_file_add_block() holds them pinned
+ * @pinned: how many of @pages are pinned
+ */
+struct cmamem_reply {
+	void __user *buffer;
+	size_t length;
+	struct page *pages[CMAMEM_REPLY_PAGES];
+	unsigned int pinned;
+};
+
+/**
+ * struct cmamem_reply_ops - how a request answers cmamem_file_add_block()
+ * @check: optional: refuses the block before it is mapped (the legacy
+ *	ABI's values that its struct cannot hold)
+ * @respond: fills the reply and writes it with cmamem_reply_write()
+ */
+struct cmamem_reply_ops {
+	int (*check)(void *context, struct cmamem_block *block,
+		     const struct cmamem_new_handle *new);
+	int (*respond)(void *context, struct cmamem_block *block,
+		       const struct cmamem_new_handle *new);
+};
+
 /**
  * struct cmamem_pool_snapshot - a consistent copy of a pool's counters
  * @stats: the counters
@@ -519,12 +552,11 @@ unsigned long cmamem_file_get_unmapped_area(struct file *file,
 					    unsigned long pgoff,
 					    unsigned long flags);
 #endif
+int cmamem_reply_write(const struct cmamem_reply *reply, const void *data);
 int cmamem_file_add_block(struct cmamem_file *cfile,
 			  const struct cmamem_block_request *request,
-			  int (*respond)(void *context,
-					 struct cmamem_block *block,
-					 const struct cmamem_new_handle *new),
-			  void *context);
+			  const struct cmamem_reply_ops *ops,
+			  struct cmamem_reply *reply, void *context);
 int cmamem_file_add_import(struct cmamem_file *cfile, int fd,
 			   int (*respond)(void *context,
 					  const struct cmamem_dmabuf_import *import,

@@ -7,15 +7,17 @@
  * references on blocks or on imported dma-bufs. Each block handle owns a
  * range of mmap page offsets in the file. This file keeps that table, the
  * per-file quotas, and the one sequence every way of adding a block
- * follows (reserve the quota, allocate or attach, install the handle, map,
- * reply, and undo it all if the reply cannot be written), so that ALLOC,
- * ATTACH and CMEM_ALLOCATE cannot drift apart.
+ * follows (pin the reply if the block is to be mapped, reserve the quota,
+ * allocate or attach, install the handle, check, map, reply), so that
+ * ALLOC, ATTACH and CMEM_ALLOCATE cannot drift apart. A mapping, once
+ * made, is never undone (see cmamem_file_add_block()).
  */
 
 #include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/err.h>
 #include <linux/fs.h>
+#include <linux/highmem.h>
 #include <linux/maple_tree.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -23,6 +25,7 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/uaccess.h>
 #include <linux/xarray.h>
 
 #include "cmamem.h"
@@ -329,46 +332,100 @@ static void cmamem_handle_set_address(struct cmamem_file *cfile,
 }
 
 /*
- * Installs the handle and, if @map, maps the whole block into the caller.
- * On failure nothing of it is left: no handle, no reservation, no mapping.
- * The caller holds a reference on @block of its own.
+ * Maps the whole block into the caller at the handle's offsets and
+ * remembers where. If mapping fails, nothing is mapped.
  */
-static int cmamem_handle_open(struct cmamem_file *cfile,
-			      struct cmamem_block *block, bool map,
-			      struct cmamem_new_handle *new)
+static int cmamem_handle_map(struct cmamem_file *cfile,
+			     struct cmamem_block *block,
+			     struct cmamem_new_handle *new)
 {
 	unsigned long address;
-	int ret;
-
-	ret = cmamem_handle_install(cfile, block, new);
-	if (ret || !map)
-		return ret;
 
 	address = cmamem_map_into_caller(cfile->file, new->pgoff,
 					 block->length);
-	if (IS_ERR_VALUE(address)) {
-		cmamem_handle_free(cfile, new->id, block);
+	if (IS_ERR_VALUE(address))
 		return (int)address;
-	}
 	new->address = address;
 	cmamem_handle_set_address(cfile, block, new);
 	return 0;
 }
 
 /*
- * Takes back a cmamem_handle_open() whose reply could not be written.
- * Another thread may have freed the handle or unmapped the block already;
- * that is fine. Only CMEM_ALLOCATE gets here with a mapping (its 32-bit
- * reply may overflow): ALLOC and ATTACH pin their reply first, so that a
- * mapping of theirs never needs the check-then-unmap below.
+ * Pins the caller's struct for a request that maps a block into the
+ * caller: once the block is mapped, the reply must not be able to fail.
+ * Undoing the mapping would take a check of the VMA and a vm_munmap() that
+ * modules cannot make one step (do_munmap() is not exported), and another
+ * thread could put a mapping of its own at that address in between. A
+ * struct that cannot be written fails here, before anything is done.
  */
-static void cmamem_handle_undo(struct cmamem_file *cfile,
-			       struct cmamem_block *block,
-			       const struct cmamem_new_handle *new)
+static int cmamem_reply_pin(struct cmamem_reply *reply)
 {
-	if (new->address)
-		cmamem_unmap_from_caller(block, new->address, block->length);
-	cmamem_handle_free(cfile, new->id, block);
+	unsigned long start = (unsigned long)reply->buffer;
+	unsigned long first = start >> PAGE_SHIFT;
+	unsigned long last = (start + reply->length - 1) >> PAGE_SHIFT;
+	int count = last - first + 1, pinned;
+
+	if (WARN_ON_ONCE(!reply->length || count > CMAMEM_REPLY_PAGES))
+		return -EINVAL;
+	pinned = pin_user_pages_fast(first << PAGE_SHIFT, count, FOLL_WRITE,
+				     reply->pages);
+	if (pinned == count) {
+		reply->pinned = count;
+		return 0;
+	}
+	if (pinned > 0)
+		unpin_user_pages(reply->pages, pinned);
+	return -EFAULT;
+}
+
+static void cmamem_reply_unpin(struct cmamem_reply *reply)
+{
+	unpin_user_pages_dirty_lock(reply->pages, reply->pinned, true);
+	reply->pinned = 0;
+}
+
+/* Writes the reply through the pinned pages: it cannot fail. */
+static void cmamem_reply_write_pinned(const struct cmamem_reply *reply,
+				      const void *data)
+{
+	size_t offset = offset_in_page((unsigned long)reply->buffer);
+	size_t length = reply->length;
+	const u8 *source = data;
+	unsigned int index = 0;
+
+	while (length) {
+		size_t chunk = min_t(size_t, length, PAGE_SIZE - offset);
+		void *page = kmap_local_page(reply->pages[index]);
+
+		memcpy(page + offset, source, chunk);
+		kunmap_local(page);
+		flush_dcache_page(reply->pages[index]);
+		source += chunk;
+		length -= chunk;
+		offset = 0;
+		index++;
+	}
+}
+
+/**
+ * cmamem_reply_write() - write a request's reply into the caller's struct
+ * @reply: where it goes, and how many bytes
+ * @data: the reply, @reply->length bytes
+ *
+ * A reply that cmamem_file_add_block() pinned (the block was mapped) is
+ * written through its pages and cannot fail; any other is copied.
+ *
+ * Return: 0, or -EFAULT when an unpinned struct cannot be written.
+ */
+int cmamem_reply_write(const struct cmamem_reply *reply, const void *data)
+{
+	if (reply->pinned) {
+		cmamem_reply_write_pinned(reply, data);
+		return 0;
+	}
+	if (copy_to_user(reply->buffer, data, reply->length))
+		return -EFAULT;
+	return 0;
 }
 
 /* %CMAMEM_MAP and CMEM_ALLOCATE map the block readable and writable. */
@@ -417,25 +474,30 @@ cmamem_file_get_block(struct cmamem_file *cfile,
  * cmamem_file_add_block() - give an open file a handle on a block
  * @cfile: the open file
  * @request: which block, and whether to map it
- * @respond: writes the reply to the caller; called with no cmamem lock
- *	held, the block referenced and the handle installed (and mapped)
- * @context: for @respond
+ * @ops: checks the block and writes the reply to the caller; called with
+ *	no cmamem lock held, the block referenced and the handle installed
+ * @reply: the caller's struct; pinned here first when @request maps
+ * @context: for @ops
  *
  * This is the one sequence ALLOC, ATTACH and CMEM_ALLOCATE share. The
- * handle is usable by other threads as soon as it is installed, so
- * @respond must not assume it still exists; if @respond fails, the handle
- * and mapping are taken back and the caller is left as it was.
+ * handle is usable by other threads as soon as it is installed, so @ops
+ * must not assume it still exists. Whatever fails before the block is
+ * mapped (@ops->check included) takes the handle back and leaves the
+ * caller as it was. A mapping is never undone: its reply goes through
+ * pinned pages and cannot fail, so there is no check of the caller's VMA
+ * followed by a vm_munmap() that another thread could slip a mapping of
+ * its own between.
  *
  * Return: 0; -EACCES when @request maps a file not open for reading and
- * writing; an error of cmamem_block_create(), cmamem_block_attach() or
- * the quotas (-EMFILE, -EDQUOT); mmap()'s error; or @respond's error.
+ * writing; -EFAULT when the struct of such a request cannot be written;
+ * an error of cmamem_block_create(), cmamem_block_attach() or the quotas
+ * (-EMFILE, -EDQUOT); @ops->check's error; mmap()'s error; or, for a
+ * request that does not map, @ops->respond's error.
  */
 int cmamem_file_add_block(struct cmamem_file *cfile,
 			  const struct cmamem_block_request *request,
-			  int (*respond)(void *context,
-					 struct cmamem_block *block,
-					 const struct cmamem_new_handle *new),
-			  void *context)
+			  const struct cmamem_reply_ops *ops,
+			  struct cmamem_reply *reply, void *context)
 {
 	struct cmamem_new_handle new;
 	struct cmamem_block *block;
@@ -445,20 +507,44 @@ int cmamem_file_add_block(struct cmamem_file *cfile,
 		ret = cmamem_file_check_mappable(cfile);
 		if (ret)
 			return ret;
+		ret = cmamem_reply_pin(reply);
+		if (ret)
+			return ret;
 	}
 	block = cmamem_file_get_block(cfile, request);
-	if (IS_ERR(block))
-		return PTR_ERR(block);
+	if (IS_ERR(block)) {
+		ret = PTR_ERR(block);
+		goto out_unpin;
+	}
 
 	/* Ours until we return, whatever other threads do to the handle. */
 	cmamem_block_get(block);
-	ret = cmamem_handle_open(cfile, block, request->map, &new);
-	if (!ret) {
-		ret = respond(context, block, &new);
+	ret = cmamem_handle_install(cfile, block, &new);
+	if (ret)
+		goto out_put;
+	if (ops->check) {
+		ret = ops->check(context, block, &new);
 		if (ret)
-			cmamem_handle_undo(cfile, block, &new);
+			goto err_free_handle;
 	}
+	if (request->map) {
+		ret = cmamem_handle_map(cfile, block, &new);
+		if (ret)
+			goto err_free_handle;
+	}
+	ret = ops->respond(context, block, &new);
+	if (ret)
+		goto err_free_handle;
+	goto out_put;
+
+err_free_handle:
+	/* A mapped block's reply cannot fail: there is no mapping here. */
+	cmamem_handle_free(cfile, new.id, block);
+out_put:
 	cmamem_block_put(block);
+out_unpin:
+	if (reply->pinned)
+		cmamem_reply_unpin(reply);
 	return ret;
 }
 

@@ -17,7 +17,6 @@
 #include <linux/fcntl.h>
 #include <linux/file.h>
 #include <linux/fs.h>
-#include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/minmax.h>
 #include <linux/uaccess.h>
@@ -25,89 +24,27 @@
 
 #include "cmamem.h"
 
-/*
- * A reply struct pinned in place spans at most two pages: no struct is
- * larger than a page (CMAMEM_STRUCT_SIZE_MAX is the smallest page size).
- */
-#define CMAMEM_REPLY_PAGES	2
-
 /**
  * struct cmamem_ucmd - one ioctl call
  * @cfile: the open file
  * @ubuffer: the caller's struct
  * @user_size: the size the caller says its struct has
  * @cmd: the kernel's copy of the struct
- * @reply_pages: the pages of the caller's struct, when pinned by
- *	cmamem_ucmd_pin_reply()
- * @reply_pinned: how many of @reply_pages are pinned
+ * @reply: where the reply goes (@ubuffer)
  */
 struct cmamem_ucmd {
 	struct cmamem_file *cfile;
 	void __user *ubuffer;
 	u32 user_size;
 	void *cmd;
-	struct page *reply_pages[CMAMEM_REPLY_PAGES];
-	unsigned int reply_pinned;
+	struct cmamem_reply reply;
 };
-
-/*
- * Pins the caller's struct, up to @length bytes of it, for a request that
- * maps a block into the caller: once the block is mapped, the reply must
- * not be able to fail. Undoing the mapping would take a check of the VMA
- * and a vm_munmap() that are not one step, and another thread could put a
- * mapping of its own at that address in between. A struct that cannot be
- * written fails here, before anything is done.
- */
-static int cmamem_ucmd_pin_reply(struct cmamem_ucmd *ucmd, size_t length)
-{
-	unsigned long start = (unsigned long)ucmd->ubuffer;
-	size_t reach = min_t(size_t, ucmd->user_size, length);
-	unsigned long first = start >> PAGE_SHIFT;
-	unsigned long last = (start + reach - 1) >> PAGE_SHIFT;
-	int count = last - first + 1, pinned;
-
-	pinned = pin_user_pages_fast(first << PAGE_SHIFT, count, FOLL_WRITE,
-				     ucmd->reply_pages);
-	if (pinned == count) {
-		ucmd->reply_pinned = count;
-		return 0;
-	}
-	if (pinned > 0)
-		unpin_user_pages(ucmd->reply_pages, pinned);
-	return -EFAULT;
-}
-
-/* Writes the reply through the pinned pages: it cannot fail. */
-static void cmamem_ucmd_write_pinned(struct cmamem_ucmd *ucmd, size_t length)
-{
-	size_t offset = offset_in_page((unsigned long)ucmd->ubuffer);
-	const u8 *source = ucmd->cmd;
-	unsigned int index = 0;
-
-	while (length) {
-		size_t chunk = min_t(size_t, length, PAGE_SIZE - offset);
-		void *page = kmap_local_page(ucmd->reply_pages[index]);
-
-		memcpy(page + offset, source, chunk);
-		kunmap_local(page);
-		flush_dcache_page(ucmd->reply_pages[index]);
-		source += chunk;
-		length -= chunk;
-		offset = 0;
-		index++;
-	}
-}
 
 static int cmamem_ucmd_respond(struct cmamem_ucmd *ucmd, size_t length)
 {
-	length = min_t(size_t, ucmd->user_size, length);
-	if (ucmd->reply_pinned) {
-		cmamem_ucmd_write_pinned(ucmd, length);
-		return 0;
-	}
-	if (copy_to_user(ucmd->ubuffer, ucmd->cmd, length))
-		return -EFAULT;
-	return 0;
+	ucmd->reply.buffer = ucmd->ubuffer;
+	ucmd->reply.length = min_t(size_t, ucmd->user_size, length);
+	return cmamem_reply_write(&ucmd->reply, ucmd->cmd);
 }
 
 /*
@@ -143,24 +80,18 @@ static void cmamem_fill_addresses(struct cmamem_block *block,
 }
 
 /*
- * ALLOC and ATTACH: a request that maps the block pins the reply of
- * @reply_size bytes first (see cmamem_ucmd_pin_reply()).
+ * ALLOC and ATTACH: a request that maps the block has its reply of
+ * @reply_size bytes pinned first (see cmamem_file_add_block()).
  */
-static int
-cmamem_ucmd_add_block(struct cmamem_ucmd *ucmd,
-		      const struct cmamem_block_request *request,
-		      size_t reply_size,
-		      int (*respond)(void *context, struct cmamem_block *block,
-				     const struct cmamem_new_handle *new))
+static int cmamem_ucmd_add_block(struct cmamem_ucmd *ucmd,
+				 const struct cmamem_block_request *request,
+				 size_t reply_size,
+				 const struct cmamem_reply_ops *ops)
 {
-	int ret;
-
-	if (request->map) {
-		ret = cmamem_ucmd_pin_reply(ucmd, reply_size);
-		if (ret)
-			return ret;
-	}
-	return cmamem_file_add_block(ucmd->cfile, request, respond, ucmd);
+	ucmd->reply.buffer = ucmd->ubuffer;
+	ucmd->reply.length = min_t(size_t, ucmd->user_size, reply_size);
+	return cmamem_file_add_block(ucmd->cfile, request, ops, &ucmd->reply,
+				     ucmd);
 }
 
 static int cmamem_alloc_respond(void *context, struct cmamem_block *block,
@@ -177,6 +108,10 @@ static int cmamem_alloc_respond(void *context, struct cmamem_block *block,
 			      &cmd->physical_address, &cmd->out_flags);
 	return cmamem_ucmd_respond(ucmd, sizeof(*cmd));
 }
+
+static const struct cmamem_reply_ops cmamem_alloc_reply_ops = {
+	.respond = cmamem_alloc_respond,
+};
 
 static int cmamem_ioctl_alloc(struct cmamem_ucmd *ucmd)
 {
@@ -218,7 +153,7 @@ static int cmamem_ioctl_alloc(struct cmamem_ucmd *ucmd)
 	if (ret)
 		return ret;
 	return cmamem_ucmd_add_block(ucmd, &request, sizeof(*cmd),
-				     cmamem_alloc_respond);
+				     &cmamem_alloc_reply_ops);
 }
 
 static int cmamem_attach_respond(void *context, struct cmamem_block *block,
@@ -237,6 +172,10 @@ static int cmamem_attach_respond(void *context, struct cmamem_block *block,
 			      &cmd->physical_address, &cmd->out_flags);
 	return cmamem_ucmd_respond(ucmd, sizeof(*cmd));
 }
+
+static const struct cmamem_reply_ops cmamem_attach_reply_ops = {
+	.respond = cmamem_attach_respond,
+};
 
 static int cmamem_ioctl_attach(struct cmamem_ucmd *ucmd)
 {
@@ -265,7 +204,7 @@ static int cmamem_ioctl_attach(struct cmamem_ucmd *ucmd)
 			return -EPERM;
 	}
 	return cmamem_ucmd_add_block(ucmd, &request, sizeof(*cmd),
-				     cmamem_attach_respond);
+				     &cmamem_attach_reply_ops);
 }
 
 static int cmamem_ioctl_free(struct cmamem_ucmd *ucmd)
@@ -538,9 +477,5 @@ long cmamem_ioctl(struct file *file, unsigned int command,
 				    ucmd.user_size);
 	if (ret)
 		return ret;
-	ret = op->execute(&ucmd);
-	if (ucmd.reply_pinned)
-		unpin_user_pages_dirty_lock(ucmd.reply_pages, ucmd.reply_pinned,
-					    true);
-	return ret;
+	return op->execute(&ucmd);
 }

@@ -91,25 +91,22 @@ static int cmamem_legacy_read32(void __user *argument,
 	return 0;
 }
 
-static int cmamem_legacy_write32(void __user *argument,
-				 const struct cmamem_legacy_block *reply)
+/*
+ * cmamem_legacy_allocate_check() made sure the values fit; the mapping's
+ * address does, as a compat task's address space ends below 4 GiB.
+ */
+static void cmamem_legacy_to32(const struct cmamem_legacy_block *reply,
+			       struct cmamem_legacy_block32 *reply32)
 {
-	struct cmamem_legacy_block32 reply32 = {};
-
-	if (reply->offset > U32_MAX || reply->len > U32_MAX ||
-	    reply->phy_base > U32_MAX || reply->mem_base > U32_MAX)
-		return -EOVERFLOW;
-	memcpy(reply32.name, reply->name, sizeof(reply32.name));
-	reply32.is_use_buffer = reply->is_use_buffer;
-	reply32.id = reply->id;
-	reply32.offset = reply->offset;
-	reply32.len = reply->len;
-	reply32.phy_base = reply->phy_base;
-	reply32.mem_base = reply->mem_base;
-	reply32.kernel_base = 0;
-	if (copy_to_user(argument, &reply32, sizeof(reply32)))
-		return -EFAULT;
-	return 0;
+	memset(reply32, 0, sizeof(*reply32));
+	memcpy(reply32->name, reply->name, sizeof(reply32->name));
+	reply32->is_use_buffer = reply->is_use_buffer;
+	reply32->id = reply->id;
+	reply32->offset = reply->offset;
+	reply32->len = reply->len;
+	reply32->phy_base = reply->phy_base;
+	reply32->mem_base = reply->mem_base;
+	reply32->kernel_base = 0;
 }
 #endif /* CONFIG_COMPAT */
 
@@ -125,16 +122,24 @@ static int cmamem_legacy_read(void __user *argument,
 	return 0;
 }
 
-static int cmamem_legacy_write(void __user *argument,
-			       const struct cmamem_legacy_block *reply)
+/* The size of the caller's struct: the compat layout is smaller. */
+static size_t cmamem_legacy_size(void)
 {
 #ifdef CONFIG_COMPAT
 	if (in_compat_syscall())
-		return cmamem_legacy_write32(argument, reply);
+		return sizeof(struct cmamem_legacy_block32);
 #endif
-	if (copy_to_user(argument, reply, sizeof(*reply)))
-		return -EFAULT;
-	return 0;
+	return sizeof(struct cmamem_legacy_block);
+}
+
+/* The largest value a field of the caller's struct holds. */
+static u64 cmamem_legacy_field_max(void)
+{
+#ifdef CONFIG_COMPAT
+	if (in_compat_syscall())
+		return U32_MAX;
+#endif
+	return ULONG_MAX;
 }
 
 /*
@@ -156,13 +161,35 @@ static int cmamem_legacy_name(const struct cmamem_legacy_block *request,
 
 /**
  * struct cmamem_legacy_reply - what CMEM_ALLOCATE answers with
- * @argument: the caller's struct
+ * @reply: the caller's struct
  * @request: the request as read, completed into the reply
  */
 struct cmamem_legacy_reply {
-	void __user *argument;
+	struct cmamem_reply reply;
 	struct cmamem_legacy_block *request;
 };
+
+/*
+ * Refuses, before the block is mapped, a block whose values the caller's
+ * struct cannot hold: the compat layout's 32-bit fields, and on a 32-bit
+ * LPAE kernel the native unsigned long for a block above 4 GiB. A
+ * truncated address would send an engine elsewhere; failing after the
+ * mapping would mean undoing it.
+ */
+static int cmamem_legacy_allocate_check(void *context,
+					struct cmamem_block *block,
+					const struct cmamem_new_handle *new)
+{
+	u64 field_max = cmamem_legacy_field_max();
+
+	if ((u64)new->pgoff << PAGE_SHIFT > field_max ||
+	    block->length > field_max)
+		return -EOVERFLOW;
+	if (cmamem_may_see_addresses() &&
+	    (u64)block->dma_address > field_max)
+		return -EOVERFLOW;
+	return 0;
+}
 
 static int cmamem_legacy_allocate_respond(void *context,
 					  struct cmamem_block *block,
@@ -170,31 +197,39 @@ static int cmamem_legacy_allocate_respond(void *context,
 {
 	struct cmamem_legacy_reply *reply = context;
 	struct cmamem_legacy_block *request = reply->request;
-	bool see_addresses = cmamem_may_see_addresses();
 
-	/*
-	 * On a 32-bit LPAE kernel a block above 4 GiB has an address the
-	 * native struct's unsigned long cannot hold: refuse it (the block is
-	 * then taken back) rather than report a truncated one, as the compat
-	 * layout does with its 32-bit fields.
-	 */
-	if (see_addresses && (u64)block->dma_address > ULONG_MAX)
-		return -EOVERFLOW;
 	request->id = new->id;
 	request->offset = new->pgoff << PAGE_SHIFT;
 	request->len = block->length;
-	request->phy_base = see_addresses ? block->dma_address : 0;
+	request->phy_base = cmamem_may_see_addresses() ?
+			    block->dma_address : 0;
 	request->mem_base = new->address;
 	request->kernel_base = 0;
-	return cmamem_legacy_write(reply->argument, request);
+#ifdef CONFIG_COMPAT
+	if (in_compat_syscall()) {
+		struct cmamem_legacy_block32 reply32;
+
+		cmamem_legacy_to32(request, &reply32);
+		return cmamem_reply_write(&reply->reply, &reply32);
+	}
+#endif
+	return cmamem_reply_write(&reply->reply, request);
 }
+
+static const struct cmamem_reply_ops cmamem_legacy_allocate_ops = {
+	.check = cmamem_legacy_allocate_check,
+	.respond = cmamem_legacy_allocate_respond,
+};
 
 static int cmamem_legacy_allocate(struct cmamem_file *cfile,
 				  void __user *argument)
 {
 	struct cmamem_legacy_block request;
 	struct cmamem_legacy_reply reply = {
-		.argument = argument,
+		.reply = {
+			.buffer = argument,
+			.length = cmamem_legacy_size(),
+		},
 		.request = &request,
 	};
 	char name[CMAMEM_NAME_SIZE];
@@ -218,7 +253,8 @@ static int cmamem_legacy_allocate(struct cmamem_file *cfile,
 	block_request.mode = request.is_use_buffer ?
 			     CMAMEM_MODE_WRITECOMBINE : CMAMEM_MODE_COHERENT;
 	return cmamem_file_add_block(cfile, &block_request,
-				     cmamem_legacy_allocate_respond, &reply);
+				     &cmamem_legacy_allocate_ops, &reply.reply,
+				     &reply);
 }
 
 static int cmamem_legacy_unmap(struct cmamem_file *cfile,

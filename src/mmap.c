@@ -396,16 +396,21 @@ unsigned long cmamem_map_into_caller(struct file *file, unsigned long pgoff,
 }
 
 /**
- * cmamem_unmap_from_caller() - undo cmamem_map_into_caller()
+ * cmamem_unmap_from_caller() - unmap what cmamem_map_into_caller() mapped,
+ * for the legacy CMEM_UNMAP
  * @block: the block
  * @address: where it was mapped
  * @length: the block's length
  *
- * Another thread of the process may have unmapped the range and put
- * something else there in the meantime, so the VMA is checked first:
- * only a mapping of exactly this block, starting at @address and @length
- * long, is unmapped. A range the process changed
- * itself is left alone (it then keeps the block alive until it unmaps it).
+ * The process may have unmapped the range and put something else there
+ * since, so the VMA is checked first: only a mapping of exactly this
+ * block, starting at @address and @length long, is unmapped. A range the
+ * process changed itself is left alone (it then keeps the block alive
+ * until it unmaps it). The check and vm_munmap() are not one step (no
+ * exported call unmaps under a lock the caller holds): a thread that
+ * replaces this very mapping while another thread asks CMEM_UNMAP to
+ * unmap it races with itself, as with munmap(). Nothing that adds a block
+ * ever needs this (see cmamem_file_add_block()).
  * Must be called without any cmamem lock held.
  */
 void cmamem_unmap_from_caller(struct cmamem_block *block,
