@@ -19,6 +19,7 @@
 # Environment: CMAMEM_VM_TIMEOUT (seconds, default 900), CMAMEM_PARAMS
 # (extra module parameters, space separated), CMAMEM_KERNEL_IMAGE,
 # CMAMEM_MODULE (override the kernel image / module, for custom kernels),
+# CMAMEM_QEMU_CPU (QEMU's -cpu model instead of the target's, e.g. "max"),
 # CMAMEM_KERNEL_ARGS (more kernel command line), CMAMEM_ONLY (check: run only
 # the test programs matching these comma-separated patterns, e.g.
 # '*engine*,cli/*'; the harness's leak checks still run).
@@ -33,6 +34,7 @@ target_info "$target"
 "$ROOT/scripts/fetch-kernel.sh" "$target"
 . "$(kernel_dir "$target")/env"
 IMAGE=${CMAMEM_KERNEL_IMAGE:-$IMAGE}
+QEMU_CPU=${CMAMEM_QEMU_CPU:-$QEMU_CPU}
 
 # Every run has directories of its own, so runs can go on side by side.
 mkdir -p "$BUILD/vm" "$BUILD/results" "$BUILD/logs"
