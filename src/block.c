@@ -13,13 +13,16 @@
  */
 
 #include <linux/capability.h>
+#include <linux/cc_platform.h>
 #include <linux/cred.h>
 #include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
 #include <linux/err.h>
-#include <linux/highmem.h>
 #include <linux/file.h>
+#include <linux/highmem.h>
 #include <linux/gfp.h>
+#include <linux/llist.h>
+#include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
@@ -29,6 +32,7 @@
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/string.h>
+#include <linux/swiotlb.h>
 #include <linux/vmalloc.h>
 #include <linux/vmstat.h>
 
@@ -50,6 +54,12 @@ static unsigned int cmamem_user_max_blocks;
 module_param_named(user_max_blocks, cmamem_user_max_blocks, uint, 0644);
 MODULE_PARM_DESC(user_max_blocks,
 		 "Live blocks one user may have allocated in one pool; more fails with EDQUOT (0 = no limit, the default)");
+
+/*
+ * Blocks come from a cache of their own: a kmalloc() object of their size
+ * is 256 bytes on arm64 Linux 6.1, and every live block costs one.
+ */
+static struct kmem_cache *cmamem_block_cache;
 
 /*
  * The block modes, one row each: everything that differs between modes is
@@ -208,15 +218,37 @@ static bool cmamem_pages_refcounted(struct page *page, unsigned long count)
 	return true;
 }
 
+/*
+ * The DMA attributes of a coherent or write-combine block's
+ * dma_alloc_attrs() and dma_free_attrs(): the mode's, and no kernel
+ * mapping wherever dma-direct honours it by returning the first page (see
+ * cmamem_alloc_coherent()). It does not for a carveout (a device coherent
+ * pool), a device with dma_map_ops (an IOMMU), a restricted DMA pool, or
+ * memory encryption (dma-direct then ignores the attribute and returns a
+ * kernel address).
+ */
+static unsigned long cmamem_coherent_attrs(const struct cmamem_block *block)
+{
+	const struct cmamem_pool *pool = block->pool;
+	unsigned long attrs = cmamem_mode_info(block->mode)->dma_attrs;
+	struct device *dev = pool->dma_dev;
+
+	if (!(pool->pool_flags & CMAMEM_POOL_CARVEOUT) && !get_dma_ops(dev) &&
+	    !is_swiotlb_for_alloc(dev) && !cc_platform_has(CC_ATTR_MEM_ENCRYPT))
+		attrs |= DMA_ATTR_NO_KERNEL_MAPPING;
+	return attrs;
+}
+
 static void cmamem_free_backing(struct cmamem_block *block)
 {
 	struct device *dev = block->pool->dma_dev;
 
 	switch (block->backing) {
 	case CMAMEM_BACKING_COHERENT:
-		dma_free_attrs(dev, block->alloc_size, block->cpu_address,
-			       block->alloc_dma,
-			       cmamem_mode_info(block->mode)->dma_attrs);
+		/* Without a kernel mapping, the cookie is the first page. */
+		dma_free_attrs(dev, block->alloc_size,
+			       block->cpu_address ?: block->first_page,
+			       block->alloc_dma, cmamem_coherent_attrs(block));
 		break;
 	case CMAMEM_BACKING_PAGES:
 		dma_free_pages(dev, block->alloc_size, block->first_page,
@@ -236,20 +268,58 @@ static void cmamem_free_backing(struct cmamem_block *block)
 }
 
 /*
- * Coherent and write-combine blocks: dma_alloc_attrs(). On a carveout pool
- * the memory comes from the device's coherent pool, which
- * rmem_dma_device_init() declares with device address == physical
- * address, and has no struct pages. Otherwise dma-direct allocated pages
- * and returned either their linear-map address or (non-coherent devices,
- * DMA_DIRECT_REMAP) a vmap() of them; the struct page gives the physical
- * address in both cases, independent of any dma-ranges offset.
+ * Memory dma_alloc_attrs() returned with DMA_ATTR_NO_KERNEL_MAPPING under
+ * dma-direct comes neither zeroed nor clean of the CPU caches. Each page
+ * is cleared through a temporary mapping (highmem pages have no other),
+ * then a streaming mapping of the whole run cleans the caches to memory
+ * and its unmapping invalidates them, so that no line of the kernel's
+ * cacheable alias is left behind for an uncached user mapping or a device
+ * to disagree with (what arch_dma_prep_coherent() does for dma-direct's
+ * own allocations; modules cannot call it). The streaming mapping, unlike
+ * a sync of the allocation, is one DMA-API debugging knows of.
+ */
+static int cmamem_clear_unmapped(struct device *dev, struct page *page,
+				 size_t size)
+{
+	unsigned long index;
+	dma_addr_t dma;
+
+	for (index = 0; index < size >> PAGE_SHIFT; index++)
+		clear_highpage(nth_page(page, index));
+	dma = dma_map_page_attrs(dev, page, 0, size, DMA_BIDIRECTIONAL, 0);
+	if (dma_mapping_error(dev, dma))
+		return -ENOMEM;
+	dma_unmap_page_attrs(dev, dma, size, DMA_BIDIRECTIONAL, 0);
+	return 0;
+}
+
+/*
+ * Coherent and write-combine blocks: dma_alloc_attrs().
+ *
+ * On a carveout pool the memory comes from the device's coherent pool,
+ * which rmem_dma_device_init() declares with device address == physical
+ * address, and has no struct pages; it is mapped into the kernel already.
+ *
+ * Otherwise, under dma-direct (no dma_map_ops: no IOMMU), the block asks
+ * for DMA_ATTR_NO_KERNEL_MAPPING: nothing in the kernel reads or writes a
+ * coherent block (users map it, devices reach it by its DMA address, and a
+ * dma-buf vmap() maps it when asked), while the kernel mapping dma-direct
+ * would make for a non-coherent device (DMA_DIRECT_REMAP, a vmap() of the
+ * pages) costs a vm_struct and a vmap_area, about 190 bytes, for every
+ * live block, and a TLB flush when it goes. The cookie returned is the
+ * first page; cmamem_clear_unmapped() does the zeroing and cleaning that
+ * dma-direct then leaves out.
+ *
+ * A device with dma_map_ops gets the kernel mapping it makes; the struct
+ * page behind its linear or vmalloc address gives the physical address,
+ * independent of any dma-ranges offset.
  */
 static int cmamem_alloc_coherent(struct cmamem_block *block, size_t size)
 {
 	struct cmamem_pool *pool = block->pool;
 	struct device *dev = pool->dma_dev;
-	unsigned long attrs = cmamem_mode_info(block->mode)->dma_attrs;
-	phys_addr_t phys;
+	unsigned long attrs = cmamem_coherent_attrs(block);
+	struct page *page;
 	dma_addr_t dma;
 	void *cpu;
 
@@ -258,11 +328,18 @@ static int cmamem_alloc_coherent(struct cmamem_block *block, size_t size)
 		return -ENOMEM;
 
 	if (pool->pool_flags & CMAMEM_POOL_CARVEOUT) {
-		phys = dma;
+		page = NULL;
+	} else if (attrs & DMA_ATTR_NO_KERNEL_MAPPING) {
+		page = cpu;
+		cpu = NULL;
+		if (cmamem_clear_unmapped(dev, page, size)) {
+			dma_free_attrs(dev, size, page, dma, attrs);
+			return -ENOMEM;
+		}
 	} else if (is_vmalloc_addr(cpu)) {
-		phys = page_to_phys(vmalloc_to_page(cpu));
+		page = vmalloc_to_page(cpu);
 	} else if (virt_addr_valid(cpu)) {
-		phys = virt_to_phys(cpu);
+		page = virt_to_page(cpu);
 	} else {
 		/* No architecture this module supports gets here. */
 		dma_free_attrs(dev, size, cpu, dma, attrs);
@@ -272,8 +349,8 @@ static int cmamem_alloc_coherent(struct cmamem_block *block, size_t size)
 	block->backing = CMAMEM_BACKING_COHERENT;
 	block->alloc_size = size;
 	block->cpu_address = cpu;
+	block->first_page = page;
 	block->alloc_dma = dma;
-	block->alloc_phys = phys;
 	return 0;
 }
 
@@ -321,7 +398,6 @@ static int cmamem_alloc_streaming(struct cmamem_block *block, size_t size)
 	block->cpu_address = cpu;
 	block->first_page = virt_to_page(cpu);
 	block->alloc_dma = dma;
-	block->alloc_phys = phys;
 	return 0;
 
 err_unmap:
@@ -354,16 +430,14 @@ static bool cmamem_pool_in_highmem(const struct cmamem_pool *pool)
  * mappings are the users' cacheable ones (and a dma-buf's vmap()), never
  * an uncached kernel alias of the same memory. Under dma-direct (a device
  * without dma_map_ops, as every pool's is without an IOMMU) the returned
- * cookie is the first page. The memory comes neither zeroed nor clean:
- * each page is cleared through a temporary mapping, and the caches are
- * written back so the device and the users' mappings see the zeroes.
+ * cookie is the first page, and cmamem_clear_unmapped() zeroes the
+ * memory.
  */
 static int cmamem_alloc_highmem_pages(struct cmamem_block *block,
 				      size_t size)
 {
 	struct cmamem_pool *pool = block->pool;
 	struct device *dev = pool->dma_dev;
-	unsigned long index;
 	struct page *page;
 	dma_addr_t dma;
 
@@ -373,21 +447,18 @@ static int cmamem_alloc_highmem_pages(struct cmamem_block *block,
 			       DMA_ATTR_NO_KERNEL_MAPPING);
 	if (!page)
 		return -ENOMEM;
-	if (!cmamem_pages_refcounted(page, size >> PAGE_SHIFT)) {
+	if (!cmamem_pages_refcounted(page, size >> PAGE_SHIFT) ||
+	    cmamem_clear_unmapped(dev, page, size)) {
 		dma_free_attrs(dev, size, page, dma,
 			       DMA_ATTR_NO_KERNEL_MAPPING);
 		return -ENOMEM;
 	}
-	for (index = 0; index < size >> PAGE_SHIFT; index++)
-		clear_highpage(nth_page(page, index));
-	dma_sync_single_for_device(dev, dma, size, DMA_TO_DEVICE);
 
 	block->backing = CMAMEM_BACKING_HIGHMEM_PAGES;
 	block->alloc_size = size;
 	block->cpu_address = NULL;
 	block->first_page = page;
 	block->alloc_dma = dma;
-	block->alloc_phys = page_to_phys(page);
 	return 0;
 }
 
@@ -426,8 +497,30 @@ static int cmamem_alloc_pages(struct cmamem_block *block, size_t size)
 	block->cpu_address = page_address(page);
 	block->first_page = page;
 	block->alloc_dma = dma;
-	block->alloc_phys = page_to_phys(page);
 	return 0;
+}
+
+/*
+ * The physical address of the allocation: a carveout's DMA address is its
+ * physical address (see cmamem_alloc_coherent()); everything else has a
+ * first page.
+ */
+static phys_addr_t cmamem_block_alloc_phys(const struct cmamem_block *block)
+{
+	if (!block->first_page)
+		return block->alloc_dma;
+	return page_to_phys(block->first_page);
+}
+
+/**
+ * cmamem_block_physical_address() - where a block starts in memory
+ * @block: a block whose memory is allocated
+ *
+ * Return: the physical address of the block's first byte.
+ */
+phys_addr_t cmamem_block_physical_address(const struct cmamem_block *block)
+{
+	return cmamem_block_alloc_phys(block) + block->window_offset;
 }
 
 /*
@@ -439,6 +532,7 @@ static int cmamem_alloc_pages(struct cmamem_block *block, size_t size)
 static int cmamem_alloc_backing(struct cmamem_block *block, size_t size)
 {
 	struct cmamem_pool *pool = block->pool;
+	phys_addr_t phys;
 	u64 offset;
 	int ret;
 
@@ -449,8 +543,9 @@ static int cmamem_alloc_backing(struct cmamem_block *block, size_t size)
 	if (ret || !pool->region_size)
 		return ret;
 
-	offset = (u64)block->alloc_phys - pool->region_base;
-	if (block->alloc_phys < pool->region_base ||
+	phys = cmamem_block_alloc_phys(block);
+	offset = (u64)phys - pool->region_base;
+	if (phys < pool->region_base ||
 	    offset > pool->region_size ||
 	    block->alloc_size > pool->region_size - offset) {
 		cmamem_free_backing(block);
@@ -467,7 +562,7 @@ static int cmamem_alloc_backing(struct cmamem_block *block, size_t size)
  */
 static int cmamem_block_alloc_memory(struct cmamem_block *block)
 {
-	u64 alignment = max_t(u64, block->alignment, PAGE_SIZE);
+	u64 alignment = cmamem_block_alignment(block);
 	size_t size = block->length;
 	unsigned long count, index;
 	int ret;
@@ -486,13 +581,20 @@ static int cmamem_block_alloc_memory(struct cmamem_block *block)
 		block->window_offset = ALIGN(block->alloc_dma, alignment) -
 				       block->alloc_dma;
 	}
-	block->dma_address = block->alloc_dma + block->window_offset;
-	block->physical_address = block->alloc_phys + block->window_offset;
 
 	if (block->backing == CMAMEM_BACKING_COHERENT)
 		return 0;
 
+	/*
+	 * A one-page block that starts where its allocation does needs no
+	 * array: the array of one is the block's own first_page (an array of
+	 * its own would take a whole kmalloc-128 object on arm64 Linux 6.1).
+	 */
 	count = block->length >> PAGE_SHIFT;
+	if (count == 1 && !block->window_offset) {
+		block->pages = &block->first_page;
+		return 0;
+	}
 	block->pages = kvmalloc_array(count, sizeof(*block->pages),
 				      GFP_KERNEL | __GFP_NOWARN);
 	if (!block->pages) {
@@ -556,8 +658,8 @@ static u64 cmamem_pool_largest_free(struct cmamem_pool *pool)
 	list_for_each_entry(block, &pool->blocks, pool_node) {
 		if (count == pool->stats.blocks)
 			break;
-		extents[count].start = block->alloc_phys;
-		extents[count].end = block->alloc_phys +
+		extents[count].start = cmamem_block_alloc_phys(block);
+		extents[count].end = extents[count].start +
 				     cmamem_block_footprint(block);
 		count++;
 	}
@@ -763,7 +865,7 @@ struct cmamem_block *cmamem_block_create(struct cmamem_pool *pool,
 	struct cmamem_block *block;
 	int ret;
 
-	block = kzalloc(sizeof(*block), GFP_KERNEL);
+	block = kmem_cache_zalloc(cmamem_block_cache, GFP_KERNEL);
 	if (!block)
 		return ERR_PTR(-ENOMEM);
 	kref_init(&block->ref);
@@ -775,8 +877,11 @@ struct cmamem_block *cmamem_block_create(struct cmamem_pool *pool,
 	INIT_LIST_HEAD(&block->pool_node);
 	block->mode = mode;
 	block->length = length;
-	/* What the block gets, and BLOCK_INFO reports: at least a page. */
-	block->alignment = max_t(u64, alignment, PAGE_SIZE);
+	/*
+	 * What the block gets, and BLOCK_INFO reports: at least a page.
+	 * cmamem_length_check() let through only powers of two.
+	 */
+	block->alignment_order = ilog2(max_t(u64, alignment, PAGE_SIZE));
 	block->owner = current_euid();
 	block->pid = task_tgid_nr(current);
 	cmamem_block_set_comm(block);
@@ -791,7 +896,7 @@ struct cmamem_block *cmamem_block_create(struct cmamem_pool *pool,
 	block->published = !ret;
 	mutex_unlock(&pool->lock);
 	if (ret) {
-		kfree(block);
+		kmem_cache_free(cmamem_block_cache, block);
 		return ERR_PTR(ret);
 	}
 
@@ -806,7 +911,7 @@ struct cmamem_block *cmamem_block_create(struct cmamem_pool *pool,
 		pool->stats.failures++;
 		mutex_unlock(&pool->lock);
 		cmamem_log_failure(pool, block);
-		kfree(block);
+		kmem_cache_free(cmamem_block_cache, block);
 		return ERR_PTR(ret);
 	}
 	block->ready = true;
@@ -870,11 +975,11 @@ void cmamem_block_get(struct cmamem_block *block)
  * not go back to the pool yet: cma_release() would warn, and the pages
  * would be handed out again while still in use. cmamem_deferred_work
  * frees them once those references are gone; each holds a module
- * reference meanwhile, so the module cannot be unloaded before.
+ * reference meanwhile, so the module cannot be unloaded before. The list
+ * is lock-free: any number of releases add to it, the one work item takes
+ * it whole.
  */
-static LIST_HEAD(cmamem_deferred_blocks);
-/* Protects cmamem_deferred_blocks. */
-static DEFINE_MUTEX(cmamem_deferred_lock);
+static LLIST_HEAD(cmamem_deferred_blocks);
 static void cmamem_deferred_free(struct work_struct *work);
 static DECLARE_DELAYED_WORK(cmamem_deferred_work, cmamem_deferred_free);
 
@@ -897,7 +1002,8 @@ static void cmamem_block_destroy(struct cmamem_block *block)
 	struct cmamem_pool *pool = block->pool;
 
 	cmamem_free_backing(block);
-	kvfree(block->pages);
+	if (block->pages != &block->first_page)
+		kvfree(block->pages);
 	if (block->file)
 		fput(block->file);
 
@@ -908,25 +1014,23 @@ static void cmamem_block_destroy(struct cmamem_block *block)
 	pool->stats.blocks--;
 	mutex_unlock(&pool->lock);
 
-	kfree(block);
+	kmem_cache_free(cmamem_block_cache, block);
 	cmamem_pool_put(pool);
 }
 
 static void cmamem_deferred_free(struct work_struct *work)
 {
+	struct llist_node *blocks = llist_del_all(&cmamem_deferred_blocks);
 	struct cmamem_block *block, *next;
-	LIST_HEAD(unused);
-	bool waiting;
+	bool waiting = false;
 
-	mutex_lock(&cmamem_deferred_lock);
-	list_for_each_entry_safe(block, next, &cmamem_deferred_blocks,
-				 deferred_node)
-		if (!cmamem_block_pages_busy(block))
-			list_move_tail(&block->deferred_node, &unused);
-	waiting = !list_empty(&cmamem_deferred_blocks);
-	mutex_unlock(&cmamem_deferred_lock);
-
-	list_for_each_entry_safe(block, next, &unused, deferred_node) {
+	llist_for_each_entry_safe(block, next, blocks, deferred_node) {
+		if (cmamem_block_pages_busy(block)) {
+			llist_add(&block->deferred_node,
+				  &cmamem_deferred_blocks);
+			waiting = true;
+			continue;
+		}
 		cmamem_block_destroy(block);
 		/* cmamem_block_exit() waits for this work to return. */
 		module_put(THIS_MODULE);
@@ -946,10 +1050,19 @@ static void cmamem_block_release(struct kref *ref)
 	}
 	/* Still counted as used: the memory is not back in the pool. */
 	__module_get(THIS_MODULE);
-	mutex_lock(&cmamem_deferred_lock);
-	list_add_tail(&block->deferred_node, &cmamem_deferred_blocks);
-	mutex_unlock(&cmamem_deferred_lock);
+	llist_add(&block->deferred_node, &cmamem_deferred_blocks);
 	schedule_delayed_work(&cmamem_deferred_work, HZ / 10);
+}
+
+/**
+ * cmamem_block_init() - create the blocks' slab cache at module load
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int cmamem_block_init(void)
+{
+	cmamem_block_cache = KMEM_CACHE(cmamem_block, 0);
+	return cmamem_block_cache ? 0 : -ENOMEM;
 }
 
 /**
@@ -957,10 +1070,12 @@ static void cmamem_block_release(struct kref *ref)
  *
  * Every waiting block holds a module reference, so none is left when the
  * module goes; the work may still be returning from freeing the last one.
+ * Then no block is left and the cache goes.
  */
 void cmamem_block_exit(void)
 {
 	cancel_delayed_work_sync(&cmamem_deferred_work);
+	kmem_cache_destroy(cmamem_block_cache);
 }
 
 /**
@@ -1011,7 +1126,7 @@ void cmamem_block_sync(struct cmamem_block *block, u64 offset, u64 length,
 		       bool for_device)
 {
 	struct device *dev = block->pool->dma_dev;
-	dma_addr_t address = block->dma_address + offset;
+	dma_addr_t address = cmamem_block_dma_address(block) + offset;
 
 	switch (cmamem_mode_info(block->mode)->cpu_sync) {
 	case CMAMEM_CPU_SYNC_CACHES:

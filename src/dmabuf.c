@@ -19,6 +19,7 @@
  */
 
 #include <linux/dma-buf.h>
+#include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
 #include <linux/err.h>
 #include <linux/fcntl.h>
@@ -80,7 +81,7 @@ static struct page *cmamem_dmabuf_first_page(struct cmamem_block *block)
 {
 	if (block->pages)
 		return block->pages[0];
-	return pfn_to_page(PHYS_PFN(block->physical_address));
+	return pfn_to_page(PHYS_PFN(cmamem_block_physical_address(block)));
 }
 
 /* A table of the block's pages, in as few entries as the sizes allow. */
@@ -208,8 +209,9 @@ static int cmamem_dmabuf_begin_cpu_access(struct dma_buf *dmabuf,
 
 	if (cmamem_block_cpu_sync(block) != CMAMEM_CPU_SYNC_CACHES)
 		return 0;
-	dma_sync_single_for_cpu(block->pool->dma_dev, block->dma_address,
-				block->length, direction);
+	dma_sync_single_for_cpu(block->pool->dma_dev,
+				cmamem_block_dma_address(block), block->length,
+				direction);
 	mutex_lock(&exported->lock);
 	list_for_each_entry(importer, &exported->attachments, node)
 		if (importer->mapped)
@@ -237,7 +239,8 @@ static int cmamem_dmabuf_end_cpu_access(struct dma_buf *dmabuf,
 	case CMAMEM_CPU_SYNC_CACHES:
 		break;
 	}
-	dma_sync_single_for_device(block->pool->dma_dev, block->dma_address,
+	dma_sync_single_for_device(block->pool->dma_dev,
+				   cmamem_block_dma_address(block),
 				   block->length, direction);
 	mutex_lock(&exported->lock);
 	list_for_each_entry(importer, &exported->attachments, node)
@@ -262,11 +265,43 @@ static int cmamem_dmabuf_mmap(struct dma_buf *dmabuf,
 }
 
 /*
- * Coherent and write-combine blocks have the kernel mapping the DMA API
- * made, page-backed ones from lowmem the linear map; both live as long as
- * the block. Highmem pages have no kernel address: they are mapped here,
- * cacheable like the users' mappings, until the dma-buf core's last
- * vunmap (it counts vmap() calls and maps each dma-buf once).
+ * The kernel mapping of a coherent or write-combine block that has none of
+ * its own (see cmamem_alloc_coherent()): the attributes the users'
+ * mappings get from dma_mmap_attrs() (dma_pgprot(), which modules cannot
+ * call), through an array of its pages that vmap() needs only while it
+ * maps them.
+ */
+static void *cmamem_dmabuf_vmap_coherent(struct cmamem_block *block)
+{
+	unsigned long index, count = block->length >> PAGE_SHIFT;
+	struct page *first = cmamem_dmabuf_first_page(block);
+	struct device *dev = block->pool->dma_dev;
+	pgprot_t prot = PAGE_KERNEL;
+	struct page **pages;
+	void *address;
+
+	if (!dev_is_dma_coherent(dev))
+		prot = cmamem_mode_info(block->mode)->dma_attrs &
+		       DMA_ATTR_WRITE_COMBINE ? pgprot_writecombine(prot) :
+		       pgprot_dmacoherent(prot);
+
+	pages = kvmalloc_array(count, sizeof(*pages), GFP_KERNEL);
+	if (!pages)
+		return NULL;
+	for (index = 0; index < count; index++)
+		pages[index] = nth_page(first, index);
+	address = vmap(pages, count, VM_MAP, prot);
+	kvfree(pages);
+	return address;
+}
+
+/*
+ * Blocks with a kernel address (a carveout's coherent blocks, page-backed
+ * ones from lowmem in the linear map) are mapped for the block's life.
+ * The others are mapped here until the dma-buf core's last vunmap (it
+ * counts vmap() calls and maps each dma-buf once): cached blocks of
+ * highmem pages cacheable like the users' mappings, coherent and
+ * write-combine blocks as their users map them.
  */
 static int cmamem_dmabuf_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 {
@@ -279,8 +314,11 @@ static int cmamem_dmabuf_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 				    block->cpu_address + block->window_offset);
 		return 0;
 	}
-	address = vmap(block->pages, block->length >> PAGE_SHIFT, VM_MAP,
-		       PAGE_KERNEL);
+	if (block->pages)
+		address = vmap(block->pages, block->length >> PAGE_SHIFT,
+			       VM_MAP, PAGE_KERNEL);
+	else
+		address = cmamem_dmabuf_vmap_coherent(block);
 	if (!address)
 		return -ENOMEM;
 	iosys_map_set_vaddr(map, address);
@@ -463,7 +501,7 @@ cmamem_import_create(struct cmamem_pool *pool, struct dma_buf *dmabuf)
 	if (cmamem_dmabuf_own_block(dmabuf, pool)) {
 		struct cmamem_dmabuf *exported = dmabuf->priv;
 
-		import->dma_address = exported->block->dma_address;
+		import->dma_address = cmamem_block_dma_address(exported->block);
 		list_add(&import->pool_node, &pool->imports);
 		return import;
 	}

@@ -178,12 +178,12 @@ static int cmamem_legacy_allocate_respond(void *context,
 	 * then taken back) rather than report a truncated one, as the compat
 	 * layout does with its 32-bit fields.
 	 */
-	if (see_addresses && (u64)block->dma_address > ULONG_MAX)
+	if (see_addresses && (u64)cmamem_block_dma_address(block) > ULONG_MAX)
 		return -EOVERFLOW;
 	request->id = new->id;
 	request->offset = new->pgoff << PAGE_SHIFT;
 	request->len = block->length;
-	request->phy_base = see_addresses ? block->dma_address : 0;
+	request->phy_base = see_addresses ? cmamem_block_dma_address(block) : 0;
 	request->mem_base = new->address;
 	request->kernel_base = 0;
 	return cmamem_legacy_write(reply->argument, request);
