@@ -269,14 +269,18 @@ static void cmamem_free_backing(struct cmamem_block *block)
 
 /*
  * Memory dma_alloc_attrs() returned with DMA_ATTR_NO_KERNEL_MAPPING under
- * dma-direct comes neither zeroed nor clean of the CPU caches. Each page
- * is cleared through a temporary mapping (highmem pages have no other),
- * then a streaming mapping of the whole run cleans the caches to memory
- * and its unmapping invalidates them, so that no line of the kernel's
- * cacheable alias is left behind for an uncached user mapping or a device
- * to disagree with (what arch_dma_prep_coherent() does for dma-direct's
- * own allocations; modules cannot call it). The streaming mapping, unlike
- * a sync of the allocation, is one DMA-API debugging knows of.
+ * dma-direct comes neither zeroed nor clean of the CPU caches, unless the
+ * kernel runs with init_on_alloc (Debian's default): then the page
+ * allocator zeroed every page, CMA's included (post_alloc_hook()), and
+ * zeroing them again would only double the cost. Otherwise each page is
+ * cleared through a temporary mapping (highmem pages have no other).
+ * Either way a streaming mapping of the whole run, made and undone at
+ * once, cleans the caches to memory and invalidates them, so that no line
+ * of the kernel's cacheable alias is left behind for an uncached user
+ * mapping or a device to disagree with (what arch_dma_prep_coherent()
+ * does for dma-direct's own allocations on arm64; modules cannot call it,
+ * and 32-bit ARM has none). The streaming mapping, unlike a sync of the
+ * allocation, is one DMA-API debugging knows of.
  */
 static int cmamem_clear_unmapped(struct device *dev, struct page *page,
 				 size_t size)
@@ -284,8 +288,10 @@ static int cmamem_clear_unmapped(struct device *dev, struct page *page,
 	unsigned long index;
 	dma_addr_t dma;
 
-	for (index = 0; index < size >> PAGE_SHIFT; index++)
-		clear_highpage(nth_page(page, index));
+	/* With init_on_free too, the allocator leaves zeroing to the free. */
+	if (!want_init_on_alloc(GFP_KERNEL) || want_init_on_free())
+		for (index = 0; index < size >> PAGE_SHIFT; index++)
+			clear_highpage(nth_page(page, index));
 	dma = dma_map_page_attrs(dev, page, 0, size, DMA_BIDIRECTIONAL, 0);
 	if (dma_mapping_error(dev, dma))
 		return -ENOMEM;
