@@ -2,9 +2,16 @@
 # SPDX-License-Identifier: GPL-2.0
 # `make bench`: boot the bench kernel (arm64-bench: Debian's
 # linux-source-6.1 built by build-kernel.sh from kernel-configs/ without the
-# debug options) on the emulated arm64 board, run "cmamem bench" there, and
-# write docs/benchmarks.md and docs/benchmarks-latency.png from what it
-# printed.
+# debug options) on the emulated arm64 board once per CPU model, run
+# "cmamem bench" there, and write docs/benchmarks.md and one latency plot
+# per model (docs/benchmarks-latency-MODEL.png) from what it printed.
+#
+# The CPU models (QEMU's -cpu), each standing for a family of real cores
+# (docs/benchmarks.md says which):
+#   a57:    cortex-a57, ARMv8.0: no hardware dirty-bit management
+#   hafdbs: max, which has FEAT_HAFDBS (ARMv8.1); the bench kernel enables
+#           it (CONFIG_ARM64_HW_AFDBM), and the run fails unless the guest's
+#           boot log says "Hardware dirty bit management"
 #
 # Usage: bench.sh [--smoke]
 #   --smoke: one trial of every measurement at small sizes, written to
@@ -14,7 +21,11 @@
 #
 # Environment: CMAMEM_BENCH_CMA (size of the default CMA area the board
 # boots with, default 256M), CMAMEM_BENCH_ARGS (arguments for cmamem bench
-# instead of the defaults), CMAMEM_VM_TIMEOUT (seconds, default 1500).
+# instead of the defaults), CMAMEM_BENCH_MODELS (the CPU models to run,
+# default "a57 hafdbs"), CMAMEM_BENCH_KERNEL_ARGS (more kernel command
+# line), CMAMEM_VM_TIMEOUT (seconds per boot, default 1500), CMAMEM_VM_LOCK
+# (a lock file each boot holds with flock(1), for a machine whose VMs take
+# turns; the builds and the report run outside it).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -27,14 +38,14 @@ case "${1:-}" in
 	arguments="--trials 21"
 	out=$BUILD/bench/full
 	doc=$ROOT/docs/benchmarks.md
-	plot=$ROOT/docs/benchmarks-latency.png
+	plot_dir=$ROOT/docs
 	;;
 --smoke)
 	mode=smoke
 	arguments="--trials 1 --sizes 4K,64K,1M --first-touch 1M --copy 1M --blocks 100 --duration 50"
 	out=$BUILD/bench/smoke
 	doc=$out/benchmarks.md
-	plot=$out/benchmarks-latency.png
+	plot_dir=$out
 	;;
 *)
 	die "usage: bench.sh [--smoke]"
@@ -45,20 +56,35 @@ arguments=${CMAMEM_BENCH_ARGS:-$arguments}
 # 64 MiB block would need all of it. The kernel's cma= parameter sizes it
 # for this boot only, as on a real board's command line.
 cma=${CMAMEM_BENCH_CMA:-256M}
+models=${CMAMEM_BENCH_MODELS:-a57 hafdbs}
+
+# model_cpu MODEL: QEMU's -cpu for a model; model_hafdbs MODEL: whether the
+# guest must report hardware dirty-bit management (yes) or must not (no).
+model_cpu() {
+	case "$1" in
+	a57) echo cortex-a57 ;;
+	# Pointer authentication's architected algorithm is slow under TCG;
+	# the bench kernel does not use it.
+	hafdbs) echo max,pauth-impdef=on ;;
+	*) die "unknown CPU model '$1' (known: a57 hafdbs)" ;;
+	esac
+}
+model_hafdbs() {
+	case "$1" in
+	a57) echo no ;;
+	hafdbs) echo yes ;;
+	esac
+}
+for model in $models; do model_cpu "$model" >/dev/null; done
 
 command -v gnuplot >/dev/null || "$ROOT/scripts/deps.sh"
+rm -rf "$out"
 mkdir -p "$out"
-guest=$out/guest
-rm -rf "$guest"
-mkdir -p "$guest"
-install -m 0755 "$ROOT/bench/guest-init.sh" "$guest/init"
-echo "$arguments" >"$guest/arguments"
-if [ "$mode" = smoke ]; then
-	make -s -C "$ROOT/bench" CC=aarch64-linux-gnu-gcc OUTPUT="$out/smoke-test" \
-		INSTALL_PATH="$guest" install >&2
-fi
+# Build the kernel before any boot, outside the lock: vm-run.sh would build
+# it inside.
+"$ROOT/scripts/fetch-kernel.sh" "$target"
 
-# The host may be shared: note, every 5 s while the run goes, the load
+# The host may be shared: note, every 5 s while a run goes, the load
 # average and how many other virtual machines ran (QEMU processes not
 # booted from this run's directory, build/vm/arm64-bench.*).
 sample_load() {
@@ -68,39 +94,74 @@ sample_load() {
 		sleep 5
 	done
 }
-sample_load >"$out/load.txt" &
-sampler=$!
-trap 'kill "$sampler" 2>/dev/null || true' EXIT
 
-start=$(date +%s)
-status=0
-# bash reads a script as it runs it, so an edit to vm-run.sh during the
-# long VM run would derail this one: read it whole first ($0 stays its path).
-CMAMEM_BENCH_DIR=$guest CMAMEM_KERNEL_ARGS="cma=$cma" \
-	CMAMEM_VM_TIMEOUT=${CMAMEM_VM_TIMEOUT:-1500} \
-	bash -c "$(cat "$ROOT/scripts/vm-run.sh")" "$ROOT/scripts/vm-run.sh" \
-	"$target" bench >"$out/guest.log" || status=$?
-elapsed=$(($(date +%s) - start))
-kill "$sampler" 2>/dev/null || true
-trap - EXIT
-[ "$status" = 0 ] || die "the benchmark run failed (see build/logs/$target-bench.log)"
+# run_model MODEL: boots the board with the model's CPU, runs the benchmark
+# there and writes $out/MODEL/{guest.log,host.txt,load.txt}.
+run_model() {
+	local model=$1 cpu dir guest sampler start elapsed status=0 detected
+	cpu=$(model_cpu "$model")
+	dir=$out/$model
+	guest=$dir/guest
+	mkdir -p "$guest"
+	install -m 0755 "$ROOT/bench/guest-init.sh" "$guest/init"
+	echo "$arguments" >"$guest/arguments"
+	if [ "$mode" = smoke ]; then
+		make -s -C "$ROOT/bench" CC=aarch64-linux-gnu-gcc OUTPUT="$dir/smoke-test" \
+			INSTALL_PATH="$guest" install >&2
+	fi
 
-# Facts about the host for the report.
-. "$(kernel_dir "$target")/env"
-{
-	echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
-	echo "commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-	echo "qemu: $(qemu-system-aarch64 --version | head -n 1)"
-	echo "host_cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
-	echo "host_cores: $(nproc)"
-	echo "seconds: $elapsed"
-	echo "kernel_build: $(basename "$KDIR")"
-	echo "cma: $cma"
-	echo "mode: $mode"
-} >"$out/host.txt"
+	sample_load >"$dir/load.txt" &
+	sampler=$!
+	trap 'kill "$sampler" 2>/dev/null || true' EXIT
+	log "$model: CPU $cpu"
+	start=$(date +%s)
+	# bash reads a script as it runs it, so an edit to vm-run.sh during
+	# the long VM run would derail this one: read it whole first ($0
+	# stays its path).
+	CMAMEM_BENCH_DIR=$guest CMAMEM_QEMU_CPU=$cpu \
+		CMAMEM_KERNEL_ARGS="cma=$cma ${CMAMEM_BENCH_KERNEL_ARGS:-}" \
+		CMAMEM_VM_TIMEOUT=${CMAMEM_VM_TIMEOUT:-1500} \
+		${CMAMEM_VM_LOCK:+flock "$CMAMEM_VM_LOCK"} \
+		bash -c "$(cat "$ROOT/scripts/vm-run.sh")" "$ROOT/scripts/vm-run.sh" \
+		"$target" bench >"$dir/guest.log" || status=$?
+	elapsed=$(($(date +%s) - start))
+	kill "$sampler" 2>/dev/null || true
+	trap - EXIT
+	[ "$status" = 0 ] || die "$model: the benchmark run failed (see build/logs/$target-bench.log)"
 
-python3 "$ROOT/bench/report.py" --guest-log "$out/guest.log" \
-	--host "$out/host.txt" --load "$out/load.txt" \
+	# The model must be what it stands for: the kernel detected (or did
+	# not detect) hardware dirty-bit management on this CPU.
+	detected=no
+	grep -qx 'CMAMEM-BENCH-INFO: cpu_detected: Hardware dirty bit management' \
+		"$dir/guest.log" && detected=yes
+	[ "$detected" = "$(model_hafdbs "$model")" ] ||
+		die "$model: CPU $cpu: the guest's kernel reports hardware dirty-bit management: $detected, expected $(model_hafdbs "$model") (is CONFIG_ARM64_HW_AFDBM in kernel-configs/bench.config?)"
+
+	# Facts about the host for the report.
+	. "$(kernel_dir "$target")/env"
+	{
+		echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+		echo "commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+		echo "qemu: $(qemu-system-aarch64 --version | head -n 1)"
+		echo "qemu_cpu: $cpu"
+		echo "host_cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+		echo "host_cores: $(nproc)"
+		echo "seconds: $elapsed"
+		echo "kernel_build: $(basename "$KDIR")"
+		echo "cma: $cma"
+		echo "mode: $mode"
+	} >"$dir/host.txt"
+}
+
+total_start=$(date +%s)
+runs=()
+for model in $models; do
+	run_model "$model"
+	runs+=(--run "$model=$out/$model")
+done
+total=$(($(date +%s) - total_start))
+
+python3 "$ROOT/bench/report.py" "${runs[@]}" --seconds "$total" \
 	--header "$ROOT/bench/header.md" --gnuplot "$ROOT/bench/latency.gp" \
-	--work "$out" --output "$doc" --plot "$plot"
-log "wrote ${doc#$ROOT/} and ${plot#$ROOT/} in ${elapsed}s"
+	--output "$doc" --plot-dir "$plot_dir"
+log "wrote ${doc#$ROOT/} and its plots in ${total}s"
