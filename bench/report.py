@@ -65,11 +65,15 @@ TARGET_NOTES = {
         "dentry and file cost more than a cmamem handle."
     ),
     "alloc_free": (
-        "Both allocate from the same CMA area with `cma_alloc()`. `coherent` "
-        "and `wc` blocks of this non-coherent device also have their cache "
-        "lines cleaned and a kernel `vmap()` made by dma-direct "
-        "(`DMA_DIRECT_REMAP`), which the cached mode and the heap skip: "
-        "hence their looser limit."
+        "Both allocate from the same CMA area with `cma_alloc()` and zero "
+        "the pages once (the bench kernel boots without `init_on_alloc`). "
+        "`coherent` and `wc` blocks of this non-coherent device also have "
+        "the CPU caches cleaned and invalidated over the block (a "
+        "streaming mapping made and undone, `cmamem_clear_unmapped()` in "
+        "src/block.c), which the cached mode and the heap skip: hence "
+        "their looser limit. They get no kernel mapping "
+        "(`DMA_ATTR_NO_KERNEL_MAPPING`), so no `vmap()` and no TLB flush "
+        "when they go."
     ),
     "copy": (
         "A cached block is ordinary cacheable memory mapped with 4 KiB "
@@ -92,20 +96,20 @@ TARGET_NOTES = {
     ),
     "memory": (
         "Where the bytes go, from the caches that grew (table 7): the "
-        "block (`struct cmamem_block`) and the handle (`struct "
-        "cmamem_handle`) come from slab caches of their own "
-        "(`cmamem_block`, `cmamem_handle`), not kmalloc(), whose smallest "
-        "object on arm64 Linux 6.1 is 128 bytes (ARCH_KMALLOC_MINALIGN is "
-        "ARCH_DMA_MINALIGN until Linux 6.5); the block keeps one "
-        "allocation address and the window offset and derives the rest, "
-        "and a one-page cached block keeps its page pointer inside the "
-        "block instead of a separate array. The per-file maple tree and "
-        "xarray and the name table add the remainder. `coherent` and `wc` "
-        "blocks of this non-coherent device also carry dma-direct's own "
-        "`vmap()` of the memory (a `vm_struct` in kmalloc-128 and a "
-        "`vmap_area`) unless cmamem avoids it (see docs/design.md). A "
-        "dma-buf costs several times as much as a cmamem block (its inode, "
-        "dentry and file above all)."
+        "block (`struct cmamem_block`, 176 bytes on arm64) and the handle "
+        "(`struct cmamem_handle`, 32 bytes) come from slab caches of their "
+        "own (`cmamem_block`, `cmamem_handle`), not kmalloc(), whose "
+        "smallest object on arm64 Linux 6.1 is 128 bytes "
+        "(ARCH_KMALLOC_MINALIGN is ARCH_DMA_MINALIGN until Linux 6.5); "
+        "the block keeps one allocation address and the window offset and "
+        "derives the rest, and a one-page cached block keeps its page "
+        "pointer inside the block instead of a separate array. `coherent` "
+        "and `wc` blocks have no kernel mapping "
+        "(`DMA_ATTR_NO_KERNEL_MAPPING`), which spares the `vm_struct` and "
+        "`vmap_area` (about 190 bytes) of dma-direct's uncached `vmap()`. "
+        "The per-file maple tree and xarray and the name table add the "
+        "remainder. A dma-buf costs several times as much as a cmamem "
+        "block (its inode, dentry and file above all)."
     ),
 }
 
