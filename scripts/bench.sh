@@ -42,7 +42,7 @@ case "${1:-}" in
 	;;
 --smoke)
 	mode=smoke
-	arguments="--trials 1 --sizes 4K,64K,1M --first-touch 1M --copy 1M --blocks 100 --duration 50"
+	arguments="--trials 1 --sizes 4K,64K,1M --first-touch 1M --copy 1M --blocks 100 --duration 50 --random-read 1M"
 	out=$BUILD/bench/smoke
 	doc=$out/benchmarks.md
 	plot_dir=$out
