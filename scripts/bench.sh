@@ -24,8 +24,8 @@
 # instead of the defaults), CMAMEM_BENCH_MODELS (the CPU models to run,
 # default "a57 hafdbs"), CMAMEM_BENCH_KERNEL_ARGS (more kernel command
 # line), CMAMEM_VM_TIMEOUT (seconds per boot, default 1500), CMAMEM_VM_LOCK
-# (a lock file each boot holds with flock(1), for a machine whose VMs take
-# turns; the builds and the report run outside it).
+# (a lock file vm-run.sh holds with flock(1) while QEMU runs, for a machine
+# whose VMs take turns; the builds and the report run outside it).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -121,7 +121,6 @@ run_model() {
 	CMAMEM_BENCH_DIR=$guest CMAMEM_QEMU_CPU=$cpu \
 		CMAMEM_KERNEL_ARGS="cma=$cma ${CMAMEM_BENCH_KERNEL_ARGS:-}" \
 		CMAMEM_VM_TIMEOUT=${CMAMEM_VM_TIMEOUT:-1500} \
-		${CMAMEM_VM_LOCK:+flock "$CMAMEM_VM_LOCK"} \
 		bash -c "$(cat "$ROOT/scripts/vm-run.sh")" "$ROOT/scripts/vm-run.sh" \
 		"$target" bench >"$dir/guest.log" || status=$?
 	elapsed=$(($(date +%s) - start))
