@@ -259,22 +259,30 @@ static bool cmamem_pages_refcounted(struct page *page, unsigned long count)
 }
 
 /*
+ * Whether dma-direct honours DMA_ATTR_NO_KERNEL_MAPPING for the pool's
+ * device by returning the first page (see cmamem_alloc_coherent()). It
+ * does not for a carveout (a device coherent pool), a device with
+ * dma_map_ops (an IOMMU), a restricted DMA pool, or memory encryption
+ * (dma-direct then ignores the attribute and returns a kernel address).
+ *
  * The DMA attributes of a coherent or write-combine block's
- * dma_alloc_attrs() and dma_free_attrs(): the mode's, and no kernel
- * mapping wherever dma-direct honours it by returning the first page (see
- * cmamem_alloc_coherent()). It does not for a carveout (a device coherent
- * pool), a device with dma_map_ops (an IOMMU), a restricted DMA pool, or
- * memory encryption (dma-direct then ignores the attribute and returns a
- * kernel address).
+ * dma_alloc_attrs() and dma_free_attrs() are the mode's, and no kernel
+ * mapping wherever it is honoured.
  */
-static unsigned long cmamem_coherent_attrs(const struct cmamem_block *block)
+static bool cmamem_pool_allocates_unmapped(const struct cmamem_pool *pool)
 {
-	const struct cmamem_pool *pool = block->pool;
-	unsigned long attrs = cmamem_mode_info(block->mode)->dma_attrs;
 	struct device *dev = pool->dma_dev;
 
-	if (!(pool->pool_flags & CMAMEM_POOL_CARVEOUT) && !get_dma_ops(dev) &&
-	    !is_swiotlb_for_alloc(dev) && !cc_platform_has(CC_ATTR_MEM_ENCRYPT))
+	return !(pool->pool_flags & CMAMEM_POOL_CARVEOUT) && !get_dma_ops(dev) &&
+	       !is_swiotlb_for_alloc(dev) &&
+	       !cc_platform_has(CC_ATTR_MEM_ENCRYPT);
+}
+
+static unsigned long cmamem_coherent_attrs(const struct cmamem_block *block)
+{
+	unsigned long attrs = cmamem_mode_info(block->mode)->dma_attrs;
+
+	if (cmamem_pool_allocates_unmapped(block->pool))
 		attrs |= DMA_ATTR_NO_KERNEL_MAPPING;
 	return attrs;
 }
@@ -307,29 +315,51 @@ static void cmamem_free_backing(struct cmamem_block *block)
 	}
 }
 
+/* Whether the page allocator zeroes every page it hands out, CMA's too. */
+static bool cmamem_allocator_zeroes(void)
+{
+	/* With init_on_free too, the allocator leaves zeroing to the free. */
+	return want_init_on_alloc(GFP_KERNEL) && !want_init_on_free();
+}
+
+/*
+ * Whether dma-direct cleaned and invalidated the caches of a run it
+ * allocated without a kernel mapping, starting at @page.
+ */
+static bool cmamem_dma_direct_cleaned(struct page *page)
+{
+	return IS_ENABLED(CONFIG_ARCH_HAS_DMA_PREP_COHERENT) &&
+	       !PageHighMem(page);
+}
+
 /*
  * Memory dma_alloc_attrs() returned with DMA_ATTR_NO_KERNEL_MAPPING under
- * dma-direct comes neither zeroed nor clean of the CPU caches, unless the
- * kernel runs with init_on_alloc (Debian's default): then the page
- * allocator zeroed every page, CMA's included (post_alloc_hook()), and
- * zeroing them again would only double the cost. Otherwise each page is
- * cleared through a temporary mapping (highmem pages have no other).
- * Either way a streaming mapping of the whole run, made and undone at
- * once, cleans the caches to memory and invalidates them, so that no line
- * of the kernel's cacheable alias is left behind for an uncached user
- * mapping or a device to disagree with (what arch_dma_prep_coherent()
- * does for dma-direct's own allocations on arm64; modules cannot call it,
- * and 32-bit ARM has none). The streaming mapping, unlike a sync of the
- * allocation, is one DMA-API debugging knows of.
+ * dma-direct comes zeroed only if the kernel runs with init_on_alloc
+ * (Debian's default): then the page allocator zeroed every page, CMA's
+ * included (post_alloc_hook()), and zeroing them again would double the
+ * cost. dma-direct has then already cleaned and invalidated the caches of
+ * a lowmem run, after that zeroing (arch_dma_prep_coherent(), which
+ * modules cannot call, on the architectures that have it: arm64, not
+ * 32-bit ARM), so the memory is ready as it is: no line of the kernel's
+ * cacheable alias is left for an uncached user mapping or a device to
+ * disagree with.
+ *
+ * Otherwise each page is cleared through a temporary mapping (highmem
+ * pages have no other), and a streaming mapping of the whole run, made and
+ * undone at once, cleans the caches to memory and invalidates them.
+ * The streaming mapping, unlike a sync of the allocation, is one DMA-API
+ * debugging knows of.
  */
 static int cmamem_clear_unmapped(struct device *dev, struct page *page,
 				 size_t size)
 {
+	bool zeroed = cmamem_allocator_zeroes();
 	unsigned long index;
 	dma_addr_t dma;
 
-	/* With init_on_free too, the allocator leaves zeroing to the free. */
-	if (!want_init_on_alloc(GFP_KERNEL) || want_init_on_free())
+	if (zeroed && cmamem_dma_direct_cleaned(page))
+		return 0;
+	if (!zeroed)
 		for (index = 0; index < size >> PAGE_SHIFT; index++)
 			clear_highpage(nth_page(page, index));
 	dma = dma_map_page_attrs(dev, page, 0, size, DMA_BIDIRECTIONAL, 0);
