@@ -5,6 +5,11 @@
 # debug options) on the emulated arm64 board once per CPU model, run
 # "cmamem bench" there, and write docs/benchmarks.md and one latency plot
 # per model (docs/benchmarks-latency-MODEL.png) from what it printed.
+# Those boots have init_on_alloc=1, as Debian's kernels default to
+# (CONFIG_INIT_ON_ALLOC_DEFAULT_ON): the page allocator zeroes every page,
+# CMA's too. A full run boots the first model once more with
+# init_on_alloc=0 and measures allocation and freeing alone (measurement
+# 1), the case in which the driver and the heap zero the memory themselves.
 #
 # The CPU models (QEMU's -cpu), each standing for a family of real cores
 # (docs/benchmarks.md says which):
@@ -95,16 +100,18 @@ sample_load() {
 	done
 }
 
-# run_model MODEL: boots the board with the model's CPU, runs the benchmark
-# there and writes $out/MODEL/{guest.log,host.txt,load.txt}.
+# run_model MODEL NAME INIT_ON_ALLOC ARGUMENTS: boots the board with the
+# model's CPU and init_on_alloc=INIT_ON_ALLOC, runs the benchmark there with
+# ARGUMENTS and writes $out/NAME/{guest.log,host.txt,load.txt}.
 run_model() {
-	local model=$1 cpu dir guest sampler start elapsed status=0 detected
+	local model=$1 name=$2 init_on_alloc=$3 run_arguments=$4
+	local cpu dir guest sampler start elapsed status=0 detected
 	cpu=$(model_cpu "$model")
-	dir=$out/$model
+	dir=$out/$name
 	guest=$dir/guest
 	mkdir -p "$guest"
 	install -m 0755 "$ROOT/bench/guest-init.sh" "$guest/init"
-	echo "$arguments" >"$guest/arguments"
+	echo "$run_arguments" >"$guest/arguments"
 	if [ "$mode" = smoke ]; then
 		make -s -C "$ROOT/bench" CC=aarch64-linux-gnu-gcc OUTPUT="$dir/smoke-test" \
 			INSTALL_PATH="$guest" install >&2
@@ -113,20 +120,20 @@ run_model() {
 	sample_load >"$dir/load.txt" &
 	sampler=$!
 	trap 'kill "$sampler" 2>/dev/null || true' EXIT
-	log "$model: CPU $cpu"
+	log "$name: CPU $cpu, init_on_alloc=$init_on_alloc"
 	start=$(date +%s)
 	# bash reads a script as it runs it, so an edit to vm-run.sh during
 	# the long VM run would derail this one: read it whole first ($0
 	# stays its path).
 	CMAMEM_BENCH_DIR=$guest CMAMEM_QEMU_CPU=$cpu \
-		CMAMEM_KERNEL_ARGS="cma=$cma ${CMAMEM_BENCH_KERNEL_ARGS:-}" \
+		CMAMEM_KERNEL_ARGS="cma=$cma init_on_alloc=$init_on_alloc ${CMAMEM_BENCH_KERNEL_ARGS:-}" \
 		CMAMEM_VM_TIMEOUT=${CMAMEM_VM_TIMEOUT:-1500} \
 		bash -c "$(cat "$ROOT/scripts/vm-run.sh")" "$ROOT/scripts/vm-run.sh" \
 		"$target" bench >"$dir/guest.log" || status=$?
 	elapsed=$(($(date +%s) - start))
 	kill "$sampler" 2>/dev/null || true
 	trap - EXIT
-	[ "$status" = 0 ] || die "$model: the benchmark run failed (see build/logs/$target-bench.log)"
+	[ "$status" = 0 ] || die "$name: the benchmark run failed (see build/logs/$target-bench.log)"
 
 	# The model must be what it stands for: the kernel detected (or did
 	# not detect) hardware dirty-bit management on this CPU.
@@ -134,7 +141,7 @@ run_model() {
 	grep -qx 'CMAMEM-BENCH-INFO: cpu_detected: Hardware dirty bit management' \
 		"$dir/guest.log" && detected=yes
 	[ "$detected" = "$(model_hafdbs "$model")" ] ||
-		die "$model: CPU $cpu: the guest's kernel reports hardware dirty-bit management: $detected, expected $(model_hafdbs "$model") (is CONFIG_ARM64_HW_AFDBM in kernel-configs/bench.config?)"
+		die "$name: CPU $cpu: the guest's kernel reports hardware dirty-bit management: $detected, expected $(model_hafdbs "$model") (is CONFIG_ARM64_HW_AFDBM in kernel-configs/bench.config?)"
 
 	# Facts about the host for the report.
 	. "$(kernel_dir "$target")/env"
@@ -155,9 +162,16 @@ run_model() {
 total_start=$(date +%s)
 runs=()
 for model in $models; do
-	run_model "$model"
+	run_model "$model" "$model" 1 "$arguments"
 	runs+=(--run "$model=$out/$model")
 done
+# Allocation and freeing once more without init_on_alloc, on the first
+# model: then nothing zeroes CMA's pages before the driver or the heap does.
+if [ "$mode" = full ]; then
+	set -- $models
+	run_model "$1" "$1-no-init-on-alloc" 0 "$arguments --only 1"
+	runs+=(--without-init-on-alloc "$1=$out/$1-no-init-on-alloc")
+fi
 total=$(($(date +%s) - total_start))
 
 python3 "$ROOT/bench/report.py" "${runs[@]}" --seconds "$total" \
