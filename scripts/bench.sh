@@ -168,9 +168,9 @@ done
 # Allocation and freeing once more without init_on_alloc, on the first
 # model: then nothing zeroes CMA's pages before the driver or the heap does.
 if [ "$mode" = full ]; then
-	set -- $models
-	run_model "$1" "$1-no-init-on-alloc" 0 "$arguments --only 1"
-	runs+=(--without-init-on-alloc "$1=$out/$1-no-init-on-alloc")
+	first_model=${models%% *}
+	run_model "$first_model" "$first_model-no-init-on-alloc" 0 "$arguments --only 1"
+	runs+=(--without-init-on-alloc "$first_model=$out/$first_model-no-init-on-alloc")
 fi
 total=$(($(date +%s) - total_start))
 
