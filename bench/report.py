@@ -75,10 +75,11 @@ TARGET_NOTES = {
         "kernel mapping, no `vmap()` and no TLB flush when the block goes "
         "(`cmamem_clear_unmapped()`, `cmamem_alloc_zeroed_pages()` in "
         "src/block.c). Without `init_on_alloc` (the last section) both "
-        "zero once, and `coherent` and `wc` blocks of this non-coherent "
-        "device also have the caches cleaned and invalidated after their "
-        "zeroing, which the cached mode and the heap skip: hence their "
-        "looser limit."
+        "zero once; `coherent` and `wc` blocks of this non-coherent device "
+        "also have their caches cleaned and invalidated by dma-direct "
+        "before the zeroing, and cleaned and invalidated again after it "
+        "(a streaming mapping made and undone), which the cached mode and "
+        "the heap skip: hence their looser limit."
     ),
     "copy": (
         "A cached block is ordinary cacheable memory mapped with 4 KiB "
