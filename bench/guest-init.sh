@@ -6,7 +6,7 @@
 # "cmamem bench" with the arguments in /bench/arguments, and prints:
 #
 #   CMAMEM-BENCH-BEGIN
-#   CMAMEM-BENCH-INFO: key: value        (kernel, command line, CMA, heaps)
+#   CMAMEM-BENCH-INFO: key: value        (kernel, command line, CPU, CMA, heaps)
 #   CMAMEM-BENCH-SMOKE-BEGIN ... END status=N seconds=N (the smoke test's TAP, when
 #                                        /bench/cmamem_bench_smoke_test exists)
 #   CMAMEM-BENCH-TABLES-BEGIN ... END    (the Markdown tables)
@@ -41,6 +41,15 @@ echo "CMAMEM-BENCH-BEGIN"
 info kernel "$(uname -r) $(uname -v)"
 info cmdline "$(cat /proc/cmdline)"
 info cpus "$(grep -c ^processor /proc/cpuinfo)"
+# The CPU as the guest sees it: the ID registers' fields, the feature
+# flags, and what the kernel detected and enabled at boot (arm64 prints
+# "CPU features: detected: ...", e.g. "Hardware dirty bit management").
+for field in "CPU implementer" "CPU architecture" "CPU variant" "CPU part" "CPU revision" Features; do
+	info "cpuinfo $field" "$(sed -n "s/^$field[[:space:]]*: //p" /proc/cpuinfo | head -n 1)"
+done
+dmesg | sed -n 's/.*CPU features: detected: //p' | sort -u | while read -r feature; do
+	info cpu_detected "$feature"
+done
 info memory "$(sed -n 's/^MemTotal: *//p' /proc/meminfo)"
 info page_size "$(getconf PAGESIZE 2>/dev/null || echo unknown)"
 # Each CMA area: its name and size (debugfs counts pages).

@@ -8,7 +8,9 @@
 # Usage: build-kernel.sh debug|bench
 #   debug: qemu-arm64.config + debug.config (KASAN, lockdep, DMA-API debug,
 #          kmemleak, fault injection, UBSAN, ...)
-#   bench: qemu-arm64.config alone
+#   bench: qemu-arm64.config + bench.config (the ARMv8.1 features Debian's
+#          kernels enable, hardware dirty-bit management above all, and
+#          the function-graph tracer)
 # Writes build/kernels/arm64-<flavour>/env like fetch-kernel.sh does.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -16,7 +18,7 @@ set -euo pipefail
 flavour=${1:?usage: build-kernel.sh debug|bench}
 case "$flavour" in
 debug) fragments="qemu-arm64.config debug.config" ;;
-bench) fragments="qemu-arm64.config" ;;
+bench) fragments="qemu-arm64.config bench.config" ;;
 *) die "unknown kernel flavour '$flavour'" ;;
 esac
 
@@ -34,8 +36,29 @@ envdir=$(kernel_dir "arm64-$flavour")
 if [ -f "$out/.built" ] && [ -f "$envdir/env" ] && grep -q "$hash" "$envdir/env"; then
 	exit 0
 fi
-
+kmake() {
+	make -s -C "$src" O="$out" ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- "$@"
+}
+# The env file names one build; worktrees with other fragments share the
+# build directory, so a kernel already built for these fragments is only
+# named again, not rebuilt.
+write_env() {
+	mkdir -p "$envdir"
+	cat >"$envdir/env.$$" <<EOT
+# config hash $hash
+RELEASE=$(kmake -s kernelrelease)
+KDIR=$out
+IMAGE=$out/arch/arm64/boot/Image
+MODDIR=$out/modroot
+EOT
+	mv "$envdir/env.$$" "$envdir/env"
+}
 src=$BUILD/linux-source-6.1
+if [ -f "$out/.built" ]; then
+	write_env
+	exit 0
+fi
+
 if [ ! -f "$src/.unpacked" ]; then
 	log "unpacking $(basename "$deb")"
 	rm -rf "$src" "$src.tmp"
@@ -50,9 +73,6 @@ fi
 rm -rf "$out"
 mkdir -p "$out"
 cat $fragment_paths >"$out/fragment.config"
-kmake() {
-	make -s -C "$src" O="$out" ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- "$@"
-}
 KCONFIG_ALLCONFIG="$out/fragment.config" kmake allnoconfig >/dev/null
 # Kconfig drops an option whose dependencies are not met, silently: say so.
 dropped=$(grep -E '^CONFIG_' "$out/fragment.config" | while read -r line; do
@@ -71,11 +91,4 @@ touch "$out/.built"
 # No kernel modules are needed in the guest: everything is built in.
 mkdir -p "$out/modroot"
 : >"$out/modroot/modules.dep"
-mkdir -p "$envdir"
-cat >"$envdir/env" <<EOT
-# config hash $hash
-RELEASE=$(kmake -s kernelrelease)
-KDIR=$out
-IMAGE=$out/arch/arm64/boot/Image
-MODDIR=$out/modroot
-EOT
+write_env

@@ -20,6 +20,7 @@
 # (extra module parameters, space separated), CMAMEM_KERNEL_IMAGE,
 # CMAMEM_MODULE (override the kernel image / module, for custom kernels;
 # an overridden module is not measured for coverage),
+# CMAMEM_QEMU_CPU (QEMU's -cpu model instead of the target's, e.g. "max"),
 # CMAMEM_KERNEL_ARGS (more kernel command line), CMAMEM_ONLY (check: run only
 # the test programs matching these comma-separated patterns, e.g.
 # '*engine*,cli/*'; the harness's leak checks still run), CMAMEM_VM_LOCK (a
@@ -36,6 +37,7 @@ target_info "$target"
 "$ROOT/scripts/fetch-kernel.sh" "$target"
 . "$(kernel_dir "$target")/env"
 IMAGE=${CMAMEM_KERNEL_IMAGE:-$IMAGE}
+QEMU_CPU=${CMAMEM_QEMU_CPU:-$QEMU_CPU}
 
 # Every run has directories of its own, so runs can go on side by side.
 mkdir -p "$BUILD/vm" "$BUILD/results" "$BUILD/logs"

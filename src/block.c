@@ -13,13 +13,16 @@
  */
 
 #include <linux/capability.h>
+#include <linux/cc_platform.h>
 #include <linux/cred.h>
 #include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
 #include <linux/err.h>
-#include <linux/highmem.h>
 #include <linux/file.h>
+#include <linux/highmem.h>
 #include <linux/gfp.h>
+#include <linux/llist.h>
+#include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
@@ -29,6 +32,7 @@
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/string.h>
+#include <linux/swiotlb.h>
 #include <linux/vmalloc.h>
 #include <linux/vmstat.h>
 
@@ -50,6 +54,12 @@ static unsigned int cmamem_user_max_blocks;
 module_param_named(user_max_blocks, cmamem_user_max_blocks, uint, 0644);
 MODULE_PARM_DESC(user_max_blocks,
 		 "Live blocks one user may have allocated in one pool; more fails with EDQUOT (0 = no limit, the default)");
+
+/*
+ * Blocks come from a cache of their own: a kmalloc() object of their size
+ * is 256 bytes on arm64 Linux 6.1, and every live block costs one.
+ */
+static struct kmem_cache *cmamem_block_cache;
 
 /*
  * The block modes, one row each: everything that differs between modes is
@@ -248,15 +258,45 @@ static bool cmamem_pages_refcounted(struct page *page, unsigned long count)
 	return true;
 }
 
+/*
+ * Whether dma-direct honours DMA_ATTR_NO_KERNEL_MAPPING for the pool's
+ * device by returning the first page (see cmamem_alloc_coherent()). It
+ * does not for a carveout (a device coherent pool), a device with
+ * dma_map_ops (an IOMMU), a restricted DMA pool, or memory encryption
+ * (dma-direct then ignores the attribute and returns a kernel address).
+ *
+ * The DMA attributes of a coherent or write-combine block's
+ * dma_alloc_attrs() and dma_free_attrs() are the mode's, and no kernel
+ * mapping wherever it is honoured.
+ */
+static bool cmamem_pool_allocates_unmapped(const struct cmamem_pool *pool)
+{
+	struct device *dev = pool->dma_dev;
+
+	return !(pool->pool_flags & CMAMEM_POOL_CARVEOUT) && !get_dma_ops(dev) &&
+	       !is_swiotlb_for_alloc(dev) &&
+	       !cc_platform_has(CC_ATTR_MEM_ENCRYPT);
+}
+
+static unsigned long cmamem_coherent_attrs(const struct cmamem_block *block)
+{
+	unsigned long attrs = cmamem_mode_info(block->mode)->dma_attrs;
+
+	if (cmamem_pool_allocates_unmapped(block->pool))
+		attrs |= DMA_ATTR_NO_KERNEL_MAPPING;
+	return attrs;
+}
+
 static void cmamem_free_backing(struct cmamem_block *block)
 {
 	struct device *dev = block->pool->dma_dev;
 
 	switch (block->backing) {
 	case CMAMEM_BACKING_COHERENT:
-		dma_free_attrs(dev, block->alloc_size, block->cpu_address,
-			       block->alloc_dma,
-			       cmamem_mode_info(block->mode)->dma_attrs);
+		/* Without a kernel mapping, the cookie is the first page. */
+		dma_free_attrs(dev, block->alloc_size,
+			       block->cpu_address ?: block->first_page,
+			       block->alloc_dma, cmamem_coherent_attrs(block));
 		break;
 	case CMAMEM_BACKING_PAGES:
 		dma_free_pages(dev, block->alloc_size, block->first_page,
@@ -267,6 +307,10 @@ static void cmamem_free_backing(struct cmamem_block *block)
 				     DMA_BIDIRECTIONAL, 0);
 		free_pages_exact(block->cpu_address, block->alloc_size);
 		break;
+	case CMAMEM_BACKING_ZEROED_PAGES:
+		dma_unmap_page_attrs(dev, block->alloc_dma, block->alloc_size,
+				     DMA_BIDIRECTIONAL, DMA_ATTR_SKIP_CPU_SYNC);
+		fallthrough;
 	case CMAMEM_BACKING_HIGHMEM_PAGES:
 		/* The allocation's cookie is its first page. */
 		dma_free_attrs(dev, block->alloc_size, block->first_page,
@@ -275,21 +319,100 @@ static void cmamem_free_backing(struct cmamem_block *block)
 	}
 }
 
+/* Records the allocation behind a block. */
+static void cmamem_block_set_backing(struct cmamem_block *block,
+				     enum cmamem_backing backing, size_t size,
+				     void *cpu_address, struct page *first_page,
+				     dma_addr_t dma)
+{
+	block->backing = backing;
+	block->alloc_size = size;
+	block->cpu_address = cpu_address;
+	block->first_page = first_page;
+	block->alloc_dma = dma;
+}
+
+/* Whether the page allocator zeroes every page it hands out, CMA's too. */
+static bool cmamem_allocator_zeroes(void)
+{
+	/* With init_on_free too, the allocator leaves zeroing to the free. */
+	return want_init_on_alloc(GFP_KERNEL) && !want_init_on_free();
+}
+
 /*
- * Coherent and write-combine blocks: dma_alloc_attrs(). On a carveout pool
- * the memory comes from the device's coherent pool, which
- * rmem_dma_device_init() declares with device address == physical
- * address, and has no struct pages. Otherwise dma-direct allocated pages
- * and returned either their linear-map address or (non-coherent devices,
- * DMA_DIRECT_REMAP) a vmap() of them; the struct page gives the physical
- * address in both cases, independent of any dma-ranges offset.
+ * Whether dma-direct cleaned and invalidated the caches of a run it
+ * allocated without a kernel mapping, starting at @page.
+ */
+static bool cmamem_dma_direct_cleaned(struct page *page)
+{
+	return IS_ENABLED(CONFIG_ARCH_HAS_DMA_PREP_COHERENT) &&
+	       !PageHighMem(page);
+}
+
+/*
+ * Memory dma_alloc_attrs() returned with DMA_ATTR_NO_KERNEL_MAPPING under
+ * dma-direct comes zeroed only if the kernel runs with init_on_alloc
+ * (Debian's default): then the page allocator zeroed every page, CMA's
+ * included (post_alloc_hook()), and zeroing them again would double the
+ * cost. dma-direct has then already cleaned and invalidated the caches of
+ * a lowmem run, after that zeroing (arch_dma_prep_coherent(), which
+ * modules cannot call, on the architectures that have it: arm64, not
+ * 32-bit ARM), so the memory is ready as it is: no line of the kernel's
+ * cacheable alias is left for an uncached user mapping or a device to
+ * disagree with.
+ *
+ * Otherwise each page is cleared through a temporary mapping (highmem
+ * pages have no other), and a streaming mapping of the whole run, made and
+ * undone at once, cleans the caches to memory and invalidates them.
+ * The streaming mapping, unlike a sync of the allocation, is one DMA-API
+ * debugging knows of.
+ */
+static int cmamem_clear_unmapped(struct device *dev, struct page *page,
+				 size_t size)
+{
+	bool zeroed = cmamem_allocator_zeroes();
+	unsigned long index;
+	dma_addr_t dma;
+
+	if (zeroed && cmamem_dma_direct_cleaned(page))
+		return 0;
+	if (!zeroed)
+		for (index = 0; index < size >> PAGE_SHIFT; index++)
+			clear_highpage(nth_page(page, index));
+	dma = dma_map_page_attrs(dev, page, 0, size, DMA_BIDIRECTIONAL, 0);
+	if (dma_mapping_error(dev, dma))
+		return -ENOMEM;
+	dma_unmap_page_attrs(dev, dma, size, DMA_BIDIRECTIONAL, 0);
+	return 0;
+}
+
+/*
+ * Coherent and write-combine blocks: dma_alloc_attrs().
+ *
+ * On a carveout pool the memory comes from the device's coherent pool,
+ * which rmem_dma_device_init() declares with device address == physical
+ * address, and has no struct pages; it is mapped into the kernel already.
+ *
+ * Otherwise, under dma-direct (no dma_map_ops: no IOMMU), the block asks
+ * for DMA_ATTR_NO_KERNEL_MAPPING: nothing in the kernel reads or writes a
+ * coherent block (users map it, devices reach it by its DMA address, and a
+ * dma-buf vmap() maps it when asked), while the kernel mapping dma-direct
+ * would make for a non-coherent device (DMA_DIRECT_REMAP, a vmap() of the
+ * pages) costs a vm_struct and a vmap_area, about 190 bytes, for every
+ * live block, and a TLB flush when it goes. The cookie returned is the
+ * first page; cmamem_clear_unmapped() does the zeroing and cleaning that
+ * dma-direct then leaves out.
+ *
+ * A device with dma_map_ops gets the kernel mapping it makes; the struct
+ * page behind its linear or vmalloc address gives the physical address,
+ * independent of any dma-ranges offset.
  */
 static int cmamem_alloc_coherent(struct cmamem_block *block, size_t size)
 {
 	struct cmamem_pool *pool = block->pool;
 	struct device *dev = pool->dma_dev;
-	unsigned long attrs = cmamem_mode_info(block->mode)->dma_attrs;
-	phys_addr_t phys;
+	unsigned long attrs = cmamem_coherent_attrs(block);
+	struct page *page;
 	dma_addr_t dma;
 	void *cpu;
 
@@ -298,22 +421,26 @@ static int cmamem_alloc_coherent(struct cmamem_block *block, size_t size)
 		return -ENOMEM;
 
 	if (pool->pool_flags & CMAMEM_POOL_CARVEOUT) {
-		phys = dma;
+		page = NULL;
+	} else if (attrs & DMA_ATTR_NO_KERNEL_MAPPING) {
+		page = cpu;
+		cpu = NULL;
+		if (cmamem_clear_unmapped(dev, page, size)) {
+			dma_free_attrs(dev, size, page, dma, attrs);
+			return -ENOMEM;
+		}
 	} else if (is_vmalloc_addr(cpu)) {
-		phys = page_to_phys(vmalloc_to_page(cpu));
+		page = vmalloc_to_page(cpu);
 	} else if (virt_addr_valid(cpu)) {
-		phys = virt_to_phys(cpu);
+		page = virt_to_page(cpu);
 	} else {
 		/* No architecture this module supports gets here. */
 		dma_free_attrs(dev, size, cpu, dma, attrs);
 		return -ENOMEM;
 	}
 
-	block->backing = CMAMEM_BACKING_COHERENT;
-	block->alloc_size = size;
-	block->cpu_address = cpu;
-	block->alloc_dma = dma;
-	block->alloc_phys = phys;
+	cmamem_block_set_backing(block, CMAMEM_BACKING_COHERENT, size, cpu,
+				 page, dma);
 	return 0;
 }
 
@@ -356,12 +483,8 @@ static int cmamem_alloc_streaming(struct cmamem_block *block, size_t size)
 	if (dma != phys)
 		goto err_unmap;
 
-	block->backing = CMAMEM_BACKING_STREAMING;
-	block->alloc_size = size;
-	block->cpu_address = cpu;
-	block->first_page = virt_to_page(cpu);
-	block->alloc_dma = dma;
-	block->alloc_phys = phys;
+	cmamem_block_set_backing(block, CMAMEM_BACKING_STREAMING, size, cpu,
+				 virt_to_page(cpu), dma);
 	return 0;
 
 err_unmap:
@@ -394,16 +517,14 @@ static bool cmamem_pool_in_highmem(const struct cmamem_pool *pool)
  * mappings are the users' cacheable ones (and a dma-buf's vmap()), never
  * an uncached kernel alias of the same memory. Under dma-direct (a device
  * without dma_map_ops, as every pool's is without an IOMMU) the returned
- * cookie is the first page. The memory comes neither zeroed nor clean:
- * each page is cleared through a temporary mapping, and the caches are
- * written back so the device and the users' mappings see the zeroes.
+ * cookie is the first page, and cmamem_clear_unmapped() zeroes the
+ * memory.
  */
 static int cmamem_alloc_highmem_pages(struct cmamem_block *block,
 				      size_t size)
 {
 	struct cmamem_pool *pool = block->pool;
 	struct device *dev = pool->dma_dev;
-	unsigned long index;
 	struct page *page;
 	dma_addr_t dma;
 
@@ -413,34 +534,89 @@ static int cmamem_alloc_highmem_pages(struct cmamem_block *block,
 			       DMA_ATTR_NO_KERNEL_MAPPING);
 	if (!page)
 		return -ENOMEM;
-	if (!cmamem_pages_refcounted(page, size >> PAGE_SHIFT)) {
+	if (!cmamem_pages_refcounted(page, size >> PAGE_SHIFT) ||
+	    cmamem_clear_unmapped(dev, page, size)) {
 		dma_free_attrs(dev, size, page, dma,
 			       DMA_ATTR_NO_KERNEL_MAPPING);
 		return -ENOMEM;
 	}
-	for (index = 0; index < size >> PAGE_SHIFT; index++)
-		clear_highpage(nth_page(page, index));
-	dma_sync_single_for_device(dev, dma, size, DMA_TO_DEVICE);
 
-	block->backing = CMAMEM_BACKING_HIGHMEM_PAGES;
-	block->alloc_size = size;
-	block->cpu_address = NULL;
-	block->first_page = page;
-	block->alloc_dma = dma;
-	block->alloc_phys = page_to_phys(page);
+	cmamem_block_set_backing(block, CMAMEM_BACKING_HIGHMEM_PAGES, size,
+				 NULL, page, dma);
 	return 0;
 }
 
-/* Cached blocks: dma_alloc_pages(), which gives CMA pages when it can. */
+/*
+ * Cached blocks where the page allocator zeroes what it hands out
+ * (init_on_alloc, Debian's default) and dma-direct cleans the caches of
+ * what it allocates without a kernel mapping (arm64): dma_alloc_attrs()
+ * with DMA_ATTR_NO_KERNEL_MAPPING then returns memory that is zeroed and
+ * clean already (see cmamem_clear_unmapped()), where dma_alloc_pages()
+ * would zero it a second time (dma_direct_alloc_pages() clears what it
+ * returns). A streaming mapping made without cache maintenance lives as
+ * long as the block: it is the mapping SYNC syncs, as dma_alloc_pages()
+ * makes one (DMA-API debugging checks syncs against mappings).
+ *
+ * Return: 0, -ENOMEM, or -EAGAIN where this does not apply, or gave pages
+ * without counts of their own (the buddy allocator's, with CMA full), for
+ * dma_alloc_pages() to try.
+ */
+static int cmamem_alloc_zeroed_pages(struct cmamem_block *block, size_t size)
+{
+	struct cmamem_pool *pool = block->pool;
+	struct device *dev = pool->dma_dev;
+	dma_addr_t dma, mapped;
+	struct page *page;
+	int ret = -EAGAIN;
+
+	if (!IS_ENABLED(CONFIG_ARCH_HAS_DMA_PREP_COHERENT) ||
+	    !cmamem_allocator_zeroes() || !cmamem_pool_allocates_unmapped(pool))
+		return -EAGAIN;
+	page = dma_alloc_attrs(dev, size, &dma, cmamem_gfp(pool),
+			       DMA_ATTR_NO_KERNEL_MAPPING);
+	if (!page)
+		return -ENOMEM;
+	if (!cmamem_dma_direct_cleaned(page) ||
+	    !cmamem_pages_refcounted(page, size >> PAGE_SHIFT))
+		goto err_free;
+	mapped = dma_map_page_attrs(dev, page, 0, size, DMA_BIDIRECTIONAL,
+				    DMA_ATTR_SKIP_CPU_SYNC);
+	ret = -ENOMEM;
+	if (dma_mapping_error(dev, mapped))
+		goto err_free;
+	/* Not a bounce buffer: the device must see the block itself. */
+	if (mapped != dma) {
+		dma_unmap_page_attrs(dev, mapped, size, DMA_BIDIRECTIONAL,
+				     DMA_ATTR_SKIP_CPU_SYNC);
+		goto err_free;
+	}
+
+	cmamem_block_set_backing(block, CMAMEM_BACKING_ZEROED_PAGES, size,
+				 page_address(page), page, dma);
+	return 0;
+
+err_free:
+	dma_free_attrs(dev, size, page, dma, DMA_ATTR_NO_KERNEL_MAPPING);
+	return ret;
+}
+
+/*
+ * Cached blocks: pages zeroed once where the kernel allows it (above),
+ * otherwise dma_alloc_pages(), which gives CMA pages when it can.
+ */
 static int cmamem_alloc_pages(struct cmamem_block *block, size_t size)
 {
 	struct cmamem_pool *pool = block->pool;
 	struct device *dev = pool->dma_dev;
 	struct page *page;
 	dma_addr_t dma;
+	int ret;
 
 	if (cmamem_pool_in_highmem(pool))
 		return cmamem_alloc_highmem_pages(block, size);
+	ret = cmamem_alloc_zeroed_pages(block, size);
+	if (ret != -EAGAIN)
+		return ret;
 	page = dma_alloc_pages(dev, size, &dma, DMA_BIDIRECTIONAL,
 			       cmamem_gfp(pool));
 	if (!page)
@@ -461,13 +637,32 @@ static int cmamem_alloc_pages(struct cmamem_block *block, size_t size)
 		return cmamem_alloc_streaming(block, size);
 	}
 
-	block->backing = CMAMEM_BACKING_PAGES;
-	block->alloc_size = size;
-	block->cpu_address = page_address(page);
-	block->first_page = page;
-	block->alloc_dma = dma;
-	block->alloc_phys = page_to_phys(page);
+	cmamem_block_set_backing(block, CMAMEM_BACKING_PAGES, size,
+				 page_address(page), page, dma);
 	return 0;
+}
+
+/*
+ * The physical address of the allocation: a carveout's DMA address is its
+ * physical address (see cmamem_alloc_coherent()); everything else has a
+ * first page.
+ */
+static phys_addr_t cmamem_block_alloc_phys(const struct cmamem_block *block)
+{
+	if (!block->first_page)
+		return block->alloc_dma;
+	return page_to_phys(block->first_page);
+}
+
+/**
+ * cmamem_block_physical_address() - where a block starts in memory
+ * @block: a block whose memory is allocated
+ *
+ * Return: the physical address of the block's first byte.
+ */
+phys_addr_t cmamem_block_physical_address(const struct cmamem_block *block)
+{
+	return cmamem_block_alloc_phys(block) + block->window_offset;
 }
 
 /*
@@ -479,6 +674,7 @@ static int cmamem_alloc_pages(struct cmamem_block *block, size_t size)
 static int cmamem_alloc_backing(struct cmamem_block *block, size_t size)
 {
 	struct cmamem_pool *pool = block->pool;
+	phys_addr_t phys;
 	u64 offset;
 	int ret;
 
@@ -489,8 +685,9 @@ static int cmamem_alloc_backing(struct cmamem_block *block, size_t size)
 	if (ret || !pool->region_size)
 		return ret;
 
-	offset = (u64)block->alloc_phys - pool->region_base;
-	if (block->alloc_phys < pool->region_base ||
+	phys = cmamem_block_alloc_phys(block);
+	offset = (u64)phys - pool->region_base;
+	if (phys < pool->region_base ||
 	    offset > pool->region_size ||
 	    block->alloc_size > pool->region_size - offset) {
 		cmamem_free_backing(block);
@@ -508,7 +705,7 @@ static int cmamem_alloc_backing(struct cmamem_block *block, size_t size)
 static int cmamem_block_alloc_memory(struct cmamem_block *block,
 				     u64 max_dma_address)
 {
-	u64 alignment = max_t(u64, block->alignment, PAGE_SIZE);
+	u64 alignment = cmamem_block_alignment(block);
 	size_t size = block->length;
 	unsigned long count, index;
 	int ret;
@@ -527,8 +724,6 @@ static int cmamem_block_alloc_memory(struct cmamem_block *block,
 		block->window_offset = ALIGN(block->alloc_dma, alignment) -
 				       block->alloc_dma;
 	}
-	block->dma_address = block->alloc_dma + block->window_offset;
-	block->physical_address = block->alloc_phys + block->window_offset;
 	/*
 	 * CMA and carveouts hand out the lowest free run that fits (their
 	 * bitmaps are searched from the start), so there a block beyond the
@@ -537,11 +732,12 @@ static int cmamem_block_alloc_memory(struct cmamem_block *block,
 	 * means only that the memory it gave was out of reach.
 	 */
 	if (max_dma_address &&
-	    block->dma_address + (block->length - 1) > max_dma_address) {
+	    cmamem_block_dma_address(block) + (block->length - 1) >
+	    max_dma_address) {
 		dev_info(block->pool->dma_dev,
 			 "pool %s: the lowest free run of %llu bytes starts at DMA address %#llx, above the limit %#llx\n",
 			 block->pool->name, block->length,
-			 (u64)block->dma_address, max_dma_address);
+			 (u64)cmamem_block_dma_address(block), max_dma_address);
 		cmamem_free_backing(block);
 		return -EADDRNOTAVAIL;
 	}
@@ -549,7 +745,16 @@ static int cmamem_block_alloc_memory(struct cmamem_block *block,
 	if (block->backing == CMAMEM_BACKING_COHERENT)
 		return 0;
 
+	/*
+	 * A one-page block that starts where its allocation does needs no
+	 * array: the array of one is the block's own first_page (an array of
+	 * its own would take a whole kmalloc-128 object on arm64 Linux 6.1).
+	 */
 	count = block->length >> PAGE_SHIFT;
+	if (count == 1 && !block->window_offset) {
+		block->pages = &block->first_page;
+		return 0;
+	}
 	block->pages = kvmalloc_array(count, sizeof(*block->pages),
 				      GFP_KERNEL | __GFP_NOWARN);
 	if (!block->pages) {
@@ -613,8 +818,8 @@ static u64 cmamem_pool_largest_free(struct cmamem_pool *pool)
 	list_for_each_entry(block, &pool->blocks, pool_node) {
 		if (count == pool->stats.blocks)
 			break;
-		extents[count].start = block->alloc_phys;
-		extents[count].end = block->alloc_phys +
+		extents[count].start = cmamem_block_alloc_phys(block);
+		extents[count].end = extents[count].start +
 				     cmamem_block_footprint(block);
 		count++;
 	}
@@ -730,7 +935,8 @@ static bool cmamem_block_in_cma(const struct cmamem_block *block)
 
 	if (block->backing == CMAMEM_BACKING_HIGHMEM_PAGES)
 		return true;	/* a device-tree CMA pool's pages */
-	return block->backing == CMAMEM_BACKING_PAGES &&
+	return (block->backing == CMAMEM_BACKING_PAGES ||
+		block->backing == CMAMEM_BACKING_ZEROED_PAGES) &&
 	       (pool->pool_flags & CMAMEM_POOL_CMA) &&
 	       (block->alloc_size > PAGE_SIZE || pool->region_size);
 }
@@ -819,7 +1025,7 @@ cmamem_block_create(struct cmamem_pool *pool,
 	struct cmamem_block *block;
 	int ret;
 
-	block = kzalloc(sizeof(*block), GFP_KERNEL);
+	block = kmem_cache_zalloc(cmamem_block_cache, GFP_KERNEL);
 	if (!block)
 		return ERR_PTR(-ENOMEM);
 	kref_init(&block->ref);
@@ -833,8 +1039,12 @@ cmamem_block_create(struct cmamem_pool *pool,
 	INIT_LIST_HEAD(&block->pool_node);
 	block->mode = request->mode;
 	block->length = length;
-	/* What the block gets, and BLOCK_INFO reports: at least a page. */
-	block->alignment = max_t(u64, request->alignment, PAGE_SIZE);
+	/*
+	 * What the block gets, and BLOCK_INFO reports: at least a page.
+	 * cmamem_length_check() let through only powers of two.
+	 */
+	block->alignment_order =
+		ilog2(max_t(u64, request->alignment, PAGE_SIZE));
 	block->pid = task_tgid_nr(current);
 	cmamem_block_set_comm(block);
 
@@ -848,7 +1058,7 @@ cmamem_block_create(struct cmamem_pool *pool,
 	block->published = !ret;
 	mutex_unlock(&pool->lock);
 	if (ret) {
-		kfree(block);
+		kmem_cache_free(cmamem_block_cache, block);
 		return ERR_PTR(ret);
 	}
 
@@ -866,7 +1076,7 @@ cmamem_block_create(struct cmamem_pool *pool,
 		/* A run above the limit was found and logged already. */
 		if (ret != -EADDRNOTAVAIL)
 			cmamem_log_failure(pool, block);
-		kfree(block);
+		kmem_cache_free(cmamem_block_cache, block);
 		return ERR_PTR(ret);
 	}
 	block->ready = true;
@@ -930,11 +1140,11 @@ void cmamem_block_get(struct cmamem_block *block)
  * not go back to the pool yet: cma_release() would warn, and the pages
  * would be handed out again while still in use. cmamem_deferred_work
  * frees them once those references are gone; each holds a module
- * reference meanwhile, so the module cannot be unloaded before.
+ * reference meanwhile, so the module cannot be unloaded before. The list
+ * is lock-free: any number of releases add to it, the one work item takes
+ * it whole.
  */
-static LIST_HEAD(cmamem_deferred_blocks);
-/* Protects cmamem_deferred_blocks. */
-static DEFINE_MUTEX(cmamem_deferred_lock);
+static LLIST_HEAD(cmamem_deferred_blocks);
 static void cmamem_deferred_free(struct work_struct *work);
 static DECLARE_DELAYED_WORK(cmamem_deferred_work, cmamem_deferred_free);
 
@@ -957,7 +1167,8 @@ static void cmamem_block_destroy(struct cmamem_block *block)
 	struct cmamem_pool *pool = block->pool;
 
 	cmamem_free_backing(block);
-	kvfree(block->pages);
+	if (block->pages != &block->first_page)
+		kvfree(block->pages);
 	if (block->file)
 		fput(block->file);
 
@@ -968,25 +1179,23 @@ static void cmamem_block_destroy(struct cmamem_block *block)
 	pool->stats.blocks--;
 	mutex_unlock(&pool->lock);
 
-	kfree(block);
+	kmem_cache_free(cmamem_block_cache, block);
 	cmamem_pool_put(pool);
 }
 
 static void cmamem_deferred_free(struct work_struct *work)
 {
+	struct llist_node *blocks = llist_del_all(&cmamem_deferred_blocks);
 	struct cmamem_block *block, *next;
-	LIST_HEAD(unused);
-	bool waiting;
+	bool waiting = false;
 
-	mutex_lock(&cmamem_deferred_lock);
-	list_for_each_entry_safe(block, next, &cmamem_deferred_blocks,
-				 deferred_node)
-		if (!cmamem_block_pages_busy(block))
-			list_move_tail(&block->deferred_node, &unused);
-	waiting = !list_empty(&cmamem_deferred_blocks);
-	mutex_unlock(&cmamem_deferred_lock);
-
-	list_for_each_entry_safe(block, next, &unused, deferred_node) {
+	llist_for_each_entry_safe(block, next, blocks, deferred_node) {
+		if (cmamem_block_pages_busy(block)) {
+			llist_add(&block->deferred_node,
+				  &cmamem_deferred_blocks);
+			waiting = true;
+			continue;
+		}
 		cmamem_block_destroy(block);
 		/* cmamem_block_exit() waits for this work to return. */
 		module_put(THIS_MODULE);
@@ -1006,10 +1215,19 @@ static void cmamem_block_release(struct kref *ref)
 	}
 	/* Still counted as used: the memory is not back in the pool. */
 	__module_get(THIS_MODULE);
-	mutex_lock(&cmamem_deferred_lock);
-	list_add_tail(&block->deferred_node, &cmamem_deferred_blocks);
-	mutex_unlock(&cmamem_deferred_lock);
+	llist_add(&block->deferred_node, &cmamem_deferred_blocks);
 	schedule_delayed_work(&cmamem_deferred_work, HZ / 10);
+}
+
+/**
+ * cmamem_block_init() - create the blocks' slab cache at module load
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int cmamem_block_init(void)
+{
+	cmamem_block_cache = KMEM_CACHE(cmamem_block, 0);
+	return cmamem_block_cache ? 0 : -ENOMEM;
 }
 
 /**
@@ -1017,10 +1235,12 @@ static void cmamem_block_release(struct kref *ref)
  *
  * Every waiting block holds a module reference, so none is left when the
  * module goes; the work may still be returning from freeing the last one.
+ * Then no block is left and the cache goes.
  */
 void cmamem_block_exit(void)
 {
 	cancel_delayed_work_sync(&cmamem_deferred_work);
+	kmem_cache_destroy(cmamem_block_cache);
 }
 
 /**
@@ -1097,7 +1317,7 @@ void cmamem_block_sync(struct cmamem_block *block, u64 offset, u64 length,
 		       bool writable)
 {
 	struct device *dev = block->pool->dma_dev;
-	dma_addr_t address = block->dma_address + offset;
+	dma_addr_t address = cmamem_block_dma_address(block) + offset;
 
 	switch (cmamem_mode_info(block->mode)->cpu_sync) {
 	case CMAMEM_CPU_SYNC_CACHES:

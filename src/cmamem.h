@@ -24,6 +24,7 @@
 #include <linux/dma-mapping.h>
 #include <linux/kref.h>
 #include <linux/list.h>
+#include <linux/llist.h>
 #include <linux/maple_tree.h>
 #include <linux/miscdevice.h>
 #include <linux/mutex.h>
@@ -161,12 +162,17 @@ struct cmamem_pool {
  *	%DMA_ATTR_NO_KERNEL_MAPPING, every page refcounted: cached blocks of a
  *	device-tree CMA pool in highmem (32-bit kernels), whose pages have
  *	no kernel address (see block.c)
+ * @CMAMEM_BACKING_ZEROED_PAGES: dma_alloc_attrs() with
+ *	%DMA_ATTR_NO_KERNEL_MAPPING and a streaming mapping for the block's
+ *	life, every page refcounted: cached blocks where the page allocator
+ *	zeroed the pages already (init_on_alloc; see block.c)
  */
 enum cmamem_backing {
 	CMAMEM_BACKING_COHERENT,
 	CMAMEM_BACKING_PAGES,
 	CMAMEM_BACKING_STREAMING,
 	CMAMEM_BACKING_HIGHMEM_PAGES,
+	CMAMEM_BACKING_ZEROED_PAGES,
 };
 
 /**
@@ -221,74 +227,82 @@ struct cmamem_name_key {
  * @ref: the block's lifetime: one reference per handle, per VMA and per
  *	dma-buf (plus short-lived ones held by ioctls). The memory is freed
  *	when the last one goes.
- * @pool: the pool it came from (a reference is held)
- * @name: zero-padded name; the key of &cmamem_pool.names. Never changes.
- * @name_node: link in &cmamem_pool.names while @published
- * @published: the name can be found by ATTACH (under &cmamem_pool.lock)
- * @ready: the memory is allocated; until then ATTACH does not see the
- *	block although its name is reserved (under &cmamem_pool.lock)
  * @handles: handles on the block in every file (under &cmamem_pool.lock);
  *	the name is unpublished when it drops to zero
+ * @pool: the pool it came from (a reference is held)
+ * @name: zero-padded name; with @owner the key of &cmamem_pool.names.
+ *	Never changes.
+ * @name_node: link in &cmamem_pool.names while @published
+ * @deferred_node: link in the list of blocks whose memory waits for a
+ *	page reference to go (see cmamem_block_release()). Shares its
+ *	storage with @name_node: a block gets there only after its last
+ *	reference went, long after its last handle unpublished the name.
  * @mappings: VMAs that map the block
  * @dma_bufs: live dma-bufs exported from the block
  * @pool_node: link in &cmamem_pool.blocks while @ready
- * @deferred_node: link in the list of blocks whose memory waits for a
- *	page reference to go (see cmamem_block_release())
- * @mode: &enum cmamem_mode
  * @length: length in bytes, a multiple of PAGE_SIZE
- * @alignment: alignment of @dma_address, at least PAGE_SIZE
  * @owner: effective uid of the allocator
  * @pid: thread-group id of the allocator
  * @comm: command name of the allocator
+ * @mode: &enum cmamem_mode
  * @backing: &enum cmamem_backing
+ * @alignment_order: log2 of the alignment of the block's DMA address,
+ *	at least PAGE_SHIFT (cmamem_block_alignment())
+ * @published: the name can be found by ATTACH (under &cmamem_pool.lock)
+ * @ready: the memory is allocated; until then ATTACH does not see the
+ *	block although its name is reserved (under &cmamem_pool.lock)
  * @pinnable: get_user_pages() may pin the pages through the block's
  *	mappings (see cmamem_block_pinnable()); otherwise they are VM_IO
  * @alloc_size: bytes actually allocated (@length plus alignment slack)
  * @cpu_address: kernel address of the allocation; NULL for
  *	%CMAMEM_BACKING_HIGHMEM_PAGES, which has none
- * @first_page: first page of the allocation (page-backed blocks)
+ * @first_page: first page of the allocation; NULL for a carveout pool's
+ *	coherent blocks, whose memory may have no struct pages
  * @alloc_dma: DMA address of the allocation
- * @alloc_phys: physical address of the allocation
- * @window_offset: where the block starts inside the allocation
- * @dma_address: DMA address of the block (@alloc_dma + @window_offset)
- * @physical_address: physical address of the block
- * @pages: the block's pages, for vm_insert_pages() (cached blocks only)
+ * @window_offset: where the block starts inside the allocation; the
+ *	block's DMA and physical addresses are the allocation's plus this
+ *	(cmamem_block_dma_address(), cmamem_block_physical_address())
+ * @pages: the block's pages, for vm_insert_pages() (cached blocks only);
+ *	points at @first_page for a one-page block that starts there
  * @file: anonymous file the block's VMAs point at instead of the pool
  *	file, so that a mapping does not keep the pool file (and its
  *	handles) open but does keep the module loaded; made by the first
  *	mmap(), released with the block
+ *
+ * Every live block costs this struct in a slab cache of its own (see
+ * docs/design.md, "Memory per block"): nothing here is derived from
+ * another field, and the small fields share words.
  */
 struct cmamem_block {
 	struct kref ref;
+	unsigned int handles;
 	struct cmamem_pool *pool;
 	/* The name index's key: owner, then name (struct cmamem_name_key). */
 	kuid_t owner;
 	char name[CMAMEM_NAME_SIZE];
-	struct rhash_head name_node;
-	bool published;
-	bool ready;
-	unsigned int handles;
+	pid_t pid;
+	union {
+		struct rhash_head name_node;
+		struct llist_node deferred_node;
+	};
 	atomic_t mappings;
 	atomic_t dma_bufs;
 	struct list_head pool_node;
-	struct list_head deferred_node;
 
-	u32 mode;
 	u64 length;
-	u64 alignment;
-	pid_t pid;
 	char comm[TASK_COMM_LEN];
 
-	enum cmamem_backing backing;
+	u8 mode;
+	u8 backing;
+	u8 alignment_order;
+	bool published;
+	bool ready;
 	bool pinnable;
 	size_t alloc_size;
 	void *cpu_address;
 	struct page *first_page;
 	dma_addr_t alloc_dma;
-	phys_addr_t alloc_phys;
 	size_t window_offset;
-	dma_addr_t dma_address;
-	phys_addr_t physical_address;
 	struct page **pages;
 	struct file *file;
 };
@@ -323,18 +337,25 @@ struct cmamem_dmabuf_import {
 /**
  * struct cmamem_handle - an open file's handle on a block or an import
  * @block: the block (the handle holds one reference and one handle
- *	count), or NULL for an import handle
- * @import: the import (the handle owns it) when @block is NULL
+ *	count), unless @is_import
+ * @import: the import (the handle owns it) when @is_import
  * @id: the handle's number in &cmamem_file.handles, from 1
+ * @is_import: the handle is on an import; read @block only through
+ *	cmamem_handle_block()
  * @pgoff: first page of the handle's range in &cmamem_file.offsets (block
  *	handles only: imports have no mmap offsets)
  * @user_address: where adding the handle mapped the block into the caller
  *	(%CMAMEM_MAP, CMEM_ALLOCATE), for CMEM_UNMAP to unmap; 0 otherwise
+ *
+ * Kept small in a slab cache of its own: every live block has one.
  */
 struct cmamem_handle {
-	struct cmamem_block *block;
-	struct cmamem_dmabuf_import *import;
+	union {
+		struct cmamem_block *block;
+		struct cmamem_dmabuf_import *import;
+	};
 	u32 id;
+	bool is_import;
 	unsigned long pgoff;
 	unsigned long user_address;
 };
@@ -494,9 +515,24 @@ void cmamem_block_put_handle(struct cmamem_block *block);
 void cmamem_block_sync(struct cmamem_block *block, u64 offset, u64 length,
 		       bool for_device, enum dma_data_direction direction,
 		       bool writable);
+int cmamem_block_init(void);
 void cmamem_block_exit(void);
+phys_addr_t cmamem_block_physical_address(const struct cmamem_block *block);
 void cmamem_pool_snapshot(struct cmamem_pool *pool,
 			  struct cmamem_pool_snapshot *snapshot);
+
+/* The DMA address of the block's first byte, for its pool's device. */
+static inline dma_addr_t
+cmamem_block_dma_address(const struct cmamem_block *block)
+{
+	return block->alloc_dma + block->window_offset;
+}
+
+/* The alignment of the block's DMA address, at least PAGE_SIZE. */
+static inline u64 cmamem_block_alignment(const struct cmamem_block *block)
+{
+	return (u64)1 << block->alignment_order;
+}
 
 /* What keeping the CPU's and devices' views of @block alike takes. */
 static inline enum cmamem_cpu_sync
@@ -541,6 +577,8 @@ void cmamem_debugfs_add_pool(struct cmamem_pool *pool);
 void cmamem_debugfs_remove_pool(struct cmamem_pool *pool);
 
 /* file.c: an open file's handles, quotas and mmap offsets */
+int cmamem_file_init(void);
+void cmamem_file_exit(void);
 bool cmamem_may_see_addresses(void);
 int cmamem_file_open(struct cmamem_pool *pool, struct file *file);
 void cmamem_file_close(struct cmamem_file *cfile);

@@ -20,6 +20,7 @@
 
 #include <linux/dma-buf.h>
 #include <linux/dma-direct.h>
+#include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
 #include <linux/err.h>
 #include <linux/fcntl.h>
@@ -80,7 +81,7 @@ static struct page *cmamem_dmabuf_first_page(struct cmamem_block *block)
 {
 	if (block->pages)
 		return block->pages[0];
-	return pfn_to_page(PHYS_PFN(block->physical_address));
+	return pfn_to_page(PHYS_PFN(cmamem_block_physical_address(block)));
 }
 
 /* A table of the block's pages, in as few entries as the sizes allow. */
@@ -207,13 +208,13 @@ cmamem_dmabuf_map(struct dma_buf_attachment *attachment,
 	struct cmamem_dmabuf *exported = attachment->dmabuf->priv;
 	struct cmamem_dmabuf_attachment *importer = attachment->priv;
 	struct cmamem_block *block = exported->block;
+	phys_addr_t phys = cmamem_block_physical_address(block);
 	int ret;
 
-	if (!cmamem_dev_reaches(attachment->dev, block->physical_address,
-				block->length)) {
+	if (!cmamem_dev_reaches(attachment->dev, phys, block->length)) {
 		dev_info_ratelimited(attachment->dev,
 				     "cmamem: block at %pa is out of this device's direct reach (it would bounce): not mapped\n",
-				     &block->physical_address);
+				     &phys);
 		return ERR_PTR(-ERANGE);
 	}
 	ret = dma_map_sgtable(attachment->dev, &importer->table, direction,
@@ -318,11 +319,43 @@ static int cmamem_dmabuf_mmap(struct dma_buf *dmabuf,
 }
 
 /*
- * Coherent and write-combine blocks have the kernel mapping the DMA API
- * made, page-backed ones from lowmem the linear map; both live as long as
- * the block. Highmem pages have no kernel address: they are mapped here,
- * cacheable like the users' mappings, until the dma-buf core's last
- * vunmap (it counts vmap() calls and maps each dma-buf once).
+ * The kernel mapping of a coherent or write-combine block that has none of
+ * its own (see cmamem_alloc_coherent()): the attributes the users'
+ * mappings get from dma_mmap_attrs() (dma_pgprot(), which modules cannot
+ * call), through an array of its pages that vmap() needs only while it
+ * maps them.
+ */
+static void *cmamem_dmabuf_vmap_coherent(struct cmamem_block *block)
+{
+	unsigned long index, count = block->length >> PAGE_SHIFT;
+	struct page *first = cmamem_dmabuf_first_page(block);
+	struct device *dev = block->pool->dma_dev;
+	pgprot_t prot = PAGE_KERNEL;
+	struct page **pages;
+	void *address;
+
+	if (!dev_is_dma_coherent(dev))
+		prot = cmamem_mode_info(block->mode)->dma_attrs &
+		       DMA_ATTR_WRITE_COMBINE ? pgprot_writecombine(prot) :
+		       pgprot_dmacoherent(prot);
+
+	pages = kvmalloc_array(count, sizeof(*pages), GFP_KERNEL);
+	if (!pages)
+		return NULL;
+	for (index = 0; index < count; index++)
+		pages[index] = nth_page(first, index);
+	address = vmap(pages, count, VM_MAP, prot);
+	kvfree(pages);
+	return address;
+}
+
+/*
+ * Blocks with a kernel address (a carveout's coherent blocks, page-backed
+ * ones from lowmem in the linear map) are mapped for the block's life.
+ * The others are mapped here until the dma-buf core's last vunmap (it
+ * counts vmap() calls and maps each dma-buf once): cached blocks of
+ * highmem pages cacheable like the users' mappings, coherent and
+ * write-combine blocks as their users map them.
  */
 static int cmamem_dmabuf_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 {
@@ -335,8 +368,11 @@ static int cmamem_dmabuf_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 				    block->cpu_address + block->window_offset);
 		return 0;
 	}
-	address = vmap(block->pages, block->length >> PAGE_SHIFT, VM_MAP,
-		       PAGE_KERNEL);
+	if (block->pages)
+		address = vmap(block->pages, block->length >> PAGE_SHIFT,
+			       VM_MAP, PAGE_KERNEL);
+	else
+		address = cmamem_dmabuf_vmap_coherent(block);
 	if (!address)
 		return -ENOMEM;
 	iosys_map_set_vaddr(map, address);
@@ -519,7 +555,7 @@ cmamem_import_create(struct cmamem_pool *pool, struct dma_buf *dmabuf)
 	if (cmamem_dmabuf_own_block(dmabuf, pool)) {
 		struct cmamem_dmabuf *exported = dmabuf->priv;
 
-		import->dma_address = exported->block->dma_address;
+		import->dma_address = cmamem_block_dma_address(exported->block);
 		list_add(&import->pool_node, &pool->imports);
 		return import;
 	}

@@ -70,8 +70,8 @@ static void cmamem_fill_addresses(struct cmamem_block *block,
 {
 	*out_flags = block->pinnable ? CMAMEM_REPLY_PINNABLE : 0;
 	if (cmamem_may_see_addresses()) {
-		*dma_address = block->dma_address;
-		*physical_address = block->physical_address;
+		*dma_address = cmamem_block_dma_address(block);
+		*physical_address = cmamem_block_physical_address(block);
 	} else {
 		*dma_address = 0;
 		*physical_address = 0;
@@ -262,7 +262,7 @@ static int cmamem_ioctl_block_info(struct cmamem_ucmd *ucmd)
 
 	cmd->mode = block->mode;
 	cmd->length = block->length;
-	cmd->alignment = block->alignment;
+	cmd->alignment = cmamem_block_alignment(block);
 	cmd->mmap_offset = (u64)pgoff << PAGE_SHIFT;
 	cmamem_fill_addresses(block, &cmd->dma_address,
 			      &cmd->physical_address, &cmd->out_flags);

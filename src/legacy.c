@@ -186,7 +186,7 @@ static int cmamem_legacy_allocate_check(void *context,
 	    block->length > field_max)
 		return -EOVERFLOW;
 	if (cmamem_may_see_addresses() &&
-	    (u64)block->dma_address > field_max)
+	    (u64)cmamem_block_dma_address(block) > field_max)
 		return -EOVERFLOW;
 	return 0;
 }
@@ -202,7 +202,7 @@ static int cmamem_legacy_allocate_respond(void *context,
 	request->offset = new->pgoff << PAGE_SHIFT;
 	request->len = block->length;
 	request->phy_base = cmamem_may_see_addresses() ?
-			    block->dma_address : 0;
+			    cmamem_block_dma_address(block) : 0;
 	request->mem_base = new->address;
 	request->kernel_base = 0;
 #ifdef CONFIG_COMPAT

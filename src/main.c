@@ -191,6 +191,12 @@ static int __init cmamem_init(void)
 		return -EINVAL;
 	}
 
+	ret = cmamem_block_init();
+	if (ret)
+		return ret;
+	ret = cmamem_file_init();
+	if (ret)
+		goto err_block;
 	cmamem_debugfs_init();
 	ret = cmamem_default_pool_init();
 	if (ret)
@@ -212,6 +218,9 @@ err_default_pool:
 	cmamem_default_pool_exit();
 err_debugfs:
 	cmamem_debugfs_exit();
+	cmamem_file_exit();
+err_block:
+	cmamem_block_exit();
 	return ret;
 }
 
@@ -222,6 +231,7 @@ static void __exit cmamem_exit(void)
 		misc_deregister(&cmamem_legacy_misc);
 	cmamem_default_pool_exit();
 	cmamem_block_exit();
+	cmamem_file_exit();
 	cmamem_debugfs_exit();
 }
 

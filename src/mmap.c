@@ -84,6 +84,12 @@ static bool cmamem_block_maps_huge(const struct cmamem_block *block)
 #endif
 }
 
+/* The page frame number of the block's first page. */
+static unsigned long cmamem_block_first_pfn(const struct cmamem_block *block)
+{
+	return PHYS_PFN(cmamem_block_physical_address(block));
+}
+
 /*
  * Maps a page of the block at a fault. Page-backed blocks: madvise(
  * MADV_DONTNEED), which allocators, sanitizers and garbage collectors
@@ -108,7 +114,7 @@ static vm_fault_t cmamem_vm_fault(struct vm_fault *vmf)
 				       block->pages[vmf->pgoff]);
 	if (cmamem_block_maps_huge(block))
 		return vmf_insert_pfn(vmf->vma, vmf->address,
-				      PHYS_PFN(block->physical_address) +
+				      cmamem_block_first_pfn(block) +
 				      vmf->pgoff);
 	return VM_FAULT_SIGBUS;
 }
@@ -157,7 +163,7 @@ static vm_fault_t cmamem_vm_huge_fault(struct vm_fault *vmf,
 	    address + PMD_SIZE > vma->vm_end)
 		return VM_FAULT_FALLBACK;
 	pgoff = vma->vm_pgoff + ((address - vma->vm_start) >> PAGE_SHIFT);
-	pfn = PHYS_PFN(block->physical_address) + pgoff;
+	pfn = cmamem_block_first_pfn(block) + pgoff;
 	if (!IS_ALIGNED(pfn, 1UL << PMD_ORDER) ||
 	    pgoff + (1UL << PMD_ORDER) > block->length >> PAGE_SHIFT)
 		return VM_FAULT_FALLBACK;
@@ -205,7 +211,7 @@ unsigned long cmamem_block_get_unmapped_area(struct cmamem_block *block,
 {
 	if (cmamem_block_maps_huge(block))
 		return thp_get_unmapped_area(file, address, length,
-					     PHYS_PFN(block->physical_address) +
+					     cmamem_block_first_pfn(block) +
 					     first_page, flags);
 	return mm_get_unmapped_area(current->mm, file, address, length, pgoff,
 				    flags);

@@ -115,7 +115,7 @@ static int cmamem_blocks_show(struct seq_file *m, void *v)
 		   atomic_read(&block->mappings),
 		   atomic_read(&block->dma_bufs),
 		   from_kuid_munged(&init_user_ns, block->owner), block->pid,
-		   block->comm, (u64)block->dma_address);
+		   block->comm, (u64)cmamem_block_dma_address(block));
 	return 0;
 }
 
