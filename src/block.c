@@ -87,14 +87,14 @@ const struct cmamem_mode_info *cmamem_mode_info(u32 mode)
 }
 
 /**
- * cmamem_mode_name() - the name debugfs and the logs show for a mode
- * @mode: a valid &enum cmamem_mode
+ * cmamem_mode_number() - the &enum cmamem_mode of a mode's row
+ * @mode: a row cmamem_mode_info() returned
  *
- * Return: "coherent", "writecombine" or "cached".
+ * Return: the number the uapi reports for the mode.
  */
-const char *cmamem_mode_name(u32 mode)
+u32 cmamem_mode_number(const struct cmamem_mode_info *mode)
 {
-	return cmamem_mode_info(mode)->name;
+	return mode - cmamem_modes;
 }
 
 /**
@@ -256,7 +256,7 @@ static void cmamem_free_backing(struct cmamem_block *block)
 	case CMAMEM_BACKING_COHERENT:
 		dma_free_attrs(dev, block->alloc_size, block->cpu_address,
 			       block->alloc_dma,
-			       cmamem_mode_info(block->mode)->dma_attrs);
+			       block->mode->dma_attrs);
 		break;
 	case CMAMEM_BACKING_PAGES:
 		dma_free_pages(dev, block->alloc_size, block->first_page,
@@ -288,7 +288,7 @@ static int cmamem_alloc_coherent(struct cmamem_block *block, size_t size)
 {
 	struct cmamem_pool *pool = block->pool;
 	struct device *dev = pool->dma_dev;
-	unsigned long attrs = cmamem_mode_info(block->mode)->dma_attrs;
+	unsigned long attrs = block->mode->dma_attrs;
 	phys_addr_t phys;
 	dma_addr_t dma;
 	void *cpu;
@@ -482,7 +482,7 @@ static int cmamem_alloc_backing(struct cmamem_block *block, size_t size)
 	u64 offset;
 	int ret;
 
-	if (cmamem_mode_info(block->mode)->page_backed)
+	if (block->mode->page_backed)
 		ret = cmamem_alloc_pages(block, size);
 	else
 		ret = cmamem_alloc_coherent(block, size);
@@ -775,7 +775,7 @@ static void cmamem_log_failure(struct cmamem_pool *pool,
 		dev_info_ratelimited(pool->dma_dev,
 				     "pool %s: no room for %llu bytes (%s): %llu of %llu bytes in use, largest free run %llu bytes%s\n",
 				     pool->name, block->length,
-				     cmamem_mode_name(block->mode),
+				     block->mode->name,
 				     snapshot.stats.used_bytes,
 				     snapshot.total_bytes,
 				     snapshot.largest_free_bytes,
@@ -786,7 +786,7 @@ static void cmamem_log_failure(struct cmamem_pool *pool,
 		dev_info_ratelimited(pool->dma_dev,
 				     "pool %s: no room for %llu bytes (%s): %llu bytes in use, %llu bytes of CMA free\n",
 				     pool->name, block->length,
-				     cmamem_mode_name(block->mode),
+				     block->mode->name,
 				     snapshot.stats.used_bytes,
 				     snapshot.free_bytes);
 }
@@ -1099,7 +1099,7 @@ void cmamem_block_sync(struct cmamem_block *block, u64 offset, u64 length,
 	struct device *dev = block->pool->dma_dev;
 	dma_addr_t address = block->dma_address + offset;
 
-	switch (cmamem_mode_info(block->mode)->cpu_sync) {
+	switch (block->mode->cpu_sync) {
 	case CMAMEM_CPU_SYNC_CACHES:
 		if (!writable && cmamem_sync_may_invalidate(for_device,
 							    direction))

@@ -234,7 +234,8 @@ struct cmamem_name_key {
  * @pool_node: link in &cmamem_pool.blocks while @ready
  * @deferred_node: link in the list of blocks whose memory waits for a
  *	page reference to go (see cmamem_block_release())
- * @mode: &enum cmamem_mode
+ * @mode: the row of the block's &enum cmamem_mode, validated (looked up)
+ *	once, when the block was asked for
  * @length: length in bytes, a multiple of PAGE_SIZE
  * @alignment: alignment of @dma_address, at least PAGE_SIZE
  * @owner: effective uid of the allocator
@@ -273,7 +274,7 @@ struct cmamem_block {
 	struct list_head pool_node;
 	struct list_head deferred_node;
 
-	u32 mode;
+	const struct cmamem_mode_info *mode;
 	u64 length;
 	u64 alignment;
 	pid_t pid;
@@ -388,7 +389,7 @@ struct cmamem_new_handle {
  * @owner: for ATTACH: the user among whose names @name is looked up
  * @length: for @create: the length, validated by cmamem_length_check()
  * @alignment: for @create: the alignment, validated likewise
- * @mode: for @create: a valid &enum cmamem_mode the pool serves
+ * @mode: for @create: the row of a mode the pool serves (cmamem_mode_info())
  * @pinnable: for @create: %CMAMEM_PINNABLE (a cached @mode only)
  * @max_dma_address: for @create: the highest DMA address any byte of the
  *	block may have, 0 for none (&struct cmamem_alloc)
@@ -400,7 +401,7 @@ struct cmamem_block_request {
 	kuid_t owner;
 	u64 length;
 	u64 alignment;
-	u32 mode;
+	const struct cmamem_mode_info *mode;
 	bool pinnable;
 	u64 max_dma_address;
 	bool map;
@@ -442,7 +443,7 @@ cmamem_pool_name_lookup(struct cmamem_pool *pool,
 
 /* block.c: allocations, their modes, names, lifetime and sync */
 const struct cmamem_mode_info *cmamem_mode_info(u32 mode);
-const char *cmamem_mode_name(u32 mode);
+u32 cmamem_mode_number(const struct cmamem_mode_info *mode);
 bool cmamem_pool_serves_mode(const struct cmamem_pool *pool,
 			     const struct cmamem_mode_info *mode);
 bool cmamem_name_valid(const char *name);
@@ -469,7 +470,7 @@ void cmamem_pool_snapshot(struct cmamem_pool *pool,
 static inline enum cmamem_cpu_sync
 cmamem_block_cpu_sync(const struct cmamem_block *block)
 {
-	return cmamem_mode_info(block->mode)->cpu_sync;
+	return block->mode->cpu_sync;
 }
 
 /* mmap.c: a block mapped into user space */

@@ -187,7 +187,7 @@ static int cmamem_ioctl_alloc(struct cmamem_ucmd *ucmd)
 		.name = cmd->name,
 		.create = true,
 		.alignment = cmd->alignment,
-		.mode = cmd->mode,
+		.mode = mode,
 		.pinnable = cmd->flags & CMAMEM_PINNABLE,
 		.max_dma_address = cmd->max_dma_address,
 		.map = cmd->flags & CMAMEM_MAP,
@@ -228,7 +228,7 @@ static int cmamem_attach_respond(void *context, struct cmamem_block *block,
 	struct cmamem_attach *cmd = ucmd->cmd;
 
 	cmd->handle = new->id;
-	cmd->mode = block->mode;
+	cmd->mode = cmamem_mode_number(block->mode);
 	cmd->length = block->length;
 	cmd->mmap_offset = (u64)new->pgoff << PAGE_SHIFT;
 	cmd->user_address = new->address;
@@ -321,7 +321,7 @@ static int cmamem_ioctl_block_info(struct cmamem_ucmd *ucmd)
 		return PTR_ERR(block);
 	pool = block->pool;
 
-	cmd->mode = block->mode;
+	cmd->mode = cmamem_mode_number(block->mode);
 	cmd->length = block->length;
 	cmd->alignment = block->alignment;
 	cmd->mmap_offset = (u64)pgoff << PAGE_SHIFT;

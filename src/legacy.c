@@ -215,8 +215,9 @@ static int cmamem_legacy_allocate(struct cmamem_file *cfile,
 				  &block_request.length);
 	if (ret)
 		return ret;
-	block_request.mode = request.is_use_buffer ?
-			     CMAMEM_MODE_WRITECOMBINE : CMAMEM_MODE_COHERENT;
+	block_request.mode = cmamem_mode_info(request.is_use_buffer ?
+					      CMAMEM_MODE_WRITECOMBINE :
+					      CMAMEM_MODE_COHERENT);
 	return cmamem_file_add_block(cfile, &block_request,
 				     cmamem_legacy_allocate_respond, &reply);
 }

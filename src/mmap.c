@@ -127,7 +127,7 @@ static const struct vm_operations_struct cmamem_vm_ops = {
 static pgprot_t cmamem_dma_pgprot(const struct cmamem_block *block,
 				  pgprot_t protection)
 {
-	const struct cmamem_mode_info *mode = cmamem_mode_info(block->mode);
+	const struct cmamem_mode_info *mode = block->mode;
 
 	if (dev_is_dma_coherent(block->pool->dma_dev))
 		return protection;
@@ -274,7 +274,7 @@ static int cmamem_block_mmap(struct cmamem_block *block,
 		return dma_mmap_attrs(block->pool->dma_dev, vma,
 				      block->cpu_address, block->alloc_dma,
 				      block->alloc_size,
-				      cmamem_mode_info(block->mode)->dma_attrs);
+				      block->mode->dma_attrs);
 	}
 
 	vma->vm_pgoff = first_page;
