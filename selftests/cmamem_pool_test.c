@@ -2,14 +2,16 @@
 /*
  * cmamem pool tests: the module's limits (max_block_size, fd_quota_bytes,
  * fd_max_blocks), the device-tree pools (a CMA area and a no-map
- * carveout: exhaustion, recovery, blocks inside the region, modes), the
- * sysfs and debugfs views of a pool, and many blocks at once.
+ * carveout: exhaustion, recovery, blocks inside the region, modes; a node
+ * that is no pool, probed by the pool driver by hand), the sysfs and
+ * debugfs views of a pool, and many blocks at once.
  *
  * The device-tree tests find their pools by POOL_INFO flags, not by name,
  * and skip where there is no device tree (the PC kernel).
  */
 #include "kselftest_harness.h"
 
+#include <limits.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 
@@ -780,6 +782,104 @@ TEST_F_TIMEOUT(dt_pool, largest_free_run_reported, 120)
 		if (self->handles[index])
 			ASSERT_EQ(0, cmamem_free(self->fd,
 						 self->handles[index]));
+}
+
+/* --- the pool driver made to probe a node that is no pool --- */
+
+#define PLATFORM_DEVICES	"/sys/bus/platform/devices"
+#define POOL_DRIVER		"/sys/bus/platform/drivers/cmamem-pool"
+#define PLATFORM_DRIVERS_PROBE	"/sys/bus/platform/drivers_probe"
+
+static bool device_has(const char *device, const char *file)
+{
+	char path[PATH_MAX];
+	struct stat status;
+
+	snprintf(path, sizeof(path), PLATFORM_DEVICES "/%s/%s", device, file);
+	return !lstat(path, &status);
+}
+
+/*
+ * A device-tree platform device without a driver whose node has neither a
+ * memory-region nor a label, so that its pool name would be the node's
+ * name: the device's name in @device, the node's name (without its unit
+ * address) in @node_name. false if there is none.
+ */
+static bool unbound_dt_device(char *device, size_t device_size,
+			      char *node_name, size_t node_size)
+{
+	char path[PATH_MAX], target[PATH_MAX], *name;
+	struct dirent *dirent;
+	DIR *directory;
+	ssize_t length;
+	bool found = false;
+
+	directory = opendir(PLATFORM_DEVICES);
+	while (directory && !found && (dirent = readdir(directory))) {
+		if (dirent->d_name[0] == '.' ||
+		    device_has(dirent->d_name, "driver") ||
+		    !device_has(dirent->d_name, "driver_override") ||
+		    device_has(dirent->d_name, "of_node/memory-region") ||
+		    device_has(dirent->d_name, "of_node/label"))
+			continue;
+		snprintf(path, sizeof(path), PLATFORM_DEVICES "/%s/of_node",
+			 dirent->d_name);
+		length = readlink(path, target, sizeof(target) - 1);
+		if (length <= 0)
+			continue;
+		target[length] = '\0';
+		name = strrchr(target, '/');
+		name = name ? name + 1 : target;
+		snprintf(node_name, node_size, "%.*s",
+			 (int)strcspn(name, "@"), name);
+		snprintf(device, device_size, "%s", dirent->d_name);
+		found = true;
+	}
+	if (directory)
+		closedir(directory);
+	return found;
+}
+
+/*
+ * The pool driver has no bind or unbind file (unbinding would pull a pool
+ * from under its open files), but root can still have it probe any
+ * platform device: driver_override names it, and the bus's drivers_probe
+ * asks for a probe. A node without a memory-region is no pool: the probe
+ * refuses it and says why, after taking the node's name as the pool's
+ * (it has no label); nothing stays bound, no pool device appears, and the
+ * pool made for the probe is put again (kmemleak would see it otherwise).
+ */
+TEST(pool_driver_refuses_a_node_without_memory_region)
+{
+	char device[256], node_name[64], path[PATH_MAX], override[300];
+	int kmsg;
+
+	if (!cmamem_is_root())
+		SKIP(return, "probing a device by hand needs root");
+	if (access(POOL_DRIVER, F_OK))
+		SKIP(return, "no %s (is cmamem loaded?)", POOL_DRIVER);
+	if (!unbound_dt_device(device, sizeof(device), node_name,
+			       sizeof(node_name)))
+		SKIP(return, "no device-tree platform device without a driver (no device tree here)");
+	TH_LOG("probing %s (node %s) with cmamem-pool", device, node_name);
+
+	kmsg = cmamem_kmsg_open();
+	snprintf(override, sizeof(override),
+		 PLATFORM_DEVICES "/%s/driver_override", device);
+	ASSERT_EQ(0, cmamem_write_text(override, "cmamem-pool"));
+	/* A probe that fails is no error of drivers_probe's. */
+	EXPECT_EQ(0, cmamem_write_text(PLATFORM_DRIVERS_PROBE, device));
+	/* Back to matching as before, whatever the probe did. */
+	EXPECT_EQ(0, cmamem_write_text(override, "\n"));
+	EXPECT_TRUE(cmamem_kmsg_has(kmsg, "no memory-region"));
+	if (kmsg >= 0)
+		close(kmsg);
+
+	EXPECT_FALSE(device_has(device, "driver"));
+	snprintf(path, sizeof(path), "/dev/cmamem-%s", node_name);
+	EXPECT_NE(0, access(path, F_OK));
+	snprintf(path, sizeof(path), "/sys/class/misc/cmamem-%s", node_name);
+	EXPECT_NE(0, access(path, F_OK));
 }
 
 /* --- sysfs and debugfs views --- */

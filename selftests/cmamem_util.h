@@ -839,4 +839,26 @@ static inline bool cmamem_kmsg_has_splat(int fd, char *record, size_t size)
 	return found;
 }
 
+/* Reads the kernel log since @fd was opened; true if a record has @text. */
+static inline bool cmamem_kmsg_has(int fd, const char *text)
+{
+	char buffer[1024];
+	bool found = false;
+	ssize_t length;
+
+	if (fd < 0)
+		return false;
+	for (;;) {
+		length = read(fd, buffer, sizeof(buffer) - 1);
+		if (length < 0 && errno == EPIPE)
+			continue;
+		if (length <= 0)
+			break;
+		buffer[length] = '\0';
+		if (strstr(buffer, text))
+			found = true;
+	}
+	return found;
+}
+
 #endif /* CMAMEM_UTIL_H */
