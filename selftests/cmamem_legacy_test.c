@@ -215,6 +215,38 @@ TEST_F(legacy, name_without_nul_einval)
 	ASSERT_EQ(EINVAL, errno);
 }
 
+TEST_F(legacy, zero_length_einval)
+{
+	struct mem_block block;
+
+	memset(&block, 0, sizeof(block));
+	legacy_name(block.name, 'z');
+	ASSERT_EQ(-1, ioctl(self->fd, CMEM_ALLOCATE, &block));
+	ASSERT_EQ(EINVAL, errno);
+	/* Nothing was allocated under the name. */
+	ASSERT_EQ(-ENOENT, unmap(self, block.name));
+}
+
+TEST_F(legacy, unmap_without_name_einval)
+{
+	char name[10] = "";
+
+	ASSERT_EQ(-EINVAL, unmap(self, name));
+}
+
+/* The original driver had two commands; anything else is no command. */
+TEST_F(legacy, unknown_command_enotty)
+{
+	struct mem_block block;
+
+	memset(&block, 0, sizeof(block));
+	legacy_name(block.name, 'x');
+	block.len = self->page_size;
+	ASSERT_EQ(-1, ioctl(self->fd, _IOW('m', 6, unsigned int), &block));
+	ASSERT_EQ(ENOTTY, errno);
+	ASSERT_EQ(-ENOENT, unmap(self, block.name));
+}
+
 TEST_F(legacy, unreadable_argument_efault)
 {
 	ASSERT_EQ(-1, ioctl(self->fd, CMEM_ALLOCATE, NULL));
