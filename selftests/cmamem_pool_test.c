@@ -3,7 +3,8 @@
  * cmamem pool tests: the module's limits (max_block_size, fd_quota_bytes,
  * fd_max_blocks), the device-tree pools (a CMA area and a no-map
  * carveout: exhaustion, recovery, blocks inside the region, modes; a node
- * that is no pool, probed by the pool driver by hand), the sysfs and
+ * that is no pool, probed by the pool driver by hand), the default pool
+ * once its CMA area is full, the sysfs and
  * debugfs views of a pool, and many blocks at once.
  *
  * The device-tree tests find their pools by POOL_INFO flags, not by name,
@@ -782,6 +783,71 @@ TEST_F_TIMEOUT(dt_pool, largest_free_run_reported, 120)
 		if (self->handles[index])
 			ASSERT_EQ(0, cmamem_free(self->fd,
 						 self->handles[index]));
+}
+
+/* --- the default pool once its CMA area is full --- */
+
+#define FILL_BLOCK_BYTES	(1 << 20)
+#define FILL_MAX_BLOCKS		1024
+
+/*
+ * Cached blocks of the default pool come from the default CMA area while
+ * it has room; then dma-direct hands out page-allocator pages, which the
+ * pool allocates again as whole refcounted pages so that they can be
+ * mapped (cmamem_alloc_streaming()). Such a block lies outside CMA, so its
+ * reply says it is pinnable; it must work like any other, and every block
+ * goes back. (Without this the suite reaches that path only when CMA is
+ * busy by chance.) On kernels without a default CMA area the first block
+ * is already such a block.
+ */
+TEST(default_pool_cached_block_after_its_cma_area_is_full)
+{
+	struct cmamem_pool_info before, after;
+	__u32 handles[FILL_MAX_BLOCKS];
+	struct cmamem_alloc alloc;
+	bool outside_cma = false;
+	int fd, count = 0, result = 0, index;
+	void *view;
+
+	fd = open("/dev/cmamem", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		SKIP(return, "no /dev/cmamem (is cmamem loaded?)");
+	ASSERT_EQ(0, cmamem_pool_info(fd, &before));
+	if (!(before.pool_flags & CMAMEM_POOL_CACHED)) {
+		close(fd);
+		SKIP(return, "the default pool serves no cached blocks");
+	}
+	while (count < FILL_MAX_BLOCKS) {
+		result = cmamem_alloc_block(fd, "cma-fill", FILL_BLOCK_BYTES,
+					    CMAMEM_MODE_CACHED, &alloc);
+		if (result)
+			break;
+		handles[count++] = alloc.handle;
+		if (alloc.out_flags & CMAMEM_REPLY_PINNABLE) {
+			outside_cma = true;
+			break;
+		}
+	}
+	EXPECT_EQ(0, result) TH_LOG("ALLOC %d: %s", count, strerror(-result));
+	EXPECT_TRUE(outside_cma)
+		TH_LOG("%d MiB of cached blocks and none outside CMA", count);
+	if (outside_cma) {
+		view = cmamem_map(fd, alloc.mmap_offset, FILL_BLOCK_BYTES,
+				  PROT_READ | PROT_WRITE);
+		EXPECT_NE(MAP_FAILED, view);
+		if (view != MAP_FAILED) {
+			cmamem_fill(view, FILL_BLOCK_BYTES, 0x5eed);
+			EXPECT_EQ(-1, cmamem_check(view, FILL_BLOCK_BYTES,
+						   0x5eed));
+			EXPECT_EQ(0, munmap(view, FILL_BLOCK_BYTES));
+		}
+	}
+	for (index = 0; index < count; index++)
+		EXPECT_EQ(0, cmamem_free(fd, handles[index]));
+	ASSERT_EQ(0, cmamem_pool_info(fd, &after));
+	EXPECT_EQ(before.used_bytes, after.used_bytes);
+	EXPECT_EQ(before.blocks, after.blocks);
+	close(fd);
 }
 
 /* --- the pool driver made to probe a node that is no pool --- */
