@@ -115,6 +115,9 @@ FIXTURE(fault) {
 	struct pool_description pools[MAX_POOLS];
 	size_t page;
 	int fail_nth;
+	/* A burst's failslab "times" (see arm()), and its length; -1 and 0: none. */
+	int slab_times;
+	int burst;
 	unsigned int serial;
 	/* The module's parameters; reloaded with them if a test unloaded it. */
 	bool module_unloaded;
@@ -191,6 +194,15 @@ static int pool_info_path(const char *path, struct cmamem_pool_info *info)
  * disarm() says whether that happened and disarms what is left. Both use
  * a file opened beforehand and a buffer already in memory, so they reach
  * no injection point themselves.
+ *
+ * With a burst (self->burst, the tests "with_bursts"), failslab's
+ * probability is 100 and its "times" limits it: arm() sets times to the
+ * burst's length, so from the @nth point on the slab allocations of this
+ * thread fail until that many failures were injected (the @nth point's
+ * own counts when it is a slab allocation); disarm() sets times back to 0,
+ * which stops failslab before fail-nth is read. Points before the @nth
+ * never fail: fail-nth counts them down before failslab's own settings
+ * are looked at (should_fail_ex()).
  */
 static void arm(FIXTURE_DATA(fault) *self, int nth)
 {
@@ -199,6 +211,12 @@ static void arm(FIXTURE_DATA(fault) *self, int nth)
 
 	if (pwrite(self->fail_nth, text, length, 0) != length)
 		abort();
+	/* debugfs attributes are not seekable: write(), not pwrite(). */
+	if (self->burst) {
+		length = snprintf(text, sizeof(text), "%d", self->burst);
+		if (write(self->slab_times, text, length) != length)
+			abort();
+	}
 }
 
 /* The points left of an armed N, then disarmed: 0 once one failed. */
@@ -207,6 +225,8 @@ static long disarm_remaining(FIXTURE_DATA(fault) *self)
 	char text[16] = "";
 	ssize_t length;
 
+	if (self->burst && write(self->slab_times, "0", 1) != 1)
+		abort();
 	length = pread(self->fail_nth, text, sizeof(text) - 1, 0);
 	if (pwrite(self->fail_nth, "0", 1, 0) != 1 || length <= 0)
 		abort();
@@ -1240,6 +1260,8 @@ FIXTURE_SETUP(fault)
 
 	self->saved_count = 0;
 	self->fail_nth = -1;
+	self->slab_times = -1;
+	self->burst = 0;
 	self->page = (size_t)sysconf(_SC_PAGESIZE);
 	if (geteuid() != 0)
 		SKIP(return, "fault injection needs root");
@@ -1560,6 +1582,46 @@ TEST_F_TIMEOUT(fault, vgem_import, FAULT_TIMEOUT)
 	sweep_report(_metadata, &sweep);
 	target_drop(&target);
 	close(card);
+	check_pools_restored(_metadata, self);
+}
+
+/*
+ * ALLOC and IMPORT into a file that holds no handle yet, with bursts of
+ * failures (see arm()) instead of single ones: the file's table of
+ * handles (an xarray) and of mmap offsets (a maple tree) then have to grow,
+ * and both retry a failed node allocation once more, outside their lock,
+ * with GFP_KERNEL. One injected failure is always absorbed by that retry;
+ * a burst of two, started at each point in turn, also fails the retry, so
+ * the unwinding after xa_alloc() and mtree_insert_range() fail runs
+ * (cmamem_handle_install(), cmamem_import_handle_reserve()). The checks
+ * are the single-failure sweeps': ENOMEM or success, nothing left behind.
+ */
+#define FAILURE_BURST	2
+
+TEST_F_TIMEOUT(fault, alloc_and_import_with_bursts, FAULT_TIMEOUT)
+{
+	struct pool_description *pool = &self->pools[0];
+	struct sweep sweep;
+
+	/* times first: with probability 100 and times 1 the next point fails. */
+	ASSERT_EQ(0, set_knob(self, FAILSLAB, "times", "0"));
+	ASSERT_EQ(0, set_knob(self, FAILSLAB, "probability", "100"));
+	self->slab_times = open(FAILSLAB "/times", O_WRONLY | O_CLOEXEC);
+	ASSERT_LE(0, self->slab_times);
+	self->burst = FAILURE_BURST;
+
+	sweep_begin(&sweep, "ALLOC bursts", pool, "coherent");
+	sweep_alloc(self, pool, CMAMEM_MODE_COHERENT, 0, &sweep);
+	sweep_report(_metadata, &sweep);
+	if (!access(TEST_UDMABUF_PATH, F_OK)) {
+		sweep_begin(&sweep, "IMPORT udmabuf bursts", pool, "");
+		sweep_import_udmabuf(self, pool, &sweep);
+		sweep_report(_metadata, &sweep);
+	} else {
+		TH_LOG("no %s (CONFIG_UDMABUF): IMPORT not swept",
+		       TEST_UDMABUF_PATH);
+	}
+	self->burst = 0;
 	check_pools_restored(_metadata, self);
 }
 

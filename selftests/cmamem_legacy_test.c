@@ -216,6 +216,38 @@ TEST_F(legacy, name_without_nul_einval)
 	ASSERT_EQ(EINVAL, errno);
 }
 
+TEST_F(legacy, zero_length_einval)
+{
+	struct mem_block block;
+
+	memset(&block, 0, sizeof(block));
+	legacy_name(block.name, 'z');
+	ASSERT_EQ(-1, ioctl(self->fd, CMEM_ALLOCATE, &block));
+	ASSERT_EQ(EINVAL, errno);
+	/* Nothing was allocated under the name. */
+	ASSERT_EQ(-ENOENT, unmap(self, block.name));
+}
+
+TEST_F(legacy, unmap_without_name_einval)
+{
+	char name[10] = "";
+
+	ASSERT_EQ(-EINVAL, unmap(self, name));
+}
+
+/* The original driver had two commands; anything else is no command. */
+TEST_F(legacy, unknown_command_enotty)
+{
+	struct mem_block block;
+
+	memset(&block, 0, sizeof(block));
+	legacy_name(block.name, 'x');
+	block.len = self->page_size;
+	ASSERT_EQ(-1, ioctl(self->fd, _IOW('m', 6, unsigned int), &block));
+	ASSERT_EQ(ENOTTY, errno);
+	ASSERT_EQ(-ENOENT, unmap(self, block.name));
+}
+
 TEST_F(legacy, unreadable_argument_efault)
 {
 	ASSERT_EQ(-1, ioctl(self->fd, CMEM_ALLOCATE, NULL));
@@ -402,6 +434,116 @@ TEST_F(legacy, unmap_twice_enoent)
 	ASSERT_EQ(0, allocate(self, &block, 't', self->page_size, 0));
 	ASSERT_EQ(0, unmap(self, block.name));
 	ASSERT_EQ(-ENOENT, unmap(self, block.name));
+}
+
+/*
+ * CMEM_UNMAP unmaps only the mapping CMEM_ALLOCATE made, where and as it
+ * made it. A program that changed that range itself keeps what it put
+ * there: the block's handle goes, the range is left alone, and the block
+ * lives on as long as a mapping of it does. Once the program unmaps what
+ * it kept, the pool (/dev/cma_mem serves the default one, /dev/cmamem)
+ * is back where it was.
+ */
+enum range_change {
+	RANGE_MOVED,			/* mremap() elsewhere */
+	RANGE_SHORTENED,		/* its last page unmapped */
+	RANGE_REPLACED_BY_ANONYMOUS,	/* anonymous memory over it */
+	RANGE_REPLACED_BY_OTHER_BLOCK,	/* another block of the file over it */
+};
+
+#define DEFAULT_POOL_USED_BYTES	"/sys/class/misc/cmamem/used_bytes"
+
+static long long pool_used_bytes(void)
+{
+	char text[32] = "";
+	int fd = open(DEFAULT_POOL_USED_BYTES, O_RDONLY);
+	ssize_t length;
+
+	if (fd < 0)
+		return -1;
+	length = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	return length > 0 ? atoll(text) : -1;
+}
+
+static void check_unmap_after_change(struct __test_metadata *_metadata,
+				     FIXTURE_DATA(legacy) *self,
+				     enum range_change change)
+{
+	size_t page = self->page_size, length = 2 * page, kept_length = length;
+	long long used_before = pool_used_bytes();
+	struct mem_block block, other;
+	__u32 kept_seed = 0xb10c;
+	__u8 *base, *kept;
+
+	ASSERT_LE(0, used_before);
+	/* Allocated first, so that UNMAP passes its handle by. */
+	if (change == RANGE_REPLACED_BY_OTHER_BLOCK) {
+		ASSERT_EQ(0, allocate(self, &other, 'o', length, 0));
+		fill((__u32 *)other.mem_base, length, 0x07e4);
+	}
+	ASSERT_EQ(0, allocate(self, &block, 'm', length, 0));
+	base = (__u8 *)block.mem_base;
+	fill((__u32 *)base, length, 0xb10c);
+	kept = base;
+
+	switch (change) {
+	case RANGE_MOVED:
+		kept = mmap(NULL, length, PROT_NONE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		ASSERT_NE(MAP_FAILED, kept);
+		ASSERT_EQ(kept, mremap(base, length, length,
+				       MREMAP_MAYMOVE | MREMAP_FIXED, kept));
+		break;
+	case RANGE_SHORTENED:
+		ASSERT_EQ(0, munmap(base + page, page));
+		kept_length = page;
+		break;
+	case RANGE_REPLACED_BY_ANONYMOUS:
+		ASSERT_EQ(base, mmap(base, length, PROT_READ | PROT_WRITE,
+				     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+				     -1, 0));
+		kept_seed = 0xa404;
+		fill((__u32 *)base, length, kept_seed);
+		break;
+	case RANGE_REPLACED_BY_OTHER_BLOCK:
+		ASSERT_EQ(base, mmap(base, length, PROT_READ | PROT_WRITE,
+				     MAP_SHARED | MAP_FIXED, self->fd,
+				     (off_t)other.offset));
+		kept_seed = 0x07e4;
+		break;
+	}
+
+	ASSERT_EQ(0, unmap(self, block.name));
+	ASSERT_TRUE(matches((__u32 *)kept, kept_length, kept_seed))
+		TH_LOG("CMEM_UNMAP changed a range the program had changed");
+	ASSERT_EQ(0, munmap(kept, kept_length));
+	if (change == RANGE_REPLACED_BY_OTHER_BLOCK)
+		ASSERT_EQ(0, unmap(self, other.name));
+	ASSERT_EQ(used_before, pool_used_bytes())
+		TH_LOG("a block outlived its last mapping");
+}
+
+TEST_F(legacy, unmap_leaves_a_moved_mapping)
+{
+	check_unmap_after_change(_metadata, self, RANGE_MOVED);
+}
+
+TEST_F(legacy, unmap_leaves_a_shortened_mapping)
+{
+	check_unmap_after_change(_metadata, self, RANGE_SHORTENED);
+}
+
+TEST_F(legacy, unmap_leaves_anonymous_memory_put_over_the_block)
+{
+	check_unmap_after_change(_metadata, self,
+				 RANGE_REPLACED_BY_ANONYMOUS);
+}
+
+TEST_F(legacy, unmap_leaves_another_block_put_over_the_block)
+{
+	check_unmap_after_change(_metadata, self,
+				 RANGE_REPLACED_BY_OTHER_BLOCK);
 }
 
 /*

@@ -24,28 +24,6 @@
 #define LIMIT_4G	0xffffffffULL
 #define BLOCK_PAGES	4
 
-/* Reads the kernel log since @fd was opened; true if a record has @text. */
-static bool kmsg_has(int fd, const char *text)
-{
-	char buffer[1024];
-	bool found = false;
-	ssize_t length;
-
-	if (fd < 0)
-		return false;
-	for (;;) {
-		length = read(fd, buffer, sizeof(buffer) - 1);
-		if (length < 0 && errno == EPIPE)
-			continue;
-		if (length <= 0)
-			break;
-		buffer[length] = '\0';
-		if (strstr(buffer, text))
-			found = true;
-	}
-	return found;
-}
-
 static __u64 block_end(const struct cmamem_alloc *alloc)
 {
 	return alloc->dma_address + alloc->length - 1;
@@ -186,10 +164,10 @@ TEST_F(limit, limit_one_byte_short_of_the_lowest_block_refused)
 	/* Known regions are refused before allocating; others after. */
 	if (self->before.pool_flags & CMAMEM_POOL_TOTAL_KNOWN) {
 		ASSERT_EQ(-ERANGE, ret);
-		EXPECT_TRUE(kmsg_has(self->kmsg, "cannot end at or below"));
+		EXPECT_TRUE(cmamem_kmsg_has(self->kmsg, "cannot end at or below"));
 	} else {
 		ASSERT_EQ(-EADDRNOTAVAIL, ret);
-		EXPECT_TRUE(kmsg_has(self->kmsg, "above the limit"));
+		EXPECT_TRUE(cmamem_kmsg_has(self->kmsg, "above the limit"));
 	}
 	/* The name was not kept either. */
 	ASSERT_EQ(0, cmamem_alloc_named(self->fd, name, self->length,
@@ -219,7 +197,7 @@ TEST_F(limit, room_only_above_the_limit_eaddrnotavail)
 	ASSERT_EQ(-EADDRNOTAVAIL, cmamem_alloc_below(self->fd, name, self->length,
 						variant->mode, 0, 0, limit,
 						&alloc));
-	EXPECT_TRUE(kmsg_has(self->kmsg, "above the limit"));
+	EXPECT_TRUE(cmamem_kmsg_has(self->kmsg, "above the limit"));
 	ASSERT_EQ(0, cmamem_free(self->fd, low.handle));
 	ASSERT_EQ(0, cmamem_alloc_below(self->fd, name, self->length, variant->mode, 0,
 				   0, limit, &alloc));

@@ -2,14 +2,17 @@
 /*
  * cmamem pool tests: the module's limits (max_block_size, fd_quota_bytes,
  * fd_max_blocks), the device-tree pools (a CMA area and a no-map
- * carveout: exhaustion, recovery, blocks inside the region, modes), the
- * sysfs and debugfs views of a pool, and many blocks at once.
+ * carveout: exhaustion, recovery, blocks inside the region, modes; a node
+ * that is no pool, probed by the pool driver by hand), the default pool
+ * once its CMA area is full, the sysfs and
+ * debugfs views of a pool, and many blocks at once.
  *
  * The device-tree tests find their pools by POOL_INFO flags, not by name,
  * and skip where there is no device tree (the PC kernel).
  */
 #include "kselftest_harness.h"
 
+#include <limits.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 
@@ -780,6 +783,169 @@ TEST_F_TIMEOUT(dt_pool, largest_free_run_reported, 120)
 		if (self->handles[index])
 			ASSERT_EQ(0, cmamem_free(self->fd,
 						 self->handles[index]));
+}
+
+/* --- the default pool once its CMA area is full --- */
+
+#define FILL_BLOCK_BYTES	(1 << 20)
+#define FILL_MAX_BLOCKS		1024
+
+/*
+ * Cached blocks of the default pool come from the default CMA area while
+ * it has room; then dma-direct hands out page-allocator pages, which the
+ * pool allocates again as whole refcounted pages so that they can be
+ * mapped (cmamem_alloc_streaming()). Such a block lies outside CMA, so its
+ * reply says it is pinnable; it must work like any other, and every block
+ * goes back. (Without this the suite reaches that path only when CMA is
+ * busy by chance.) On kernels without a default CMA area the first block
+ * is already such a block.
+ */
+TEST(default_pool_cached_block_after_its_cma_area_is_full)
+{
+	struct cmamem_pool_info before, after;
+	__u32 handles[FILL_MAX_BLOCKS];
+	struct cmamem_alloc alloc;
+	bool outside_cma = false;
+	int fd, count = 0, result = 0, index;
+	void *view;
+
+	fd = open("/dev/cmamem", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		SKIP(return, "no /dev/cmamem (is cmamem loaded?)");
+	ASSERT_EQ(0, cmamem_pool_info(fd, &before));
+	if (!(before.pool_flags & CMAMEM_POOL_CACHED)) {
+		close(fd);
+		SKIP(return, "the default pool serves no cached blocks");
+	}
+	while (count < FILL_MAX_BLOCKS) {
+		result = cmamem_alloc_block(fd, "cma-fill", FILL_BLOCK_BYTES,
+					    CMAMEM_MODE_CACHED, &alloc);
+		if (result)
+			break;
+		handles[count++] = alloc.handle;
+		if (alloc.out_flags & CMAMEM_REPLY_PINNABLE) {
+			outside_cma = true;
+			break;
+		}
+	}
+	EXPECT_EQ(0, result) TH_LOG("ALLOC %d: %s", count, strerror(-result));
+	EXPECT_TRUE(outside_cma)
+		TH_LOG("%d MiB of cached blocks and none outside CMA", count);
+	if (outside_cma) {
+		view = cmamem_map(fd, alloc.mmap_offset, FILL_BLOCK_BYTES,
+				  PROT_READ | PROT_WRITE);
+		EXPECT_NE(MAP_FAILED, view);
+		if (view != MAP_FAILED) {
+			cmamem_fill(view, FILL_BLOCK_BYTES, 0x5eed);
+			EXPECT_EQ(-1, cmamem_check(view, FILL_BLOCK_BYTES,
+						   0x5eed));
+			EXPECT_EQ(0, munmap(view, FILL_BLOCK_BYTES));
+		}
+	}
+	for (index = 0; index < count; index++)
+		EXPECT_EQ(0, cmamem_free(fd, handles[index]));
+	ASSERT_EQ(0, cmamem_pool_info(fd, &after));
+	EXPECT_EQ(before.used_bytes, after.used_bytes);
+	EXPECT_EQ(before.blocks, after.blocks);
+	close(fd);
+}
+
+/* --- the pool driver made to probe a node that is no pool --- */
+
+#define PLATFORM_DEVICES	"/sys/bus/platform/devices"
+#define POOL_DRIVER		"/sys/bus/platform/drivers/cmamem-pool"
+#define PLATFORM_DRIVERS_PROBE	"/sys/bus/platform/drivers_probe"
+
+static bool device_has(const char *device, const char *file)
+{
+	char path[PATH_MAX];
+	struct stat status;
+
+	snprintf(path, sizeof(path), PLATFORM_DEVICES "/%s/%s", device, file);
+	return !lstat(path, &status);
+}
+
+/*
+ * A device-tree platform device without a driver whose node has neither a
+ * memory-region nor a label, so that its pool name would be the node's
+ * name: the device's name in @device, the node's name (without its unit
+ * address) in @node_name. false if there is none.
+ */
+static bool unbound_dt_device(char *device, size_t device_size,
+			      char *node_name, size_t node_size)
+{
+	char path[PATH_MAX], target[PATH_MAX], *name;
+	struct dirent *dirent;
+	DIR *directory;
+	ssize_t length;
+	bool found = false;
+
+	directory = opendir(PLATFORM_DEVICES);
+	while (directory && !found && (dirent = readdir(directory))) {
+		if (dirent->d_name[0] == '.' ||
+		    device_has(dirent->d_name, "driver") ||
+		    !device_has(dirent->d_name, "driver_override") ||
+		    device_has(dirent->d_name, "of_node/memory-region") ||
+		    device_has(dirent->d_name, "of_node/label"))
+			continue;
+		snprintf(path, sizeof(path), PLATFORM_DEVICES "/%s/of_node",
+			 dirent->d_name);
+		length = readlink(path, target, sizeof(target) - 1);
+		if (length <= 0)
+			continue;
+		target[length] = '\0';
+		name = strrchr(target, '/');
+		name = name ? name + 1 : target;
+		snprintf(node_name, node_size, "%.*s",
+			 (int)strcspn(name, "@"), name);
+		snprintf(device, device_size, "%s", dirent->d_name);
+		found = true;
+	}
+	if (directory)
+		closedir(directory);
+	return found;
+}
+
+/*
+ * The pool driver has no bind or unbind file (unbinding would pull a pool
+ * from under its open files), but root can still have it probe any
+ * platform device: driver_override names it, and the bus's drivers_probe
+ * asks for a probe. A node without a memory-region is no pool: the probe
+ * refuses it and says why, after taking the node's name as the pool's
+ * (it has no label); nothing stays bound, no pool device appears, and the
+ * pool made for the probe is put again (kmemleak would see it otherwise).
+ */
+TEST(pool_driver_refuses_a_node_without_memory_region)
+{
+	char device[256], node_name[64], path[PATH_MAX], override[300];
+	int kmsg;
+
+	if (!cmamem_is_root())
+		SKIP(return, "probing a device by hand needs root");
+	if (access(POOL_DRIVER, F_OK))
+		SKIP(return, "no %s (is cmamem loaded?)", POOL_DRIVER);
+	if (!unbound_dt_device(device, sizeof(device), node_name,
+			       sizeof(node_name)))
+		SKIP(return, "no device-tree platform device without a driver (no device tree here)");
+	TH_LOG("probing %s (node %s) with cmamem-pool", device, node_name);
+
+	kmsg = cmamem_kmsg_open();
+	snprintf(override, sizeof(override),
+		 PLATFORM_DEVICES "/%s/driver_override", device);
+	ASSERT_EQ(0, cmamem_write_text(override, "cmamem-pool"));
+	/* A probe that fails is no error of drivers_probe's. */
+	EXPECT_EQ(0, cmamem_write_text(PLATFORM_DRIVERS_PROBE, device));
+	/* Back to matching as before, whatever the probe did. */
+	EXPECT_EQ(0, cmamem_write_text(override, "\n"));
+	EXPECT_TRUE(cmamem_kmsg_has(kmsg, "no memory-region"));
+	if (kmsg >= 0)
+		close(kmsg);
+
+	EXPECT_FALSE(device_has(device, "driver"));
+	snprintf(path, sizeof(path), "/dev/cmamem-%s", node_name);
+	EXPECT_NE(0, access(path, F_OK));
+	snprintf(path, sizeof(path), "/sys/class/misc/cmamem-%s", node_name);
+	EXPECT_NE(0, access(path, F_OK));
 }
 
 /* --- sysfs and debugfs views --- */

@@ -805,16 +805,12 @@ static inline int cmamem_kmsg_open(void)
 
 /*
  * Reads the kernel log records logged since cmamem_kmsg_open() and tells
- * whether one looks like a kernel warning, bug or oops. A matching record
- * is copied to @record for the test to print.
+ * whether one holds any of the @count @texts. The first such record is
+ * copied to @record (if not NULL) for the test to print.
  */
-static inline bool cmamem_kmsg_has_splat(int fd, char *record, size_t size)
+static inline bool cmamem_kmsg_find(int fd, const char * const *texts,
+				    size_t count, char *record, size_t size)
 {
-	static const char * const markers[] = {
-		"WARNING:", "BUG:", "Oops", "Call trace:", "Call Trace:",
-		"UBSAN:", "KASAN:", "kernel BUG", "refcount_t:",
-		"list_add corruption", "list_del corruption",
-	};
 	char buffer[1024];
 	bool found = false;
 	ssize_t length;
@@ -829,14 +825,34 @@ static inline bool cmamem_kmsg_has_splat(int fd, char *record, size_t size)
 		if (length <= 0)
 			break;
 		buffer[length] = '\0';
-		for (index = 0; index < ARRAY_SIZE(markers); index++) {
-			if (!found && strstr(buffer, markers[index])) {
-				snprintf(record, size, "%s", buffer);
+		for (index = 0; index < count; index++) {
+			if (!found && strstr(buffer, texts[index])) {
+				if (record)
+					snprintf(record, size, "%s", buffer);
 				found = true;
 			}
 		}
 	}
 	return found;
+}
+
+/* Whether a record since cmamem_kmsg_open() looks like a warning or oops. */
+static inline bool cmamem_kmsg_has_splat(int fd, char *record, size_t size)
+{
+	static const char * const markers[] = {
+		"WARNING:", "BUG:", "Oops", "Call trace:", "Call Trace:",
+		"UBSAN:", "KASAN:", "kernel BUG", "refcount_t:",
+		"list_add corruption", "list_del corruption",
+	};
+
+	return cmamem_kmsg_find(fd, markers, ARRAY_SIZE(markers), record,
+				size);
+}
+
+/* Whether a record since cmamem_kmsg_open() holds @text. */
+static inline bool cmamem_kmsg_has(int fd, const char *text)
+{
+	return cmamem_kmsg_find(fd, &text, 1, NULL, 0);
 }
 
 #endif /* CMAMEM_UTIL_H */

@@ -97,14 +97,18 @@ const struct cmamem_mode_info *cmamem_mode_info(u32 mode)
 }
 
 /**
- * cmamem_mode_name() - the name debugfs and the logs show for a mode
- * @mode: a valid &enum cmamem_mode
+ * cmamem_block_mode() - the row of a block's mode
+ * @block: the block
  *
- * Return: "coherent", "writecombine" or "cached".
+ * A block's mode was validated (cmamem_mode_info()) when it was asked for,
+ * so it has a row: no check again at every use.
+ *
+ * Return: the row of @block's &enum cmamem_mode.
  */
-const char *cmamem_mode_name(u32 mode)
+const struct cmamem_mode_info *
+cmamem_block_mode(const struct cmamem_block *block)
 {
-	return cmamem_mode_info(mode)->name;
+	return &cmamem_modes[block->mode];
 }
 
 /**
@@ -280,7 +284,7 @@ static bool cmamem_pool_allocates_unmapped(const struct cmamem_pool *pool)
 
 static unsigned long cmamem_coherent_attrs(const struct cmamem_block *block)
 {
-	unsigned long attrs = cmamem_mode_info(block->mode)->dma_attrs;
+	unsigned long attrs = cmamem_block_mode(block)->dma_attrs;
 
 	if (cmamem_pool_allocates_unmapped(block->pool))
 		attrs |= DMA_ATTR_NO_KERNEL_MAPPING;
@@ -678,7 +682,7 @@ static int cmamem_alloc_backing(struct cmamem_block *block, size_t size)
 	u64 offset;
 	int ret;
 
-	if (cmamem_mode_info(block->mode)->page_backed)
+	if (cmamem_block_mode(block)->page_backed)
 		ret = cmamem_alloc_pages(block, size);
 	else
 		ret = cmamem_alloc_coherent(block, size);
@@ -981,7 +985,7 @@ static void cmamem_log_failure(struct cmamem_pool *pool,
 		dev_info_ratelimited(pool->dma_dev,
 				     "pool %s: no room for %llu bytes (%s): %llu of %llu bytes in use, largest free run %llu bytes%s\n",
 				     pool->name, block->length,
-				     cmamem_mode_name(block->mode),
+				     cmamem_block_mode(block)->name,
 				     snapshot.stats.used_bytes,
 				     snapshot.total_bytes,
 				     snapshot.largest_free_bytes,
@@ -992,7 +996,7 @@ static void cmamem_log_failure(struct cmamem_pool *pool,
 		dev_info_ratelimited(pool->dma_dev,
 				     "pool %s: no room for %llu bytes (%s): %llu bytes in use, %llu bytes of CMA free\n",
 				     pool->name, block->length,
-				     cmamem_mode_name(block->mode),
+				     cmamem_block_mode(block)->name,
 				     snapshot.stats.used_bytes,
 				     snapshot.free_bytes);
 }
@@ -1319,7 +1323,7 @@ void cmamem_block_sync(struct cmamem_block *block, u64 offset, u64 length,
 	struct device *dev = block->pool->dma_dev;
 	dma_addr_t address = cmamem_block_dma_address(block) + offset;
 
-	switch (cmamem_mode_info(block->mode)->cpu_sync) {
+	switch (cmamem_block_mode(block)->cpu_sync) {
 	case CMAMEM_CPU_SYNC_CACHES:
 		if (!writable && cmamem_sync_may_invalidate(for_device,
 							    direction))

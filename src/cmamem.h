@@ -496,7 +496,8 @@ cmamem_pool_name_lookup(struct cmamem_pool *pool,
 
 /* block.c: allocations, their modes, names, lifetime and sync */
 const struct cmamem_mode_info *cmamem_mode_info(u32 mode);
-const char *cmamem_mode_name(u32 mode);
+const struct cmamem_mode_info *
+cmamem_block_mode(const struct cmamem_block *block);
 bool cmamem_pool_serves_mode(const struct cmamem_pool *pool,
 			     const struct cmamem_mode_info *mode);
 bool cmamem_name_valid(const char *name);

@@ -335,7 +335,7 @@ static void *cmamem_dmabuf_vmap_coherent(struct cmamem_block *block)
 	void *address;
 
 	if (!dev_is_dma_coherent(dev))
-		prot = cmamem_mode_info(block->mode)->dma_attrs &
+		prot = cmamem_block_mode(block)->dma_attrs &
 		       DMA_ATTR_WRITE_COMBINE ? pgprot_writecombine(prot) :
 		       pgprot_dmacoherent(prot);
 

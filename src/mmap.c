@@ -133,7 +133,7 @@ static const struct vm_operations_struct cmamem_vm_ops = {
 static pgprot_t cmamem_dma_pgprot(const struct cmamem_block *block,
 				  pgprot_t protection)
 {
-	const struct cmamem_mode_info *mode = cmamem_mode_info(block->mode);
+	const struct cmamem_mode_info *mode = cmamem_block_mode(block);
 
 	if (dev_is_dma_coherent(block->pool->dma_dev))
 		return protection;
@@ -280,7 +280,7 @@ static int cmamem_block_mmap(struct cmamem_block *block,
 		return dma_mmap_attrs(block->pool->dma_dev, vma,
 				      block->cpu_address, block->alloc_dma,
 				      block->alloc_size,
-				      cmamem_mode_info(block->mode)->dma_attrs);
+				      cmamem_block_mode(block)->dma_attrs);
 	}
 
 	vma->vm_pgoff = first_page;

@@ -111,7 +111,7 @@ static int cmamem_blocks_show(struct seq_file *m, void *v)
 	block = list_entry(v, struct cmamem_block, pool_node);
 	seq_printf(m, "%s %llu %s %u %d %d %u %d %s 0x%llx\n",
 		   block->published ? block->name : "-", block->length,
-		   cmamem_mode_name(block->mode), block->handles,
+		   cmamem_block_mode(block)->name, block->handles,
 		   atomic_read(&block->mappings),
 		   atomic_read(&block->dma_bufs),
 		   from_kuid_munged(&init_user_ns, block->owner), block->pid,
