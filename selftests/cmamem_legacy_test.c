@@ -397,28 +397,6 @@ TEST_F_TIMEOUT(legacy, allocate_reply_racing_mprotect, 120)
 	ASSERT_EQ(0, munmap(flipper.page, self->page_size));
 }
 
-/*
- * CMEM_UNMAP unmaps only the block's own mapping: one the program put in
- * its place (here with MAP_FIXED) is left alone, and the handle is freed.
- */
-TEST_F(legacy, unmap_leaves_a_mapping_put_in_the_blocks_place)
-{
-	struct mem_block block;
-	__u8 *replacement;
-
-	ASSERT_EQ(0, allocate(self, &block, 'x', self->page_size, 0));
-	replacement = mmap((void *)block.mem_base, self->page_size,
-			   PROT_READ | PROT_WRITE,
-			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
-	ASSERT_EQ((void *)block.mem_base, replacement);
-	memset(replacement, 0x5a, self->page_size);
-	ASSERT_EQ(0, unmap(self, block.name));
-	ASSERT_EQ(0, read_signal(replacement));
-	ASSERT_EQ(0x5a, replacement[self->page_size - 1]);
-	ASSERT_EQ(-ENOENT, unmap(self, block.name));
-	ASSERT_EQ(0, munmap(replacement, self->page_size));
-}
-
 TEST_F(legacy, unmap_unknown_name_enoent)
 {
 	char name[10];
