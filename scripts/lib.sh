@@ -42,6 +42,10 @@ target_info() {
 		QEMU_MACHINE=virt
 		CONSOLE=ttyAMA0
 		DT_OVERLAY=qemu-virt-cmamem.dtso
+		# The bench board's pools are large enough for 64 MiB blocks.
+		case "$1" in
+		arm64-bench*) DT_OVERLAY=qemu-virt-cmamem-bench.dtso ;;
+		esac
 		MEMORY_MB=1024
 		# KASAN keeps an eighth of memory as shadow.
 		if [ "$1" = arm64-debug ]; then
