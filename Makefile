@@ -7,6 +7,8 @@
 #   make demo             the scripted scenario on the emulated arm64 board
 #   make shell            an interactive shell on that board (TARGET=...)
 #   make bench            benchmarks on the emulated board: docs/benchmarks.md
+#   make coverage         the suite on the debug kernel, line and branch
+#                         coverage of src/ in build/coverage/ (HTML too)
 #   make install          module, library, command, Python, man pages, udev
 #   make deps             install the host packages (Debian, as root)
 #   make clean            remove build outputs (keeps downloaded kernels)
@@ -17,7 +19,8 @@
 KDIR ?= /lib/modules/$(shell uname -r)/build
 TARGET ?= arm64-6.1
 
-.PHONY: all modules modules_install clean distclean deps check demo shell
+.PHONY: all modules modules_install clean distclean deps check demo shell \
+	coverage coverage-report
 
 all: modules
 
@@ -37,6 +40,15 @@ deps:
 check:
 	scripts/check.sh
 
+# Coverage (docs/testing.md): coverage boots the debug kernel with the
+# whole suite; coverage-report only renders the last measured run (make
+# check's arm64-debug run measures too).
+coverage:
+	scripts/coverage.sh
+
+coverage-report:
+	scripts/coverage.sh report
+
 demo:
 	scripts/vm-run.sh $(TARGET) demo
 
@@ -44,7 +56,8 @@ shell:
 	scripts/vm-run.sh $(TARGET) shell
 
 clean:
-	rm -rf build/obj build/vm build/selftests build/userspace build/results build/logs
+	rm -rf build/obj build/vm build/selftests build/userspace build/results build/logs \
+		build/coverage
 	-$(MAKE) -C $(KDIR) M=$(CURDIR)/src clean 2>/dev/null
 
 distclean:

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The benchmark's smoke test, for "make check": runs each of the seven
+ * The benchmark's smoke test, for "make check": runs each of the eight
  * measurements of "cmamem bench" (userspace/bench-*.c, the same code) once,
  * at tiny sizes, and prints TAP. It checks that every measurement runs,
  * yields positive finite samples for every allocator present, and leaves
@@ -77,6 +77,7 @@ static void smoke_options(struct bench_options *options, long page_size)
 	options->throughput_milliseconds = 20;
 	options->memory_blocks = 32;
 	options->memory_trials = 1;
+	options->random_read_bytes = 256 << 10;
 	options->progress = false;
 }
 
@@ -173,6 +174,12 @@ static bool measurement_sane(const struct bench_context *context,
 						 bench_backend_name(backend), why, size))
 					return false;
 			break;
+		case BENCH_RANDOM_READ:
+			if (!series_sane(&results->random_read[backend],
+					 options->trials, true,
+					 bench_backend_name(backend), why, size))
+				return false;
+			break;
 		case BENCH_MEMORY:
 			/* Few blocks: the kernel's kB counters may not move. */
 			if (!series_sane(&results->memory_total[backend],
@@ -192,6 +199,9 @@ static bool measurement_sane(const struct bench_context *context,
 				   true, "malloc", why, size) &&
 		       series_sane(&results->copy_malloc_out, options->trials,
 				   true, "malloc", why, size);
+	if (measurement == BENCH_RANDOM_READ)
+		return series_sane(&results->random_read_malloc,
+				   options->trials, true, "malloc", why, size);
 	if (measurement == BENCH_ATTACH)
 		for (index = 0; index < options->attach_count_count; index++)
 			if (!series_sane(&results->attach[index],

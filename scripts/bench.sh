@@ -29,8 +29,8 @@
 # CPU models to run, default "a57 hafdbs"), CMAMEM_BENCH_KERNELS (the
 # kernels, default "6.1 6.12"), CMAMEM_BENCH_KERNEL_ARGS (more kernel command
 # line), CMAMEM_VM_TIMEOUT (seconds per boot, default 1500), CMAMEM_VM_LOCK
-# (a lock file each boot holds with flock(1), for a machine whose VMs take
-# turns; the builds and the report run outside it).
+# (a lock file vm-run.sh holds with flock(1) while QEMU runs, for a machine
+# whose VMs take turns; the builds and the report run outside it).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -52,7 +52,7 @@ case "${1:-}" in
 	;;
 --smoke)
 	mode=smoke
-	arguments="--trials 1 --sizes 4K,64K,1M --first-touch 1M --copy 1M --blocks 100 --duration 50"
+	arguments="--trials 1 --sizes 4K,64K,1M --first-touch 1M --copy 1M --blocks 100 --duration 50 --random-read 1M"
 	pressure_arguments="--trials 2 --sizes 1M,4M --anon 16M"
 	pressure_file_mib=64
 	out=$BUILD/bench/smoke
@@ -160,7 +160,6 @@ run_model() {
 		CMAMEM_KERNEL_ARGS="cma=$cma ${CMAMEM_BENCH_KERNEL_ARGS:-}" \
 		CMAMEM_VM_TIMEOUT=${CMAMEM_VM_TIMEOUT:-1500} \
 		CMAMEM_SCRATCH_SIZE=$((pressure_file_mib + 128))M \
-		${CMAMEM_VM_LOCK:+flock "$CMAMEM_VM_LOCK"} \
 		bash -c "$(cat "$ROOT/scripts/vm-run.sh")" "$ROOT/scripts/vm-run.sh" \
 		"$target" bench >"$dir/guest.log" || status=$?
 	elapsed=$(($(date +%s) - start))

@@ -6,6 +6,10 @@
 # no object lands in src/.
 #
 # Usage: build-module.sh TARGET [KDIR]   (KDIR overrides the fetched headers)
+#
+# CMAMEM_GCOV=1 builds the module with GCOV_PROFILE=y for coverage (only a
+# kernel with CONFIG_GCOV_KERNEL can load it: the debug kernel); the .gcno
+# files stay beside the objects for scripts/coverage.sh.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -23,9 +27,11 @@ obj=${CMAMEM_OBJ_DIR:-$BUILD/obj/$target}
 rm -rf "$obj"
 mkdir -p "$obj"
 cp -r "$ROOT/src" "$ROOT/uapi" "$obj/"
-log "$target: building cmamem.ko (W=1, sparse)"
+gcov=
+[ "${CMAMEM_GCOV:-}" = 1 ] && gcov="GCOV_PROFILE=y"
+log "$target: building cmamem.ko (W=1, sparse${gcov:+, gcov})"
 if ! make -s -C "$KDIR" M="$obj/src" ARCH="$ARCH" CROSS_COMPILE="$CROSS_COMPILE" \
-	W=1 C=1 modules >"$obj/build.log" 2>&1; then
+	W=1 C=1 $gcov modules >"$obj/build.log" 2>&1; then
 	cat "$obj/build.log" >&2
 	die "$target: module build failed"
 fi

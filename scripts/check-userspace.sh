@@ -210,7 +210,7 @@ int main(void)
 
 	CHECK(strstr(cmamem_strerror(-EFBIG), "max_block_size") != NULL);
 	CHECK(cmamem_strerror(EFBIG) == cmamem_strerror(-EFBIG));
-	CHECK(strstr(cmamem_strerror(-EEXIST), "already exists") != NULL);
+	CHECK(strstr(cmamem_strerror(-EEXIST), "already have a block of that name") != NULL);
 	CHECK(cmamem_strerror(-EHWPOISON) != NULL);
 	CHECK(cmamem_strerror(-100000) != NULL);
 
@@ -235,6 +235,15 @@ int main(void)
 	CHECK(cmamem_import(-1, 0, &import) == -EBADF);
 	CHECK(strstr(cmamem_strerror(-EBADF), "dma-buf") != NULL);
 	CHECK(strstr(cmamem_strerror(-EOPNOTSUPP), "dma-bufs") != NULL);
+
+	CHECK(cmamem_alloc_below(-1, long_name, 4096, CMAMEM_MODE_COHERENT, 0,
+				 0, 0xffffffff, &block) == -EINVAL);
+	CHECK(cmamem_alloc_below(-1, "x", 4096, CMAMEM_MODE_COHERENT, 0, 0,
+				 0xffffffff, &block) == -EBADF);
+	CHECK(strstr(cmamem_strerror(-ERANGE), "below the DMA address limit") != NULL);
+	CHECK(strstr(cmamem_strerror(-ERANGE), "dma-buf") != NULL);
+	CHECK(strstr(cmamem_strerror(-EADDRNOTAVAIL), "only above the DMA address limit") != NULL);
+	CHECK(strstr(cmamem_strerror(-EPERM), "may not see addresses") != NULL);
 
 	if (failures)
 		fprintf(stderr, "%d checks failed\n", failures);
@@ -611,6 +620,19 @@ section_cli() {
 		expect 2 "alignment '0' is below the page size" "$command" alloc frame0 4K --align 0
 	check "cli: alloc with an alignment that is no size exits 2 and says why" \
 		expect 2 "bad alignment 'x': not a number" "$command" alloc frame0 4K --align x
+	check "cli: alloc --max-address 0 exits 2: leaving it out is no limit" \
+		expect 2 "bad address '0': leave --max-address out" "$command" alloc frame0 4K --max-address 0
+	check "cli: alloc --max-address with a size suffix exits 2: an address is no size" \
+		expect 2 "bad address '4G': not a number" "$command" alloc frame0 4K --max-address 4G
+	check "cli: alloc --max-address past 64 bits exits 2 and says so" \
+		expect 2 "bad address '0x10000000000000000': too large for 64 bits" \
+		"$command" alloc frame0 4K --max-address 0x10000000000000000
+	check "cli: alloc --address-bits 65 exits 2 and gives the range" \
+		expect 2 "bad address width '65': a number of bits from 1 to 64" \
+		"$command" alloc frame0 4K --address-bits 65
+	check "cli: alloc with both --max-address and --address-bits exits 2" \
+		expect 2 "give --max-address or --address-bits once, not both" \
+		"$command" alloc frame0 4K --address-bits 32 --max-address 0xffffffff
 	check "cli: alloc with a name with a space exits 2" \
 		expect 2 "bad block name 'two words': no spaces" "$command" alloc 'two words' 4K
 	check "cli: alloc with a 32-character name exits 2 and gives the limit" \
@@ -640,6 +662,8 @@ section_cli() {
 		expect 1 'no pool "no-such-pool".*does not exist' "$command" alloc frame0 4K --pool no-such-pool
 	check "cli: attach needs exactly one NAME" \
 		expect 2 'needs exactly one NAME' "$command" attach
+	check "cli: attach --owner takes a numeric uid, not -1" \
+		expect 2 "bad owner '-1'" "$command" attach frame0 --owner -1
 	check "cli: info with two names exits 2 and names the extra one" \
 		expect 2 "unexpected argument 'b'" "$command" info a b
 	check "cli: free with a bad name exits 2" \

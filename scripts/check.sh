@@ -17,6 +17,7 @@ passed=0
 failed=0
 skipped=0
 failures=""
+coverage=""
 gate() { # name command...
 	local name=$1
 	shift
@@ -52,6 +53,8 @@ gate kernel-doc kerneldoc
 gate dt-schema "$ROOT/scripts/dt-check.sh" "" "$BUILD/dt"
 # The 32-bit board's overlay, on its smaller (1 GiB) configuration.
 gate dt-schema-arm32 env DT_TARGET=armhf-6.1 "$ROOT/scripts/dt-check.sh" "" "$BUILD/dt-arm32"
+# The board with RAM above 4 GiB: both overlays, pools up there.
+gate dt-schema-above4g env DT_TARGET=arm64-6.12-6g "$ROOT/scripts/dt-check.sh" "" "$BUILD/dt-above4g"
 gate userspace "$ROOT/scripts/check-userspace.sh"
 
 for target in ${KERNELS:-$ALL_TARGETS}; do
@@ -64,6 +67,8 @@ for target in ${KERNELS:-$ALL_TARGETS}; do
 		passed=$((passed + $(sed -n 's/.*passed=\([0-9]*\).*/\1/p' "$result")))
 		failed=$((failed + $(sed -n 's/.*failed=\([0-9]*\).*/\1/p' "$result")))
 		skipped=$((skipped + $(sed -n 's/.*skipped=\([0-9]*\).*/\1/p' "$result")))
+		# The debug kernel's run measures the module's coverage.
+		coverage="$coverage$(grep '^coverage of' "$result" || true)"
 		rm -f "$result"
 	else
 		# It failed before the guest booted (a fetch or a build).
@@ -71,6 +76,7 @@ for target in ${KERNELS:-$ALL_TARGETS}; do
 	fi
 done
 
+[ -n "$coverage" ] && echo "$coverage"
 [ -n "$failures" ] && echo "failed:$failures"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ] && [ -z "$failures" ]

@@ -11,7 +11,7 @@ PACKAGES="make gcc libc6-dev qemu-system-arm qemu-system-x86 busybox-static
 	gcc-arm-linux-gnueabihf libc6-dev-armhf-cross
 	device-tree-compiler dt-schema cpio sparse flex bison bc
 	libssl-dev libelf-dev xz-utils perl python3 python3-numpy gzip kmod dwarves
-	gnuplot-nox dkms groff-base man-db"
+	gnuplot-nox dkms groff-base man-db lcov"
 
 missing=
 for p in $PACKAGES; do

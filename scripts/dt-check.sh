@@ -43,7 +43,7 @@ BINDINGS=$ROOT/dts/bindings
 BINDING=$BINDINGS/cmamem,pool.yaml
 DT_TARGET=${DT_TARGET:-arm64-6.1}
 target_info "$DT_TARGET"
-OVERLAY=$ROOT/dts/$DT_OVERLAY
+OVERLAYS=$(for overlay in $DT_OVERLAYS; do echo "$ROOT/dts/$overlay"; done)
 # dt-schema and libfdt's Python module are Debian packages: use the system
 # Python even when another python3 comes first in PATH.
 PYTHON=${PYTHON:-/usr/bin/python3}
@@ -170,10 +170,15 @@ if [ -z "$BOARD_DTB" ]; then
 		# #size-cells, so dtc assumes defaults (2/1) and warns about our
 		# 2-cell reg and empty ranges; those two warnings are false.
 		# Any other warning fails.
-		run_logged "$OUTDIR/overlay.log" quiet \
-			dtc -@ -Wno-avoid_default_addr_size -Wno-ranges_format \
-			-I dts -O dtb -o "$OUTDIR/qemu-virt-cmamem.dtbo" "$OVERLAY" ||
-			{ fail "overlay $OVERLAY does not compile cleanly"; built=0; }
+		dtbos=
+		for overlay in $OVERLAYS; do
+			dtbo=$OUTDIR/$(basename "$overlay" .dtso).dtbo
+			run_logged "$OUTDIR/overlay.log" quiet \
+				dtc -@ -Wno-avoid_default_addr_size -Wno-ranges_format \
+				-I dts -O dtb -o "$dtbo" "$overlay" ||
+				{ fail "overlay $overlay does not compile cleanly"; built=0; }
+			dtbos="$dtbos $dtbo"
+		done
 	fi
 	if [ $built = 1 ]; then
 		# Our overlay creates /reserved-memory with 2 address and 2 size
@@ -205,7 +210,7 @@ if [ -z "$BOARD_DTB" ]; then
 	if [ $built = 1 ]; then
 		run_logged "$OUTDIR/fdtoverlay.log" quiet \
 			fdtoverlay -i "$OUTDIR/virt.dtb" -o "$OUTDIR/merged.dtb" \
-			"$OUTDIR/qemu-virt-cmamem.dtbo" ||
+			$dtbos ||
 			{ fail "fdtoverlay could not apply the overlay"; built=0; }
 	fi
 	if [ $built = 1 ]; then

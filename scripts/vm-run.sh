@@ -9,7 +9,7 @@
 #	the kernel log, and writes build/results/TARGET.result with the
 #	counts. Exits non-zero when anything failed, the kernel printed a
 #	report, or the guest did not report back in time.
-# demo:  runs scripts/guest/demo.sh with the cmamem command.
+# demo:  runs scripts/guest/demo.sh with the cmamem command and engine-demo.
 # shell: an interactive shell on the board (on x86_64 with python3 and the
 #	binding, as the check has them).
 # bench: boots with CMAMEM_BENCH_DIR (made by scripts/bench.sh) as /bench
@@ -18,12 +18,15 @@
 #
 # Environment: CMAMEM_VM_TIMEOUT (seconds, default 900), CMAMEM_PARAMS
 # (extra module parameters, space separated), CMAMEM_KERNEL_IMAGE,
-# CMAMEM_MODULE (override the kernel image / module, for custom kernels),
+# CMAMEM_MODULE (override the kernel image / module, for custom kernels;
+# an overridden module is not measured for coverage),
 # CMAMEM_QEMU_CPU (QEMU's -cpu model instead of the target's, e.g. "max"),
 # CMAMEM_KERNEL_ARGS (more kernel command line), CMAMEM_ONLY (check: run only
 # the test programs matching these comma-separated patterns, e.g.
-# '*engine*,cli/*'; the harness's leak checks still run),
-# CMAMEM_SCRATCH_SIZE (the scratch disk, /dev/vda on arm64, default 16M).
+# '*engine*,cli/*'; the harness's leak checks still run), CMAMEM_VM_LOCK (a
+# lock file: boot only while holding it, so that runs sharing a machine build
+# side by side but emulate one at a time), CMAMEM_SCRATCH_SIZE (the scratch
+# disk, /dev/vda on arm64, default 16M).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -44,7 +47,14 @@ trap 'rm -rf "$vm"' EXIT
 mkdir -p "$vm/initramfs"/{bin,cmamem,lib/modules,selftests,usr/bin}
 result_file=${CMAMEM_RESULT_FILE:-$BUILD/results/$target.result}
 
-module=${CMAMEM_MODULE:-$(CMAMEM_OBJ_DIR="$vm/obj" "$ROOT/scripts/build-module.sh" "$target")}
+# The debug kernel (CONFIG_GCOV_KERNEL) measures the module's coverage in
+# every check: the module is built with GCOV_PROFILE, the guest writes the
+# counters to the scratch disk at the end, and scripts/coverage.sh reads
+# them with the .gcno files of this build. The stock kernels cannot load
+# such a module.
+coverage=
+[ "$target" = arm64-debug ] && [ "$mode" = check ] && [ -z "${CMAMEM_MODULE:-}" ] && coverage=1
+module=${CMAMEM_MODULE:-$(CMAMEM_OBJ_DIR="$vm/obj" CMAMEM_GCOV=$coverage "$ROOT/scripts/build-module.sh" "$target")}
 cp "$module" "$vm/initramfs/cmamem/cmamem.ko"
 
 case "$ARCH" in
@@ -81,6 +91,12 @@ if [ -f "$ROOT/userspace/Makefile" ]; then
 	out=$vm/userspace-build/$tool_arch
 	make -s -C "$ROOT/userspace" CC="$(selftest_cc "$tool_arch")" OUTPUT="$out" >&2
 	cp "$out/cmamem" "$vm/initramfs/usr/bin/cmamem"
+	# The demo's capture and DMA-engine steps: libcmamem and the engine
+	# helper of the selftests.
+	"$(selftest_cc "$tool_arch")" -Wall -Wextra -Werror -O2 -static -D_FILE_OFFSET_BITS=64 \
+		-I"$ROOT/uapi" -I"$ROOT/userspace/include" -I"$ROOT/selftests" \
+		-o "$vm/initramfs/usr/bin/engine-demo" "$ROOT/scripts/guest/engine-demo.c" \
+		"$out/libcmamem.a" -Wl,-z,max-page-size=0x10000
 fi
 ln -s busybox "$vm/initramfs/bin/sh"
 "$(selftest_cc "$tool_arch")" -Wall -Wextra -Werror -O2 -static -I"$ROOT/uapi" \
@@ -130,8 +146,12 @@ arm64 | arm)
 	# QEMU's own DTB for exactly this machine, our pools on top, repacked
 	# (the dumped blob is padded to 1 MiB and the kernel hangs on it).
 	"$QEMU" "${qemu_args[@]}" -machine dumpdtb="$vm/virt.dtb" >/dev/null 2>&1
-	dtc -@ -q -I dts -O dtb -o "$vm/pools.dtbo" "$ROOT/dts/$DT_OVERLAY"
-	fdtoverlay -i "$vm/virt.dtb" -o "$vm/merged.dtb" "$vm/pools.dtbo"
+	dtbos=()
+	for overlay in $DT_OVERLAYS; do
+		dtbos+=("$vm/${overlay%.dtso}.dtbo")
+		dtc -@ -q -I dts -O dtb -o "${dtbos[-1]}" "$ROOT/dts/$overlay"
+	done
+	fdtoverlay -i "$vm/virt.dtb" -o "$vm/merged.dtb" "${dtbos[@]}"
 	dtc -q -I dtb -O dtb -o "$vm/board.dtb" "$vm/merged.dtb"
 	qemu_args+=(-dtb "$vm/board.dtb"
 		-drive if=none,file="$vm/scratch.img",format=raw,id=scratch
@@ -147,6 +167,17 @@ x86_64)
 	;;
 esac
 
+# The DMA engine the engine tests and the demo drive (see lib.sh); the
+# benchmark's board stays as it was measured.
+if [ "$mode" != bench ]; then
+	qemu_args+=(-device "$ENGINE_QEMU_DEVICE")
+	engine_slot="CMAMEM_ENGINE_SLOT=$ENGINE_SLOT"
+	if [ -n "$ENGINE32" ]; then
+		qemu_args+=(-device "$ENGINE32_QEMU_DEVICE")
+		engine_slot="$engine_slot CMAMEM_ENGINE32_SLOT=$ENGINE32_SLOT"
+	fi
+fi
+
 params=$(echo "legacy=1 ${CMAMEM_PARAMS:-}" | xargs | tr ' ' ',')
 # The debug kernel gets the long stress run (the stock kernels' default
 # is 10 s); init passes unknown name=value parameters on as environment.
@@ -156,10 +187,13 @@ params=$(echo "legacy=1 ${CMAMEM_PARAMS:-}" | xargs | tr ' ' ',')
 # built-in vivid (the project's own kernels) takes them from the command
 # line, and /init passes them to insmod.
 vivid_params="vivid.n_devs=2 vivid.node_types=0x1,0x1 vivid.allocators=0,1"
-append="console=$CONSOLE panic_on_warn=1 oops=panic panic=-1 cmamem_harness=$mode cmamem_params=$params $vivid_params ${host_root:-} ${stress_seconds:-}"
+append="console=$CONSOLE panic_on_warn=1 oops=panic panic=-1 cmamem_harness=$mode cmamem_params=$params $vivid_params ${host_root:-} ${stress_seconds:-} ${engine_slot:-}"
 [ "$mode" = check ] || append="$append quiet"
 [ "$mode" = bench ] && append="$append rdinit=/bench/init"
-[ -n "${CMAMEM_ONLY:-}" ] && append="$append cmamem_only=$CMAMEM_ONLY"
+# A board variant runs only its own suites unless told otherwise.
+only=${CMAMEM_ONLY:-$TARGET_ONLY}
+[ -n "$only" ] && append="$append cmamem_only=$only"
+[ -n "$coverage" ] && append="$append cmamem_gcov=1"
 append="$append ${CMAMEM_KERNEL_ARGS:-}"
 qemu_args+=(-kernel "$IMAGE" -initrd "$vm/initramfs.cpio.gz" -append "$append")
 
@@ -172,7 +206,9 @@ fi
 
 log "$target: booting ($mode); console log in ${kept_log#$ROOT/}"
 start=$(date +%s)
-timeout -s KILL "${CMAMEM_VM_TIMEOUT:-900}" "$QEMU" "${qemu_args[@]}" </dev/null >"$log" 2>&1 || true
+vm_lock=()
+[ -n "${CMAMEM_VM_LOCK:-}" ] && vm_lock=(flock "$CMAMEM_VM_LOCK")
+"${vm_lock[@]}" timeout -s KILL "${CMAMEM_VM_TIMEOUT:-900}" "$QEMU" "${qemu_args[@]}" </dev/null >"$log" 2>&1 || true
 elapsed=$(( $(date +%s) - start ))
 tr -d '\r' <"$log" >"$kept_log.$$" && mv "$kept_log.$$" "$kept_log"
 log=$kept_log
@@ -200,8 +236,24 @@ passed=$(echo "$result" | sed -n 's/.* passed=\([0-9]*\).*/\1/p')
 failed=$(echo "$result" | sed -n 's/.* failed=\([0-9]*\).*/\1/p')
 skipped=$(echo "$result" | sed -n 's/.* skipped=\([0-9]*\).*/\1/p')
 verdict=$(echo "$result" | sed -n 's/.* verdict=\([A-Z]*\).*/\1/p')
+coverage_line=
+if [ -n "$coverage" ]; then
+	# The guest's tar of .gcda files starts the scratch disk; GNU tar
+	# stops at its end-of-archive blocks, before what the O_DIRECT tests
+	# left further on.
+	mkdir -p "$vm/gcda"
+	if grep -aq '^CMAMEM-COVERAGE:' "$log" &&
+		tar -x -f "$vm/scratch.img" -C "$vm/gcda" &&
+		coverage_line=$("$ROOT/scripts/coverage.sh" capture "$target" "$vm/obj/src" "$vm/gcda"); then
+		log "$target: $coverage_line"
+	else
+		log "$target: no coverage measured (see ${log#$ROOT/})"
+		verdict=FAIL
+	fi
+fi
 # A harness-level failure (report, leak, rmmod) counts as one more failure.
 [ "$verdict" = PASS ] || [ "$failed" -gt 0 ] || failed=1
 echo "passed=$passed failed=$failed skipped=$skipped" >"$result_file"
+[ -n "$coverage_line" ] && echo "$coverage_line" >>"$result_file"
 log "$target: $passed passed, $failed failed, $skipped skipped in ${elapsed}s ($verdict)"
 [ "$verdict" = PASS ]

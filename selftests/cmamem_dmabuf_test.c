@@ -222,28 +222,52 @@ TEST_F(dmabuf, read_only_export_cannot_map_writable)
  * read-only, but not writable: the dma-buf's mmap() would otherwise map
  * writable what the pool fd may only read.
  */
-TEST_F(dmabuf, export_writable_from_read_only_fd_eacces)
+/*
+ * A pool fd opened with @open_access attaches the block and exports it
+ * with @allowed access only: the two other access modes are refused.
+ * Returns the dma-buf, for the caller's checks.
+ */
+static int export_through_limited_fd(struct __test_metadata *_metadata,
+				     FIXTURE_DATA(dmabuf) *self,
+				     int open_access, int allowed)
 {
+	static const int modes[] = { O_RDONLY, O_WRONLY, O_RDWR };
 	struct cmamem_attach attach;
 	struct cmamem_alloc alloc;
-	int reader, dmabuf = -1;
+	int limited, dmabuf = -1;
+	unsigned int index;
 
-	ASSERT_EQ(0, cmamem_alloc_block(self->fd, "dbrofd", self->length,
+	ASSERT_EQ(0, cmamem_alloc_block(self->fd, "dblimfd", self->length,
 					CMAMEM_MODE_COHERENT, &alloc));
-	reader = open(CMAMEM_DEFAULT_POOL_PATH, O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, reader);
-	ASSERT_EQ(0, cmamem_attach(reader, alloc.name, 0, &attach));
-	ASSERT_EQ(-EACCES, cmamem_export(reader, attach.handle, O_RDWR,
-					 &dmabuf));
-	ASSERT_EQ(-EACCES, cmamem_export(reader, attach.handle, O_WRONLY,
-					 &dmabuf));
+	limited = open(CMAMEM_DEFAULT_POOL_PATH, open_access | O_CLOEXEC);
+	ASSERT_LE(0, limited);
+	ASSERT_EQ(0, cmamem_attach(limited, alloc.name, 0, &attach));
+	for (index = 0; index < ARRAY_SIZE(modes); index++)
+		if (modes[index] != allowed)
+			ASSERT_EQ(-EACCES, cmamem_export(limited, attach.handle,
+							 modes[index], &dmabuf));
 	ASSERT_EQ(-1, dmabuf);
-	ASSERT_EQ(0, cmamem_export(reader, attach.handle, O_RDONLY, &dmabuf));
+	ASSERT_EQ(0, cmamem_export(limited, attach.handle, allowed, &dmabuf));
+	ASSERT_EQ(0, close(limited));
+	ASSERT_EQ(0, cmamem_free(self->fd, alloc.handle));
+	return dmabuf;
+}
+
+TEST_F(dmabuf, export_writable_from_read_only_fd_eacces)
+{
+	int dmabuf = export_through_limited_fd(_metadata, self, O_RDONLY,
+					       O_RDONLY);
+
 	ASSERT_EQ(MAP_FAILED, mmap(NULL, self->length, PROT_READ | PROT_WRITE,
 				   MAP_SHARED, dmabuf, 0));
 	ASSERT_EQ(0, close(dmabuf));
-	ASSERT_EQ(0, close(reader));
-	ASSERT_EQ(0, cmamem_free(self->fd, alloc.handle));
+}
+
+/* The other way round: a write-only pool fd cannot export for reading. */
+TEST_F(dmabuf, export_readable_from_write_only_fd_eacces)
+{
+	ASSERT_EQ(0, close(export_through_limited_fd(_metadata, self,
+						     O_WRONLY, O_WRONLY)));
 }
 
 TEST_F(dmabuf, cloexec_follows_fd_flags)
@@ -451,6 +475,33 @@ TEST_F(dmabuf, export_bad_fd_flags_einval)
 {
 	export_expect(_metadata, self, spoil_fd_flags_nonblock, -EINVAL);
 	export_expect(_metadata, self, spoil_fd_flags_creat, -EINVAL);
+}
+
+/*
+ * No fd number left under RLIMIT_NOFILE: EXPORT fails with EMFILE and
+ * releases the dma-buf it made (the block counts none).
+ */
+TEST_F(dmabuf, export_past_rlimit_nofile_emfile)
+{
+	struct cmamem_block_info info;
+	struct cmamem_alloc alloc;
+	struct rlimit saved, limit;
+	int dmabuf = -1, result;
+
+	ASSERT_EQ(0, cmamem_alloc_block(self->fd, "emfile", self->page_size,
+					CMAMEM_MODE_COHERENT, &alloc));
+	ASSERT_EQ(0, getrlimit(RLIMIT_NOFILE, &saved));
+	limit = saved;
+	limit.rlim_cur = cmamem_lowest_free_fd();
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &limit));
+	result = cmamem_export(self->fd, alloc.handle, O_RDWR | O_CLOEXEC,
+			       &dmabuf);
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &saved));
+	ASSERT_EQ(-EMFILE, result);
+	ASSERT_EQ(-1, dmabuf);
+	ASSERT_EQ(0, cmamem_block_info(self->fd, alloc.handle, &info));
+	ASSERT_EQ(0, info.dma_bufs);
+	ASSERT_EQ(0, cmamem_free(self->fd, alloc.handle));
 }
 
 TEST_F(dmabuf, export_unknown_handle_enoent)
@@ -870,69 +921,48 @@ TEST_F(dmabuf, import_fd_max_blocks_emfile)
 
 /* --- import of other exporters' buffers --- */
 
-struct test_drm_mode_create_dumb {
-	__u32 height;
-	__u32 width;
-	__u32 bpp;
-	__u32 flags;
-	__u32 handle;
-	__u32 pitch;
-	__u64 size;
-};
-
-#define TEST_DRM_IOCTL_MODE_CREATE_DUMB \
-	_IOWR('d', 0xB2, struct test_drm_mode_create_dumb)
-
 /* vgem's buffers are shmem pages: one page is always contiguous. */
 TEST_F(dmabuf, import_vgem_single_page)
 {
-	struct test_drm_mode_create_dumb dumb = {
-		.height = 1,
-		.bpp = 32,
-	};
-	struct test_drm_prime_handle prime = { 0 };
-	struct test_drm_gem_close gem_close = { 0 };
 	struct cmamem_pool_info before, after;
 	struct cmamem_import import;
 	int card = open_vgem();
+	int dmabuf, ret;
 
 	if (card < 0)
 		SKIP(return, "no vgem device (/dev/dri/card* named \"vgem\")");
-	dumb.width = self->page_size / 4;
-	ASSERT_EQ(0, ioctl(card, TEST_DRM_IOCTL_MODE_CREATE_DUMB, &dumb));
-	prime.handle = dumb.handle;
-	prime.flags = O_RDWR | O_CLOEXEC;
-	ASSERT_EQ(0, ioctl(card, TEST_DRM_IOCTL_PRIME_HANDLE_TO_FD, &prime));
-	gem_close.handle = dumb.handle;
-	ASSERT_EQ(0, ioctl(card, TEST_DRM_IOCTL_GEM_CLOSE, &gem_close));
+	dmabuf = vgem_new_dmabuf(card, self->page_size);
+	ASSERT_LE(0, dmabuf) TH_LOG("a vgem buffer: %s", strerror(-dmabuf));
 
 	ASSERT_EQ(0, cmamem_pool_info(self->fd, &before));
-	ASSERT_EQ(0, cmamem_import(self->fd, prime.fd, &import));
+	ret = cmamem_import(self->fd, dmabuf, &import);
+	/*
+	 * vgem's page may lie anywhere in RAM: above the reach of a 32-bit
+	 * pool device (the 6 GiB board), IMPORT must refuse it, not bounce.
+	 */
+	if (ret == -ERANGE && cmamem_default_pool_reach() < cmamem_ram_end()) {
+		ASSERT_EQ(0, close(dmabuf));
+		ASSERT_EQ(0, close(card));
+		SKIP(return, "vgem's page is beyond the pool's reach (ERANGE)");
+	}
+	ASSERT_EQ(0, ret);
 	ASSERT_EQ(self->page_size, import.length);
 	ASSERT_NE(0, import.dma_address);
 	ASSERT_EQ(0, import.dma_address % self->page_size);
 	/* Foreign memory is not the pool's. */
 	ASSERT_EQ(0, cmamem_pool_info(self->fd, &after));
 	ASSERT_EQ(before.used_bytes, after.used_bytes);
-	ASSERT_EQ(0, close(prime.fd));
+	ASSERT_EQ(0, close(dmabuf));
 	ASSERT_EQ(0, close(card));
 	ASSERT_EQ(0, cmamem_free(self->fd, import.handle));
 }
 
 /*
- * udmabuf makes a dma-buf of a memfd's pages, whose physical addresses
- * /proc/self/pagemap shows to root through an ordinary mapping of the
- * memfd: the ground truth the import's answer is checked against.
+ * udmabuf (cmamem_dmabuf_util.h) makes a dma-buf of a memfd's pages, whose
+ * physical addresses /proc/self/pagemap shows to root through an ordinary
+ * mapping of the memfd: the ground truth the import's answer is checked
+ * against.
  */
-struct test_udmabuf_create {
-	__u32 memfd;
-	__u32 flags;
-	__u64 offset;
-	__u64 size;
-};
-
-#define TEST_UDMABUF_CREATE	_IOW('u', 0x42, struct test_udmabuf_create)
-#define TEST_UDMABUF_PATH	"/dev/udmabuf"
 #define PAGEMAP_PRESENT		(1ULL << 63)
 #define PAGEMAP_PFN_MASK	((1ULL << 55) - 1)
 
@@ -967,10 +997,12 @@ static int physical_pages(const void *view, size_t pages, size_t page_size,
 }
 
 /*
- * Imports a udmabuf of @pages pages and checks the answer against the
- * pages' layout: a contiguous buffer gives its physical address (the test
- * machines have no IOMMU and no DMA offset), a scattered one EINVAL.
- * Returns whether the buffer was contiguous.
+ * Imports a udmabuf of @pages pages into /dev/cmamem and checks the answer
+ * against the pages' layout: a buffer with a page beyond the pool device's
+ * reach gives ERANGE (never the address of a bounce buffer: the 6 GiB board
+ * has pages above 4 GiB and a 32-bit pool device), a contiguous buffer its
+ * physical address (the test machines have no IOMMU and no DMA offset), a
+ * scattered one EINVAL. Returns whether the buffer was contiguous.
  */
 static bool udmabuf_import_matches_layout(struct __test_metadata *_metadata,
 					  FIXTURE_DATA(dmabuf) *self,
@@ -979,7 +1011,8 @@ static bool udmabuf_import_matches_layout(struct __test_metadata *_metadata,
 	struct test_udmabuf_create create = { 0 };
 	size_t length = pages * self->page_size;
 	struct cmamem_import import;
-	bool contiguous = true;
+	__u64 reach = cmamem_default_pool_reach();
+	bool contiguous = true, reachable = true;
 	__u64 physical[16];
 	int memfd, dmabuf, ret;
 	__u8 *view;
@@ -1005,12 +1038,19 @@ static bool udmabuf_import_matches_layout(struct __test_metadata *_metadata,
 	dmabuf = ioctl(udmabuf_device, TEST_UDMABUF_CREATE, &create);
 	EXPECT_LE(0, dmabuf);
 	EXPECT_EQ(0, physical_pages(view, pages, self->page_size, physical));
-	for (index = 1; index < pages; index++)
+	for (index = 0; index < pages; index++) {
 		if (physical[index] != physical[0] + index * self->page_size)
 			contiguous = false;
+		if (physical[index] + self->page_size - 1 > reach)
+			reachable = false;
+	}
 
 	ret = cmamem_import(self->fd, dmabuf, &import);
-	if (contiguous) {
+	if (!reachable) {
+		TH_LOG("a page lies above %#llx, out of the pool's reach",
+		       (unsigned long long)reach);
+		EXPECT_EQ(-ERANGE, ret);
+	} else if (contiguous) {
 		EXPECT_EQ(0, ret);
 		EXPECT_EQ(length, import.length);
 		EXPECT_EQ(physical[0], import.dma_address);
@@ -1022,11 +1062,6 @@ static bool udmabuf_import_matches_layout(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, close(dmabuf));
 	EXPECT_EQ(0, close(memfd));
 	return contiguous;
-}
-
-static int open_udmabuf(void)
-{
-	return open(TEST_UDMABUF_PATH, O_RDWR | O_CLOEXEC);
 }
 
 TEST_F(dmabuf, import_udmabuf_single_page_gives_its_address)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * dma-buf helpers shared by the cmamem selftests that export blocks and
- * hand them to DRM's vgem: EXPORT, and the few DRM uapi definitions the
- * vgem tests need.
+ * hand them to DRM's vgem, or import vgem's and udmabuf's buffers: the few
+ * DRM and udmabuf uapi definitions those tests need.
  */
 #ifndef CMAMEM_DMABUF_UTIL_H
 #define CMAMEM_DMABUF_UTIL_H
@@ -44,6 +44,16 @@ struct test_drm_gem_close {
 	__u32 pad;
 };
 
+struct test_drm_mode_create_dumb {
+	__u32 height;
+	__u32 width;
+	__u32 bpp;
+	__u32 flags;
+	__u32 handle;
+	__u32 pitch;
+	__u64 size;
+};
+
 #define TEST_DRM_IOCTL_VERSION \
 	_IOWR('d', 0x00, struct test_drm_version)
 #define TEST_DRM_IOCTL_GEM_CLOSE \
@@ -52,6 +62,27 @@ struct test_drm_gem_close {
 	_IOWR('d', 0x2e, struct test_drm_prime_handle)
 #define TEST_DRM_IOCTL_PRIME_HANDLE_TO_FD \
 	_IOWR('d', 0x2d, struct test_drm_prime_handle)
+#define TEST_DRM_IOCTL_MODE_CREATE_DUMB \
+	_IOWR('d', 0xB2, struct test_drm_mode_create_dumb)
+
+/*
+ * udmabuf makes a dma-buf of a memfd's pages (include/uapi/linux/
+ * udmabuf.h, CONFIG_UDMABUF).
+ */
+struct test_udmabuf_create {
+	__u32 memfd;
+	__u32 flags;
+	__u64 offset;
+	__u64 size;
+};
+
+#define TEST_UDMABUF_CREATE	_IOW('u', 0x42, struct test_udmabuf_create)
+#define TEST_UDMABUF_PATH	"/dev/udmabuf"
+
+static inline int open_udmabuf(void)
+{
+	return open(TEST_UDMABUF_PATH, O_RDWR | O_CLOEXEC);
+}
 
 /* The first DRM card node whose driver is vgem, or -1. */
 static inline int open_vgem(void)
@@ -100,6 +131,35 @@ static inline int vgem_export(int card, __u32 handle)
 	if (ioctl(card, TEST_DRM_IOCTL_PRIME_HANDLE_TO_FD, &prime))
 		return -errno;
 	return prime.fd;
+}
+
+/*
+ * A dma-buf of a new vgem buffer of @length bytes (a multiple of 4; one
+ * row of 32-bit pixels), whose GEM handle is closed again: the dma-buf
+ * alone holds it. vgem's buffers are shmem pages, so only a buffer of one
+ * page is sure to be contiguous. Returns the fd or -errno.
+ */
+static inline int vgem_new_dmabuf(int card, size_t length)
+{
+	struct test_drm_mode_create_dumb dumb = {
+		.height = 1,
+		.width = (__u32)(length / 4),
+		.bpp = 32,
+	};
+	struct test_drm_gem_close gem_close = { 0 };
+	int dmabuf;
+
+	if (ioctl(card, TEST_DRM_IOCTL_MODE_CREATE_DUMB, &dumb))
+		return -errno;
+	dmabuf = vgem_export(card, dumb.handle);
+	gem_close.handle = dumb.handle;
+	if (ioctl(card, TEST_DRM_IOCTL_GEM_CLOSE, &gem_close) && dmabuf >= 0) {
+		int error = -errno;
+
+		close(dmabuf);
+		return error;
+	}
+	return dmabuf;
 }
 
 /*

@@ -22,7 +22,9 @@
  * For each path (ALLOC in every mode and pool with and without CMAMEM_MAP,
  * ATTACH with and without CMAMEM_MAP, FREE, SYNC, BLOCK_INFO, POOL_INFO,
  * EXPORT, IMPORT of an exported block, mmap() of every mode, munmap() that splits a mapping or drops the last
- * reference, open() and close() of the device) and N = 1, 2, ...: arm
+ * reference, open() and close() of the device, IMPORT of a udmabuf, vgem
+ * importing an exported block, and the module's own init in
+ * finit_module()) and N = 1, 2, ...: arm
  * fail-nth with N, make the call, and check that it either succeeded or
  * failed cleanly (ENOMEM, or nothing at all for calls the uapi gives no
  * memory error), and that the state is consistent afterwards: a failed
@@ -50,12 +52,15 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 /* The harness does not build cleanly under -Wextra on its own. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-parameter"
+#include "cmamem_dmabuf_util.h"
 #include "cmamem_util.h"
 #include "kselftest_harness.h"
 #pragma GCC diagnostic pop
@@ -80,6 +85,14 @@ static_assert(sizeof(off_t) == 8, "build with 64-bit file offsets");
 #define BLOCK_PAGES		3
 #define HANDLE_PROBE_RANGE	8
 #define FAULT_TIMEOUT		900
+/* More fault points than one finit_module() of the module reaches. */
+#define FAIL_NTH_BUDGET		1000000
+#define MODULE_NAME		"cmamem"
+#define MODULE_DIRECTORY	"/sys/module/" MODULE_NAME
+/* What Linux 6.1 leaves in the sysfs root (see module_take()). */
+#define STRAY_DRIVER_LINK	"/sys/platform:cmamem-pool"
+/* The module file, for the tests that load it (scripts/guest/init sets it). */
+#define MODULE_FILE_VARIABLE	"CMAMEM_MODULE_FILE"
 
 struct setting {
 	char path[96];
@@ -103,6 +116,9 @@ FIXTURE(fault) {
 	size_t page;
 	int fail_nth;
 	unsigned int serial;
+	/* The module's parameters; reloaded with them if a test unloaded it. */
+	bool module_unloaded;
+	char module_parameters[512];
 };
 
 /* What one sweep saw, for the log and the checks. */
@@ -185,7 +201,8 @@ static void arm(FIXTURE_DATA(fault) *self, int nth)
 		abort();
 }
 
-static bool disarm(FIXTURE_DATA(fault) *self)
+/* The points left of an armed N, then disarmed: 0 once one failed. */
+static long disarm_remaining(FIXTURE_DATA(fault) *self)
 {
 	char text[16] = "";
 	ssize_t length;
@@ -194,7 +211,12 @@ static bool disarm(FIXTURE_DATA(fault) *self)
 	if (pwrite(self->fail_nth, "0", 1, 0) != 1 || length <= 0)
 		abort();
 	text[length] = '\0';
-	return strtol(text, NULL, 10) == 0;
+	return strtol(text, NULL, 10);
+}
+
+static bool disarm(FIXTURE_DATA(fault) *self)
+{
+	return disarm_remaining(self) == 0;
 }
 
 /* No handle in 1..HANDLE_PROBE_RANGE on a file that should hold none. */
@@ -825,6 +847,278 @@ static void sweep_close(FIXTURE_DATA(fault) *self,
 	}
 }
 
+/*
+ * IMPORT of another exporter's dma-buf (a one-page udmabuf, contiguous
+ * for any device): attaching it to the pool's device and mapping it both
+ * allocate, and whichever fails must leave no handle and no reference on
+ * the dma-buf (debugfs's dma_buf/bufinfo total, once the fd is closed).
+ */
+#define DMA_BUF_INFO	DEBUGFS "/dma_buf/bufinfo"
+
+/* The number of dma-bufs in the system, from bufinfo's last line. */
+static int dma_buf_total(void)
+{
+	char line[160];
+	int total = -1;
+	FILE *info = fopen(DMA_BUF_INFO, "re");
+
+	if (!info)
+		return -1;
+	while (fgets(line, sizeof(line), info))
+		sscanf(line, "Total %d objects", &total);
+	fclose(info);
+	return total;
+}
+
+/* A dma-buf of one page of a memfd, or -errno. */
+static int udmabuf_one_page(size_t page)
+{
+	struct test_udmabuf_create create = { 0 };
+	int device, memfd, dmabuf;
+
+	device = open(TEST_UDMABUF_PATH, O_RDWR | O_CLOEXEC);
+	if (device < 0)
+		return -errno;
+	memfd = memfd_create("cmamem-fault", MFD_ALLOW_SEALING | MFD_CLOEXEC);
+	if (memfd < 0 || ftruncate(memfd, page) ||
+	    fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK)) {
+		dmabuf = -errno;
+	} else {
+		create.memfd = memfd;
+		create.size = page;
+		dmabuf = ioctl(device, TEST_UDMABUF_CREATE, &create);
+		if (dmabuf < 0)
+			dmabuf = -errno;
+	}
+	if (memfd >= 0)
+		close(memfd);
+	close(device);
+	return dmabuf;
+}
+
+static void sweep_import_udmabuf(FIXTURE_DATA(fault) *self,
+				 const struct pool_description *pool,
+				 struct sweep *sweep)
+{
+	struct cmamem_import request;
+	int nth, fd, dmabuf, result, total;
+	bool injected;
+
+	total = dma_buf_total();
+	fd = open(pool->path, O_RDWR | O_CLOEXEC);
+	dmabuf = udmabuf_one_page(self->page);
+	if (total < 0 || fd < 0 || dmabuf < 0) {
+		sweep_err(sweep, "bufinfo, open or the udmabuf outside the sweep failed");
+		goto out;
+	}
+	for (nth = 1; nth <= MAX_FAULT_POINTS; nth++) {
+		memset(&request, 0, sizeof(request));
+		request.size = sizeof(request);
+		request.fd = dmabuf;
+
+		arm(self, nth);
+		result = cmamem_ioctl(fd, CMAMEM_IOCTL_IMPORT, &request);
+		injected = disarm(self);
+		sweep_step(sweep, nth, result, injected, true);
+		if (!result) {
+			if (!request.handle || request.length != self->page)
+				sweep_err(sweep, "N=%d: bad reply (handle %u length %llu)",
+					  nth, request.handle,
+					  (unsigned long long)request.length);
+			if (cmamem_free(fd, request.handle))
+				sweep_err(sweep, "N=%d: FREE of the import failed",
+					  nth);
+		}
+		if (!holds_no_handle(fd))
+			sweep_err(sweep, "N=%d: an import handle was left behind",
+				  nth);
+		if (sweep->converged)
+			break;
+	}
+out:
+	if (dmabuf >= 0)
+		close(dmabuf);
+	if (fd >= 0)
+		close(fd);
+	if (total >= 0 && dma_buf_total() != total)
+		sweep_err(sweep, "%d dma-bufs before the sweep, %d after",
+			  total, dma_buf_total());
+}
+
+/*
+ * vgem importing an exported block with PRIME: the exporter's attach (the
+ * importer's state and sg table) and the mapping allocate. Whatever fails,
+ * nothing stays attached: once vgem lets go (GEM_CLOSE) and the dma-buf fd
+ * is closed, BLOCK_INFO counts no dma-buf.
+ */
+static void sweep_vgem_import(FIXTURE_DATA(fault) *self,
+			      struct target *target, int card,
+			      struct sweep *sweep)
+{
+	struct test_drm_gem_close gem_close;
+	struct cmamem_block_info info;
+	int nth, result, dmabuf;
+	bool injected;
+	__u32 gem = 0;
+
+	for (nth = 1; nth <= MAX_FAULT_POINTS; nth++) {
+		if (cmamem_export(target->fd, target->block.handle,
+				  O_RDWR | O_CLOEXEC, &dmabuf)) {
+			sweep_err(sweep, "EXPORT outside the sweep failed");
+			return;
+		}
+		arm(self, nth);
+		result = vgem_import(card, dmabuf, &gem);
+		injected = disarm(self);
+		sweep_step(sweep, nth, result, injected, true);
+		if (!result) {
+			memset(&gem_close, 0, sizeof(gem_close));
+			gem_close.handle = gem;
+			if (ioctl(card, TEST_DRM_IOCTL_GEM_CLOSE, &gem_close))
+				sweep_err(sweep, "N=%d: GEM_CLOSE failed", nth);
+		}
+		close(dmabuf);
+		if (cmamem_block_info(target->fd, target->block.handle,
+				      &info) || info.dma_bufs)
+			sweep_err(sweep, "N=%d: the block still counts a dma-buf",
+				  nth);
+		if (sweep->converged)
+			return;
+	}
+}
+
+/*
+ * Loading and unloading the module itself (finit_module(), delete_module()),
+ * with the parameters the suite loaded it with, read back from sysfs.
+ */
+static int module_load(const char *file, const char *parameters)
+{
+	int fd = open(file, O_RDONLY | O_CLOEXEC), result;
+
+	if (fd < 0)
+		return -errno;
+	result = syscall(__NR_finit_module, fd, parameters, 0) ? -errno : 0;
+	close(fd);
+	return result;
+}
+
+static bool module_loaded(void)
+{
+	return !access(MODULE_DIRECTORY, F_OK);
+}
+
+/* rmmod, waiting while deferred frees of blocks still hold the module. */
+static int module_unload(void)
+{
+	int attempt;
+
+	for (attempt = 0; attempt < 100; attempt++) {
+		if (!syscall(__NR_delete_module, MODULE_NAME, O_NONBLOCK))
+			return 0;
+		if (errno != EWOULDBLOCK)
+			return -errno;
+		usleep(100 * 1000);
+	}
+	return -EWOULDBLOCK;
+}
+
+static int module_parameters(char *text, size_t size)
+{
+	char path[128], value[64];
+	struct dirent *dirent;
+	size_t used = 0;
+	DIR *directory;
+	int result = 0;
+
+	directory = opendir(MODULE_DIRECTORY "/parameters");
+	if (!directory)
+		return -errno;
+	text[0] = '\0';
+	while ((dirent = readdir(directory))) {
+		if (dirent->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/parameters/%.40s",
+			 MODULE_DIRECTORY, dirent->d_name);
+		result = cmamem_read_text(path, value, sizeof(value));
+		if (result)
+			break;
+		used += snprintf(text + used, size - used, "%s%s=%s",
+				 used ? " " : "", dirent->d_name, value);
+		if (used >= size) {
+			result = -ENOSPC;
+			break;
+		}
+	}
+	closedir(directory);
+	return result;
+}
+
+/*
+ * Unloads the module for a test that loads it itself; the teardown loads
+ * it back with the same parameters whatever happens. NULL: skipped.
+ */
+static const char *module_take(FIXTURE_DATA(fault) *self)
+{
+	const char *file = getenv(MODULE_FILE_VARIABLE);
+	struct utsname machine;
+
+	if (!file || access(file, R_OK))
+		return NULL;
+	/*
+	 * Loading does not depend on the caller's ABI, so the 32-bit suite
+	 * on a 64-bit kernel leaves it to the native one. When Linux 6.1's
+	 * module_add_driver() cannot make the module's drivers directory it
+	 * puts the driver's link in the sysfs root (STRAY_DRIVER_LINK) and
+	 * leaves it there; failing that directory again warns of a
+	 * duplicate, with a stack trace. So module_init stops where the link
+	 * appears, and runs once per boot.
+	 */
+	if (sizeof(void *) == 4 && !uname(&machine) &&
+	    (!strcmp(machine.machine, "aarch64") ||
+	     !strcmp(machine.machine, "armv8l")))
+		return NULL;
+	if (module_parameters(self->module_parameters,
+			      sizeof(self->module_parameters)) ||
+	    module_unload())
+		return NULL;
+	self->module_unloaded = true;
+	return file;
+}
+
+/* Whether the link is there (not followed: its driver may be gone). */
+static bool stray_driver_link(void)
+{
+	struct stat status;
+
+	return !lstat(STRAY_DRIVER_LINK, &status);
+}
+
+/* Loads the module with the suite's parameters and then @more. */
+static int module_load_with(FIXTURE_DATA(fault) *self, const char *file,
+			    const char *more)
+{
+	char parameters[sizeof(self->module_parameters) + 32];
+
+	snprintf(parameters, sizeof(parameters), "%s %s",
+		 self->module_parameters, more);
+	return module_load(file, parameters);
+}
+
+/* Loads the module back as the suite had it, with every pool it had. */
+static void module_give_back(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(fault) *self, const char *file)
+{
+	int index;
+
+	ASSERT_EQ(0, module_load(file, self->module_parameters));
+	self->module_unloaded = false;
+	for (index = 0; index < self->pool_count; index++)
+		if (self->pools[index].path[0])
+			EXPECT_EQ(0, access(self->pools[index].path, F_OK))
+				TH_LOG("%s is missing after reloading",
+				       self->pools[index].path);
+}
+
 /* ---- fixture and tests ---------------------------------------------- */
 
 /*
@@ -1006,6 +1300,12 @@ FIXTURE_TEARDOWN_PARENT(fault)
 		TH_LOG("note: DMA-API debugging switched itself off (cacheline tracking ENOMEM)");
 		TH_LOG("note: later tests of this boot run without it");
 	}
+
+	/* A test that unloaded the module and failed: load it back. */
+	if (self->module_unloaded && !module_loaded() &&
+	    module_load(getenv(MODULE_FILE_VARIABLE), self->module_parameters))
+		TH_LOG("could not load the module back with \"%s\"",
+		       self->module_parameters);
 
 	/* Put every knob back, whatever happened in the test. */
 	for (index = self->saved_count - 1; index >= 0; index--)
@@ -1230,6 +1530,163 @@ TEST_F_TIMEOUT(fault, export_and_import, FAULT_TIMEOUT)
 			target_drop(&target);
 		}
 	}
+	check_pools_restored(_metadata, self);
+}
+
+TEST_F_TIMEOUT(fault, import_udmabuf, FAULT_TIMEOUT)
+{
+	struct sweep sweep;
+
+	if (access(TEST_UDMABUF_PATH, F_OK))
+		SKIP(return, "no %s (CONFIG_UDMABUF)", TEST_UDMABUF_PATH);
+	sweep_begin(&sweep, "IMPORT udmabuf", &self->pools[0], "");
+	sweep_import_udmabuf(self, &self->pools[0], &sweep);
+	sweep_report(_metadata, &sweep);
+	check_pools_restored(_metadata, self);
+}
+
+TEST_F_TIMEOUT(fault, vgem_import, FAULT_TIMEOUT)
+{
+	struct target target;
+	struct sweep sweep;
+	int card = open_vgem();
+
+	if (card < 0)
+		SKIP(return, "no vgem device (CONFIG_DRM_VGEM)");
+	ASSERT_EQ(0, target_make(self, &self->pools[0], CMAMEM_MODE_COHERENT,
+				 &target));
+	sweep_begin(&sweep, "vgem PRIME import", &self->pools[0], "");
+	sweep_vgem_import(self, &target, card, &sweep);
+	sweep_report(_metadata, &sweep);
+	target_drop(&target);
+	close(card);
+	check_pools_restored(_metadata, self);
+}
+
+/*
+ * The module's init with each of its allocations failing in turn, loaded
+ * with the suite's parameters: the unwinding of cmamem_init() (err_legacy,
+ * err_default_pool, err_debugfs) and of a device-tree pool's probe
+ * (err_put_pool), whose failure leaves the module loaded without that
+ * pool. fail-nth counts every allocation of finit_module(), the module
+ * loader's own first, and failing the loader's vmalloc() prints an
+ * allocation-failure stack trace, which the harness counts as a kernel
+ * report. So the sweep starts past the loader's points, counted with a
+ * load that cmamem_init() refuses before it allocates anything
+ * (dma_mask_bits=11: EINVAL, the parameter check); the few points just
+ * before cmamem_init() (gcov's constructors, do_init_module()'s own
+ * allocation) fail cleanly if the count is off by one. A failed init
+ * that left anything behind (a device node, a debugfs directory, a
+ * registered driver) makes the next load fail with EEXIST, or kmemleak
+ * report it at the end of the boot.
+ */
+static void sweep_module_init(struct __test_metadata *_metadata,
+			      FIXTURE_DATA(fault) *self, const char *file,
+			      struct sweep *sweep)
+{
+	long loader_points;
+	int nth, result;
+	bool injected;
+
+	arm(self, FAIL_NTH_BUDGET);
+	result = module_load_with(self, file, "dma_mask_bits=11");
+	loader_points = FAIL_NTH_BUDGET - disarm_remaining(self);
+	ASSERT_EQ(-EINVAL, result);
+	ASSERT_FALSE(module_loaded());
+
+	for (nth = loader_points + 1;
+	     nth <= loader_points + MAX_FAULT_POINTS; nth++) {
+		arm(self, nth);
+		result = module_load(file, self->module_parameters);
+		injected = disarm(self);
+		sweep_step(sweep, nth, result, injected, true);
+		if (stray_driver_link()) {
+			/*
+			 * The next point would warn (see module_take()); the
+			 * points left are the driver core's, after every
+			 * call of cmamem_init() that can fail.
+			 */
+			TH_LOG("N=%d: the kernel left %s: the sweep ends here",
+			       nth, STRAY_DRIVER_LINK);
+			sweep->converged = true;
+			if (!result && module_unload())
+				sweep_err(sweep, "N=%d: rmmod failed", nth);
+			return;
+		}
+		if (result) {
+			if (module_loaded())
+				sweep_err(sweep, "N=%d: a failed load left the module",
+					  nth);
+			continue;
+		}
+		/* Loaded, maybe without a pool whose probe failed. */
+		if (access("/dev/cmamem", F_OK))
+			sweep_err(sweep, "N=%d: loaded without /dev/cmamem", nth);
+		result = module_unload();
+		if (result) {
+			sweep_err(sweep, "N=%d: rmmod failed: %s", nth,
+				  strerror(-result));
+			return;
+		}
+		if (sweep->converged)
+			return;
+	}
+}
+
+#define MODULE_SKIP_REASON \
+	"needs " MODULE_FILE_VARIABLE " naming the module file, the module unloadable, and the native suite"
+
+TEST_F_TIMEOUT(fault, module_init, FAULT_TIMEOUT)
+{
+	const char *file = module_take(self);
+	struct sweep sweep;
+
+	if (!file)
+		SKIP(return, MODULE_SKIP_REASON);
+	if (stray_driver_link())
+		SKIP(return, "%s is left from an earlier sweep of this boot",
+		     STRAY_DRIVER_LINK);
+	sweep_begin(&sweep, "finit_module", &self->pools[0], "");
+	sweep_module_init(_metadata, self, file, &sweep);
+	sweep_report(_metadata, &sweep);
+	module_give_back(_metadata, self, file);
+	check_pools_restored(_metadata, self);
+}
+
+/*
+ * legacy=0: no /dev/cma_mem, and init and exit skip it. Not swept like
+ * module_init: see module_take() for why one sweep per boot is all the
+ * kernel allows.
+ */
+TEST_F(fault, module_without_legacy)
+{
+	const char *file = module_take(self);
+
+	if (!file)
+		SKIP(return, MODULE_SKIP_REASON);
+	ASSERT_EQ(0, module_load_with(self, file, "legacy=0"));
+	EXPECT_EQ(0, access("/dev/cmamem", F_OK));
+	EXPECT_NE(0, access("/dev/cma_mem", F_OK));
+	ASSERT_EQ(0, module_unload());
+	module_give_back(_metadata, self, file);
+	check_pools_restored(_metadata, self);
+}
+
+/*
+ * A DMA mask below all of RAM (12 bits): the default pool's device cannot
+ * take it, init fails with EIO after publishing the pool, and takes it
+ * down again (the next load works).
+ */
+TEST_F(fault, module_init_unusable_dma_mask_eio)
+{
+	const char *file = module_take(self);
+
+	if (!file)
+		SKIP(return, MODULE_SKIP_REASON);
+	EXPECT_EQ(-EIO, module_load_with(self, file, "dma_mask_bits=12"));
+	EXPECT_FALSE(module_loaded());
+	EXPECT_NE(0, access("/dev/cmamem", F_OK));
+	module_give_back(_metadata, self, file);
 	check_pools_restored(_metadata, self);
 }
 

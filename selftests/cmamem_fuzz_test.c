@@ -135,6 +135,8 @@ enum error_bit {
 	BIT_EOVERFLOW,
 	BIT_EAGAIN,
 	BIT_ENFILE,
+	BIT_ERANGE,
+	BIT_EADDRNOTAVAIL,
 	BIT_COUNT,
 };
 
@@ -146,6 +148,7 @@ static const int bit_errno[BIT_COUNT] = {
 	[BIT_ENXIO] = ENXIO, [BIT_EPERM] = EPERM, [BIT_ENOTTY] = ENOTTY,
 	[BIT_EBADF] = EBADF, [BIT_EOVERFLOW] = EOVERFLOW,
 	[BIT_EAGAIN] = EAGAIN, [BIT_ENFILE] = ENFILE,
+	[BIT_ERANGE] = ERANGE, [BIT_EADDRNOTAVAIL] = EADDRNOTAVAIL,
 };
 
 #define ERR(name) (1u << BIT_##name)
@@ -179,7 +182,7 @@ static const struct command_description commands[KIND_COUNT] = {
 		"ALLOC", CMAMEM_IOCTL_ALLOC, sizeof(struct cmamem_alloc), true,
 		COMMON_ERRORS | ERR(EEXIST) | ERR(EFBIG) | ERR(EDQUOT) |
 		ERR(EMFILE) | ERR(EOPNOTSUPP) | ERR(ENOMEM) | ERR(EACCES) |
-		ERR(EPERM) | ERR(ENXIO) },
+		ERR(EPERM) | ERR(ENXIO) | ERR(ERANGE) | ERR(EADDRNOTAVAIL) },
 	[KIND_ATTACH] = {
 		"ATTACH", CMAMEM_IOCTL_ATTACH, sizeof(struct cmamem_attach),
 		true,
@@ -205,7 +208,8 @@ static const struct command_description commands[KIND_COUNT] = {
 		ERR(EMFILE) | ERR(ENFILE) | ERR(ENOMEM) },
 	[KIND_IMPORT] = {
 		"IMPORT", CMAMEM_IOCTL_IMPORT, sizeof(struct cmamem_import),
-		true, COMMON_ERRORS | ERR(EBADF) | ERR(EMFILE) | ERR(ENOMEM) },
+		true, COMMON_ERRORS | ERR(EBADF) | ERR(EMFILE) | ERR(ENOMEM) |
+		ERR(ERANGE) },
 	[KIND_FOREIGN] = { "foreign", 0, 0, false, ERR(ENOTTY) },
 };
 
@@ -1004,6 +1008,11 @@ static void build_request(struct fuzzer *fuzzer, enum command_kind kind,
 				CMAMEM_MODE_COHERENT + rng_below(rng, 3);
 		choose_name(fuzzer, request->name);
 		request->__reserved = choose_reserved(fuzzer);
+		/* Now and then a DMA address limit: 32 bits, or any. */
+		if (rng_chance(rng, 8))
+			request->max_dma_address = rng_chance(rng, 2) ?
+						   0xffffffffULL :
+						   rng_next(rng);
 		if (rng_chance(rng, 6)) {
 			/* Output fields are ignored on input. */
 			request->handle = (__u32)rng_next(rng);
@@ -1017,9 +1026,27 @@ static void build_request(struct fuzzer *fuzzer, enum command_kind kind,
 	case KIND_ATTACH: {
 		struct cmamem_attach *request = (void *)bytes;
 
-		request->flags = choose_flags(fuzzer, CMAMEM_MAP);
+		request->flags = choose_flags(fuzzer, rng_chance(rng, 2) ?
+					      CMAMEM_MAP | CMAMEM_OWNER :
+					      CMAMEM_MAP);
 		choose_name(fuzzer, request->name);
 		request->__reserved = choose_reserved(fuzzer);
+		request->__reserved2 = choose_reserved(fuzzer);
+		/* Our own uid, another user's, an invalid one, or noise. */
+		switch (rng_below(rng, 8)) {
+		case 0:
+			request->owner_uid = CMAMEM_NOBODY_ID;
+			break;
+		case 1:
+			request->owner_uid = (__u32)-1;
+			break;
+		case 2:
+			request->owner_uid = (__u32)rng_next(rng);
+			break;
+		default:
+			request->owner_uid = geteuid();
+			break;
+		}
 		if (rng_chance(rng, 6)) {
 			request->handle = (__u32)rng_next(rng);
 			request->length = rng_next(rng);
@@ -1318,24 +1345,46 @@ static void judge_alloc(struct fuzzer *fuzzer, struct fd_model *file,
 		/* Past any pool here, maybe past the address space too. */
 		*violations |= ERR(EFBIG) | ERR(ENOMEM);
 	}
-	/* A refused allocation may also have met a full pool first. */
+	/*
+	 * A refused allocation may also have met a full pool first, or a
+	 * DMA address limit the pool cannot meet.
+	 */
 	if (*violations)
 		*violations |= ERR(ENOMEM);
+	if (*violations && request->max_dma_address)
+		*violations |= ERR(ERANGE) | ERR(EADDRNOTAVAIL);
 	verdict->resource = ERR(ENOMEM) | ERR(EMFILE);
 	if (fuzzer->quota_limited)
 		verdict->resource |= ERR(EDQUOT);
+	/*
+	 * A DMA address limit (root sees addresses, so no EPERM) may be out
+	 * of the pool's reach, or its room; a block given must meet it.
+	 */
+	if (request->max_dma_address)
+		verdict->resource |= ERR(ERANGE) | ERR(EADDRNOTAVAIL);
 }
 
 static void judge_attach(struct fuzzer *fuzzer, struct fd_model *file,
 			 const struct cmamem_attach *request,
 			 struct verdict *verdict, unsigned int *violations)
 {
-	if ((request->flags & ~(__u32)CMAMEM_MAP) || request->__reserved ||
-	    !name_valid(request->name)) {
+	bool own_names = !(request->flags & CMAMEM_OWNER) ||
+			 request->owner_uid == geteuid();
+
+	if ((request->flags & ~(__u32)(CMAMEM_MAP | CMAMEM_OWNER)) ||
+	    request->__reserved || request->__reserved2 ||
+	    !name_valid(request->name) ||
+	    ((request->flags & CMAMEM_OWNER) &&
+	     request->owner_uid == (__u32)-1)) {
 		*violations |= ERR(EINVAL);
 		return;
 	}
-	if (block_by_name(fuzzer, file->pool, request->name) < 0)
+	/*
+	 * Every block of the model is the fuzzer's own (root, so it may
+	 * name any owner): another user's names hold none of them.
+	 */
+	if (!own_names ||
+	    block_by_name(fuzzer, file->pool, request->name) < 0)
 		*violations |= ERR(ENOENT);
 	if ((request->flags & CMAMEM_MAP) && !file->writable)
 		*violations |= ERR(EACCES);
@@ -1391,6 +1440,19 @@ static void judge_export(struct fuzzer *fuzzer, struct fd_model *file,
 	verdict->resource = ERR(EMFILE) | ERR(ENFILE) | ERR(ENOMEM);
 }
 
+/*
+ * The reply where the request was: as much of the struct as can be read
+ * there (a request that ends next to a guard page succeeds with a size
+ * short of this program's struct), the rest zero.
+ */
+static void copy_reply(void *reply, size_t size,
+		       const struct placement *placement)
+{
+	memset(reply, 0, size);
+	memcpy(reply, placement->pointer,
+	       size < placement->readable ? size : placement->readable);
+}
+
 static bool fd_open(int fd)
 {
 	return fcntl(fd, F_GETFD) != -1;
@@ -1421,9 +1483,16 @@ static void judge_import(struct fuzzer *fuzzer,
  */
 static size_t first_release_size(enum command_kind kind)
 {
-	if (kind == KIND_POOL_INFO)
+	switch (kind) {
+	case KIND_POOL_INFO:
 		return offsetof(struct cmamem_pool_info, largest_free_bytes);
-	return commands[kind].size;
+	case KIND_ALLOC:
+		return offsetof(struct cmamem_alloc, max_dma_address);
+	case KIND_ATTACH:
+		return offsetof(struct cmamem_attach, owner_uid);
+	default:
+		return commands[kind].size;
+	}
 }
 
 /*
@@ -1549,6 +1618,12 @@ static void check_alloc_reply(struct fuzzer *fuzzer, struct fd_model *file,
 	if (!request->handle || handle_find(file, request->handle))
 		fuzz_err(fuzzer, "ALLOC returned handle %u, which is 0 or already in use",
 			 request->handle);
+	if (request->size >= sizeof(*request) && request->max_dma_address &&
+	    request->dma_address + (request->length - 1) >
+	    request->max_dma_address)
+		fuzz_err(fuzzer, "ALLOC gave a block at %#llx, past the limit %#llx",
+			 (unsigned long long)request->dma_address,
+			 (unsigned long long)request->max_dma_address);
 	if (request->length != round_up_u64(asked_length, page, &overflow) ||
 	    !request->mmap_offset || request->mmap_offset % page ||
 	    !(request->flags & CMAMEM_MAP) != !request->user_address ||
@@ -1640,6 +1715,11 @@ static void check_attach_reply(struct fuzzer *fuzzer, struct fd_model *file,
 	if (!request->handle || handle_find(file, request->handle))
 		fuzz_err(fuzzer, "ATTACH returned handle %u, which is 0 or already in use",
 			 request->handle);
+	/* Written only as far as the caller's size reaches. */
+	if (request->size >= offsetof(struct cmamem_attach, __reserved2) &&
+	    request->owner_uid != geteuid())
+		fuzz_err(fuzzer, "ATTACH reply: owner %u, not the fuzzer's uid",
+			 request->owner_uid);
 	if (request->length != block->length || request->mode != block->mode ||
 	    !request->mmap_offset || request->mmap_offset % fuzzer->page ||
 	    !(request->flags & CMAMEM_MAP) != !request->user_address)
@@ -2002,7 +2082,7 @@ static void fuzz_ioctl(struct fuzzer *fuzzer)
 	case KIND_ALLOC: {
 		struct cmamem_alloc reply;
 
-		memcpy(&reply, placement.pointer, sizeof(reply));
+		copy_reply(&reply, sizeof(reply), &placement);
 		if (cmamem_pool_info(file->fd, &after))
 			fuzz_err(fuzzer, "POOL_INFO after ALLOC failed");
 		else if (after.blocks != before.blocks + 1 ||
@@ -2024,7 +2104,7 @@ static void fuzz_ioctl(struct fuzzer *fuzzer)
 	case KIND_ATTACH: {
 		struct cmamem_attach reply;
 
-		memcpy(&reply, placement.pointer, sizeof(reply));
+		copy_reply(&reply, sizeof(reply), &placement);
 		if (cmamem_pool_info(file->fd, &after))
 			fuzz_err(fuzzer, "POOL_INFO after ATTACH failed");
 		else if (after.blocks != before.blocks ||
@@ -2042,7 +2122,7 @@ static void fuzz_ioctl(struct fuzzer *fuzzer)
 		struct cmamem_free reply;
 		struct handle_model *handle;
 
-		memcpy(&reply, placement.pointer, sizeof(reply));
+		copy_reply(&reply, sizeof(reply), &placement);
 		handle = handle_find(file, reply.handle);
 		if (handle)
 			handle_drop(fuzzer, file, handle);
@@ -2051,7 +2131,7 @@ static void fuzz_ioctl(struct fuzzer *fuzzer)
 	case KIND_BLOCK_INFO: {
 		struct cmamem_block_info reply;
 
-		memcpy(&reply, placement.pointer, sizeof(reply));
+		copy_reply(&reply, sizeof(reply), &placement);
 		check_block_info(fuzzer, file, &reply);
 		break;
 	}
@@ -2069,14 +2149,14 @@ static void fuzz_ioctl(struct fuzzer *fuzzer)
 	case KIND_EXPORT: {
 		struct cmamem_export reply;
 
-		memcpy(&reply, placement.pointer, sizeof(reply));
+		copy_reply(&reply, sizeof(reply), &placement);
 		check_export_reply(fuzzer, file, &reply, free_fd);
 		break;
 	}
 	case KIND_IMPORT: {
 		struct cmamem_import reply;
 
-		memcpy(&reply, placement.pointer, sizeof(reply));
+		copy_reply(&reply, sizeof(reply), &placement);
 		check_import_reply(fuzzer, file, &reply);
 		break;
 	}

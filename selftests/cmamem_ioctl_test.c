@@ -393,6 +393,32 @@ TEST_F(common, readonly_struct)
 	}
 }
 
+/*
+ * The struct's first bytes are writable, the rest only readable: as with a
+ * read-only struct, but a request that maps a block pins the writable page
+ * before it finds the read-only one, and must let it go again.
+ */
+TEST_F(common, struct_crosses_into_readonly)
+{
+	__u8 *request;
+
+	self->pages_length = 2 * self->page_size;
+	self->pages = mmap(NULL, self->pages_length, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->pages);
+	request = (__u8 *)self->pages + self->page_size - 8;
+	prepare_request(self, variant, request);
+	ASSERT_EQ(0, mprotect((__u8 *)self->pages + self->page_size,
+			      self->page_size, PROT_READ));
+	if (variant->has_outputs) {
+		ASSERT_EQ(-EFAULT, call(self, variant, request));
+		check_nothing_changed(_metadata, self, variant);
+	} else {
+		ASSERT_EQ(0, call(self, variant, request));
+		check_success_and_undo(_metadata, self, variant, request);
+	}
+}
+
 TEST_F(common, size_zero_einval)
 {
 	prepare_request(self, variant, self->request);

@@ -2,8 +2,9 @@
 /*
  * cmamem legacy ABI tests: /dev/cma_mem (module parameter legacy=1) must
  * serve programs written for the original cma_mem driver unchanged. This
- * file is written the way such a program is: its own copy of the old
- * struct and ioctl numbers, nothing from the cmamem uapi header. Built for
+ * file is written the way such a program is: the old struct and ioctl
+ * numbers as such programs declare them (cmamem_legacy.h), nothing from
+ * the cmamem uapi header. Built for
  * armhf and run on arm64 it exercises the 32-bit (compat) struct layout.
  */
 #include "kselftest_harness.h"
@@ -16,28 +17,10 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 
-/* The original driver's interface, exactly as its users declare it. */
-struct mem_block {
-	char name[10];
-	char is_use_buffer;
-	int id;
-	unsigned long offset;
-	unsigned long len;
-	unsigned long phy_base;
-	unsigned long mem_base;
-	void *kernel_base;
-};
+#include "cmamem_legacy.h"
 
-#define CMEM_ALLOCATE	_IOW('m', 5, unsigned int)
-#define CMEM_UNMAP	_IOW('m', 4, unsigned int)
-
-#define LEGACY_DEVICE	"/dev/cma_mem"
 #define NOBODY_ID	65534
 #define MAX_BLOCKS	8
-
-/* Both layouts the driver must understand: LP64 and ILP32. */
-_Static_assert(sizeof(struct mem_block) == (sizeof(long) == 8 ? 56 : 36),
-	       "struct mem_block has the original driver's layout");
 
 FIXTURE(legacy) {
 	int fd;
@@ -230,6 +213,41 @@ TEST_F(legacy, name_without_nul_einval)
 	block.len = self->page_size;
 	ASSERT_EQ(-1, ioctl(self->fd, CMEM_ALLOCATE, &block));
 	ASSERT_EQ(EINVAL, errno);
+}
+
+TEST_F(legacy, unreadable_argument_efault)
+{
+	ASSERT_EQ(-1, ioctl(self->fd, CMEM_ALLOCATE, NULL));
+	ASSERT_EQ(EFAULT, errno);
+	ASSERT_EQ(-1, ioctl(self->fd, CMEM_UNMAP, NULL));
+	ASSERT_EQ(EFAULT, errno);
+}
+
+/*
+ * A request the driver can read but not answer: the block it allocated
+ * is taken back (its name is free again) and the caller gets EFAULT.
+ */
+TEST_F(legacy, unwritable_reply_efault_and_nothing_kept)
+{
+	struct mem_block *block;
+	struct mem_block retry;
+
+	block = mmap(NULL, self->page_size, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, block);
+	legacy_name(block->name, 'w');
+	block->len = self->page_size;
+	ASSERT_EQ(0, mprotect(block, self->page_size, PROT_READ));
+	ASSERT_EQ(-1, ioctl(self->fd, CMEM_ALLOCATE, block));
+	ASSERT_EQ(EFAULT, errno);
+
+	ASSERT_EQ(-ENOENT, unmap(self, block->name));
+	memset(&retry, 0, sizeof(retry));
+	memcpy(retry.name, block->name, sizeof(retry.name));
+	retry.len = self->page_size;
+	ASSERT_EQ(0, ioctl(self->fd, CMEM_ALLOCATE, &retry));
+	ASSERT_EQ(0, unmap(self, retry.name));
+	ASSERT_EQ(0, munmap(block, self->page_size));
 }
 
 TEST_F(legacy, unmap_unknown_name_enoent)

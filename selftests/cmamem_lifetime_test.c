@@ -547,15 +547,24 @@ static int nobody_attach_refused(int fd, void *argument)
 	struct cmamem_attach attach;
 	int result = cmamem_attach(fd, argument, 0, &attach);
 
-	if (result == -EPERM)
-		return 0;
-	fprintf(stderr, "# attach as nobody returned %d, not -EPERM\n",
-		result);
-	return 1;
+	/* Names are per user: nobody has no block of root's name. */
+	if (result != -ENOENT) {
+		fprintf(stderr, "# attach as nobody returned %d, not -ENOENT\n",
+			result);
+		return 1;
+	}
+	/* Naming root as the owner needs CAP_SYS_ADMIN. */
+	result = cmamem_attach_owned(fd, argument, 0, &attach);
+	if (result != -EPERM) {
+		fprintf(stderr, "# attach of root's block as nobody returned %d, not -EPERM\n",
+			result);
+		return 2;
+	}
+	return 0;
 }
 
 /* A block root allocated cannot be attached by another, plain, user. */
-TEST_F(lifetime, attach_from_other_user_eperm)
+TEST_F(lifetime, attach_from_other_user_refused)
 {
 	struct cmamem_alloc alloc;
 
@@ -611,7 +620,7 @@ static int run_nobody_owner(void *argument)
 				    run->owner);
 }
 
-/* CAP_SYS_ADMIN may attach another user's block. */
+/* CAP_SYS_ADMIN may attach another user's block, naming its owner. */
 TEST_F(lifetime, root_attaches_block_of_other_user)
 {
 	struct nobody_owner_run run;
@@ -655,7 +664,11 @@ TEST_F(lifetime, root_attaches_block_of_other_user)
 		ASSERT_TRUE(false) TH_LOG("owner exited with status %d",
 					  WEXITSTATUS(status));
 	}
-	ASSERT_EQ(0, cmamem_attach(self->fd, owner.name, 0, &attach));
+	/* Root's own names do not have it; naming the owner finds it. */
+	ASSERT_EQ(-ENOENT, cmamem_attach(self->fd, owner.name, 0, &attach));
+	ASSERT_EQ(0, cmamem_attach_owned(self->fd, owner.name,
+					 CMAMEM_NOBODY_ID, &attach));
+	ASSERT_EQ(CMAMEM_NOBODY_ID, attach.owner_uid);
 	ASSERT_EQ(0, cmamem_block_info(self->fd, attach.handle, &info));
 	ASSERT_EQ(CMAMEM_NOBODY_ID, info.owner_uid);
 	ASSERT_EQ(2, info.handles);
@@ -668,6 +681,91 @@ TEST_F(lifetime, root_attaches_block_of_other_user)
 	ASSERT_EQ(child, waitpid(child, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));
 	ASSERT_EQ(0, WEXITSTATUS(status));
+}
+
+/* --- names are per user --- */
+
+#define SECOND_USER_ID	(CMAMEM_NOBODY_ID - 1)
+
+static int user_allocates_name(int fd, void *argument)
+{
+	struct cmamem_alloc alloc;
+
+	return cmamem_alloc_named(fd, argument, cmamem_page_size(),
+				  CMAMEM_MODE_COHERENT, 0, 0, &alloc) ? 1 : 0;
+}
+
+/*
+ * The second user takes the name the first one uses, finds its own block
+ * by it, and may neither attach the first user's block by naming its
+ * owner nor learn whether a name exists among that user's names.
+ */
+static int second_user_uses_the_same_name(int fd, void *argument)
+{
+	struct cmamem_attach attach;
+
+	if (cmamem_alloc_named(fd, argument, cmamem_page_size(),
+			       CMAMEM_MODE_COHERENT, 0, 0,
+			       &(struct cmamem_alloc){ 0 }))
+		return 1;
+	if (cmamem_attach(fd, argument, 0, &attach) ||
+	    attach.owner_uid != SECOND_USER_ID)
+		return 2;
+	if (cmamem_attach_owned(fd, argument, CMAMEM_NOBODY_ID, &attach) !=
+	    -EPERM)
+		return 3;
+	if (cmamem_attach_owned(fd, "st-no-such-name", CMAMEM_NOBODY_ID,
+				&attach) != -EPERM)
+		return 4;
+	/* Naming oneself is allowed to anyone. */
+	if (cmamem_attach_owned(fd, argument, SECOND_USER_ID, &attach))
+		return 5;
+	return 0;
+}
+
+/*
+ * Two unprivileged users use one name in one pool: neither can squat on
+ * the other's, and a privileged attacher gets exactly the owner's block
+ * it names, never the other user's.
+ */
+TEST_F(lifetime, names_are_per_user)
+{
+	struct cmamem_attach mine, first, second;
+	__u64 used_before, used;
+	__u32 blocks_before, blocks;
+	char name[CMAMEM_NAME_SIZE];
+	int fd;
+
+	if (!cmamem_is_root())
+		SKIP(return, "needs root to switch users");
+	pool_usage(_metadata, self->fd, &used_before, &blocks_before);
+	fd = open_tracked(self, O_RDWR);
+	ASSERT_LE(0, fd);
+	cmamem_unique_name(name, "shared");
+	ASSERT_EQ(0, cmamem_run_as_user(fd, CMAMEM_NOBODY_ID,
+					user_allocates_name, name));
+	ASSERT_EQ(0, cmamem_run_as_user(fd, SECOND_USER_ID,
+					second_user_uses_the_same_name, name));
+
+	/* Root has no block of that name; naming an owner picks one. */
+	ASSERT_EQ(-ENOENT, cmamem_attach(self->fd, name, 0, &mine));
+	ASSERT_EQ(0, cmamem_attach_owned(self->fd, name, CMAMEM_NOBODY_ID,
+					 &first));
+	ASSERT_EQ(CMAMEM_NOBODY_ID, first.owner_uid);
+	ASSERT_EQ(0, cmamem_attach_owned(self->fd, name, SECOND_USER_ID,
+					 &second));
+	ASSERT_EQ(SECOND_USER_ID, second.owner_uid);
+	ASSERT_NE(first.dma_address, second.dma_address);
+	ASSERT_EQ(-EINVAL, cmamem_attach_owned(self->fd, name, (__u32)-1,
+					       &mine));
+	ASSERT_EQ(0, cmamem_free(self->fd, first.handle));
+	ASSERT_EQ(0, cmamem_free(self->fd, second.handle));
+
+	/* The users' handles were in the file: closing it frees both. */
+	ASSERT_EQ(0, cmamem_close(&self->tracker, fd));
+	pool_usage(_metadata, self->fd, &used, &blocks);
+	ASSERT_EQ(used_before, used);
+	ASSERT_EQ(blocks_before, blocks);
 }
 
 /*

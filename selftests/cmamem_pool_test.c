@@ -11,6 +11,7 @@
 #include "kselftest_harness.h"
 
 #include <sys/mount.h>
+#include <sys/prctl.h>
 
 #include "cmamem_util.h"
 
@@ -153,6 +154,26 @@ TEST_F(limits, user_quota_bytes_covers_all_files_of_a_user)
 }
 
 /*
+ * A user's very first block larger than the quota: refused, and the user's
+ * (empty) usage entry goes with it, so a block within the quota still fits.
+ */
+TEST_F(limits, user_quota_bytes_first_block_too_large_edquot)
+{
+	struct user_steps run = { .uid = FIRST_USER, .count = 3, .steps = {
+		{ 0, 3, -EDQUOT },	/* nothing allocated yet */
+		{ 0, 2, 0 },		/* 2 of 2 */
+		{ 0, 1, -EDQUOT },
+	} };
+
+	ASSERT_EQ(0, cmamem_param_write_u64("user_quota_bytes",
+					    2 * self->page_size));
+	run.fds[0] = open_pool(self);
+	ASSERT_LE(0, run.fds[0]);
+	run.page_size = self->page_size;
+	ASSERT_EQ(0, cmamem_run_child(user_steps_body, &run));
+}
+
+/*
  * What keeps a block alive keeps it counted: a mapping and a dma-buf
  * outlive the handle and the file, and the user's quota with them.
  */
@@ -232,33 +253,54 @@ TEST_F(limits, user_max_blocks_edquot)
 	ASSERT_EQ(0, cmamem_run_child(user_steps_body, &first));
 }
 
-TEST_F(limits, max_block_size_efbig)
+/*
+ * The limit @parameter set to two pages: three pages fail with @error and
+ * leave the pool as it was, two pages fit. Returns the file, still open.
+ */
+static int two_page_limit(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(limits) *self, const char *parameter,
+			  int error)
 {
 	struct cmamem_pool_info before, after;
 	struct cmamem_alloc alloc;
 	int fd;
 
-	ASSERT_EQ(0, cmamem_param_write_u64("max_block_size",
-					    2 * self->page_size));
+	ASSERT_EQ(0, cmamem_param_write_u64(parameter, 2 * self->page_size));
 	fd = open_pool(self);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, cmamem_pool_info(fd, &before));
-	ASSERT_EQ(2 * self->page_size, before.max_block_bytes);
-	ASSERT_EQ(-EFBIG, alloc_pages(fd, 3, self->page_size, &alloc));
-	/* One byte over, before rounding, is over too. */
-	ASSERT_EQ(-EFBIG, cmamem_alloc_block(fd, "limit",
-					     2 * self->page_size + 1,
-					     CMAMEM_MODE_CACHED, &alloc));
+	ASSERT_EQ(error, alloc_pages(fd, 3, self->page_size, &alloc));
 	ASSERT_EQ(0, cmamem_pool_info(fd, &after));
 	ASSERT_EQ(before.used_bytes, after.used_bytes);
 	ASSERT_EQ(before.blocks, after.blocks);
 	ASSERT_EQ(0, alloc_pages(fd, 2, self->page_size, &alloc));
 	ASSERT_EQ(0, cmamem_free(fd, alloc.handle));
+	return fd;
+}
+
+TEST_F(limits, max_block_size_efbig)
+{
+	struct cmamem_pool_info info;
+	struct cmamem_alloc alloc;
+	int fd = two_page_limit(_metadata, self, "max_block_size", -EFBIG);
+
+	ASSERT_EQ(0, cmamem_pool_info(fd, &info));
+	ASSERT_EQ(2 * self->page_size, info.max_block_bytes);
+	/* One byte over, before rounding, is over too. */
+	ASSERT_EQ(-EFBIG, cmamem_alloc_block(fd, "limit",
+					     2 * self->page_size + 1,
+					     CMAMEM_MODE_CACHED, &alloc));
 
 	/* No limit again: the same file may allocate the bigger block. */
 	ASSERT_EQ(0, cmamem_param_write("max_block_size", "0"));
 	ASSERT_EQ(0, alloc_pages(fd, 3, self->page_size, &alloc));
 	ASSERT_EQ(0, cmamem_free(fd, alloc.handle));
+}
+
+/* A block larger than the whole fd quota, on a file that holds none. */
+TEST_F(limits, fd_quota_bytes_block_larger_than_quota_edquot)
+{
+	two_page_limit(_metadata, self, "fd_quota_bytes", -EDQUOT);
 }
 
 TEST_F(limits, fd_quota_bytes_edquot)
@@ -835,14 +877,12 @@ TEST_F(views, sysfs_matches_pool_info)
 	}
 }
 
-/* Mounts debugfs if needed; false if it is not available. */
-static bool debugfs_ready(void)
+/* Why root's debugfs tables cannot be read here, in *@reason; or false. */
+static bool no_debugfs_tables(const char **reason)
 {
-	if (cmamem_path_exists(CMAMEM_DEBUGFS_DIR))
-		return true;
-	if (mount("none", "/sys/kernel/debug", "debugfs", 0, NULL))
-		return false;
-	return cmamem_path_exists(CMAMEM_DEBUGFS_DIR);
+	*reason = !cmamem_is_root() ? "debugfs is for root" :
+		  !cmamem_debugfs_ready() ? "debugfs is not available" : NULL;
+	return *reason;
 }
 
 struct table_row {
@@ -860,23 +900,43 @@ struct table_row {
  * @name, or (with @name NULL) whose dma_address is @dma_address. Returns
  * 1 if found, 0 if not, negative on a malformed table.
  */
+/*
+ * Opens the debugfs table @file of @pool past its header line, which must
+ * be @header if that is not NULL. NULL with errno set on failure.
+ */
+static FILE *open_debugfs_table(const char *pool, const char *file,
+				const char *header)
+{
+	char path[256], line[128];
+	FILE *table;
+
+	snprintf(path, sizeof(path), "%s/%s/%s", CMAMEM_DEBUGFS_DIR, pool,
+		 file);
+	table = fopen(path, "r");
+	if (!table)
+		return NULL;
+	if (!fgets(line, sizeof(line), table) ||
+	    (header && strcmp(line, header))) {
+		fclose(table);
+		errno = EINVAL;
+		return NULL;
+	}
+	return table;
+}
+
 static int find_table_row(const char *pool, const char *name,
 			  const char *dma_address, struct table_row *row)
 {
-	char path[256], line[512];
-	int found = 0, line_number = 0;
-	FILE *table;
+	FILE *table = open_debugfs_table(pool, "blocks", NULL);
+	char line[512];
+	int found = 0;
 
-	snprintf(path, sizeof(path), "%s/%s/blocks", CMAMEM_DEBUGFS_DIR, pool);
-	table = fopen(path, "r");
 	if (!table)
 		return -errno;
 	while (fgets(line, sizeof(line), table)) {
 		struct table_row parsed;
 		char extra[2];
 
-		if (line_number++ == 0)
-			continue;	/* the header */
 		if (sscanf(line, "%31s %llu %15s %u %u %u %u %d %31s %31s %1s",
 			   parsed.name, &parsed.length, parsed.mode,
 			   &parsed.handles, &parsed.mappings, &parsed.dma_bufs,
@@ -914,12 +974,11 @@ TEST_F(views, debugfs_blocks_table)
 	struct table_row row;
 	char comm[32], dma_address[32];
 	__u8 *address;
+	const char *reason;
 	int fd = self->pools[0].fd;
 
-	if (!cmamem_is_root())
-		SKIP(return, "debugfs is for root");
-	if (!debugfs_ready())
-		SKIP(return, "debugfs is not available");
+	if (no_debugfs_tables(&reason))
+		SKIP(return, "%s", reason);
 	ASSERT_STREQ("cmamem", self->pools[0].device);
 
 	ASSERT_EQ(0, cmamem_alloc_block(fd, "debugfs", 3 * self->page_size,
@@ -962,6 +1021,107 @@ TEST_F(views, debugfs_blocks_table)
 				    dma_address, &row));
 }
 
+/*
+ * The comm column never breaks the table: characters outside '!'..'~'
+ * become '_', and an empty command name shows as "-".
+ */
+TEST_F(views, debugfs_blocks_table_sanitizes_comm)
+{
+	static const struct {
+		const char *comm, *shown;
+	} names[] = {
+		{ "two words\tand", "two_words_and" },
+		{ "", "-" },
+	};
+	char own[32], name[CMAMEM_NAME_SIZE];
+	struct cmamem_alloc alloc;
+	struct table_row row;
+	unsigned int index;
+	const char *reason;
+	int fd = self->pools[0].fd;
+
+	if (no_debugfs_tables(&reason))
+		SKIP(return, "%s", reason);
+	ASSERT_STREQ("cmamem", self->pools[0].device);
+	ASSERT_EQ(0, prctl(PR_GET_NAME, own));
+	for (index = 0; index < ARRAY_SIZE(names); index++) {
+		ASSERT_EQ(0, prctl(PR_SET_NAME, names[index].comm));
+		EXPECT_EQ(0, cmamem_alloc_block(fd, "comm", self->page_size,
+						CMAMEM_MODE_COHERENT, &alloc));
+		ASSERT_EQ(0, prctl(PR_SET_NAME, own));
+		memcpy(name, alloc.name, sizeof(name));
+		ASSERT_EQ(1, find_table_row(CMAMEM_DEFAULT_POOL_NAME, name,
+					    NULL, &row));
+		EXPECT_STREQ(names[index].shown, row.comm);
+		ASSERT_EQ(0, cmamem_free(fd, alloc.handle));
+	}
+}
+
+/*
+ * The users table: one line per user with live blocks in the pool, with
+ * their bytes and count, gone once the user's last block is.
+ */
+static int find_user_row(const char *pool, unsigned int uid,
+			 unsigned long long *bytes, unsigned int *blocks)
+{
+	FILE *table = open_debugfs_table(pool, "users", "uid bytes blocks\n");
+	unsigned int row_uid, row_blocks;
+	unsigned long long row_bytes;
+	char line[128];
+	int found = 0;
+
+	if (!table)
+		return -errno;
+	while (fgets(line, sizeof(line), table)) {
+		if (sscanf(line, "%u %llu %u", &row_uid, &row_bytes,
+			   &row_blocks) != 3) {
+			found = -EINVAL;
+			break;
+		}
+		if (row_uid == uid) {
+			*bytes = row_bytes;
+			*blocks = row_blocks;
+			found = 1;
+		}
+	}
+	fclose(table);
+	return found;
+}
+
+TEST_F(views, debugfs_users_table)
+{
+	struct cmamem_alloc first, second;
+	unsigned long long bytes = 0;
+	unsigned int blocks = 0;
+	const char *reason;
+	int fd = self->pools[0].fd;
+
+	if (no_debugfs_tables(&reason))
+		SKIP(return, "%s", reason);
+	ASSERT_STREQ("cmamem", self->pools[0].device);
+	ASSERT_EQ(0, find_user_row(CMAMEM_DEFAULT_POOL_NAME, geteuid(), &bytes,
+				   &blocks))
+		TH_LOG("another of root's blocks is alive in the pool");
+
+	ASSERT_EQ(0, cmamem_alloc_block(fd, "users", self->page_size,
+					CMAMEM_MODE_COHERENT, &first));
+	ASSERT_EQ(0, cmamem_alloc_block(fd, "users", 3 * self->page_size,
+					CMAMEM_MODE_WRITECOMBINE, &second));
+	ASSERT_EQ(1, find_user_row(CMAMEM_DEFAULT_POOL_NAME, geteuid(), &bytes,
+				   &blocks));
+	EXPECT_EQ(4 * self->page_size, bytes);
+	EXPECT_EQ(2, blocks);
+
+	ASSERT_EQ(0, cmamem_free(fd, first.handle));
+	ASSERT_EQ(1, find_user_row(CMAMEM_DEFAULT_POOL_NAME, geteuid(), &bytes,
+				   &blocks));
+	EXPECT_EQ(3 * self->page_size, bytes);
+	EXPECT_EQ(1, blocks);
+	ASSERT_EQ(0, cmamem_free(fd, second.handle));
+	EXPECT_EQ(0, find_user_row(CMAMEM_DEFAULT_POOL_NAME, geteuid(), &bytes,
+				   &blocks));
+}
+
 TEST_F(views, debugfs_summary_matches_pool_info)
 {
 	static const char * const keys[] = {
@@ -972,7 +1132,7 @@ TEST_F(views, debugfs_summary_matches_pool_info)
 
 	if (!cmamem_is_root())
 		SKIP(return, "debugfs is for root");
-	if (!debugfs_ready())
+	if (!cmamem_debugfs_ready())
 		SKIP(return, "debugfs is not available");
 	for (pool_index = 0; pool_index < self->pool_count; pool_index++) {
 		struct pool_file *pool = &self->pools[pool_index];

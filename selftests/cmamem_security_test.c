@@ -669,14 +669,20 @@ static void foreign_block(FIXTURE_DATA(security) *self, struct child *child,
 	attach.size = sizeof(attach);
 	memcpy(attach.name, root->block.name, CMAMEM_NAME_SIZE);
 	result = cmamem_ioctl(fd, CMAMEM_IOCTL_ATTACH, &attach);
-	CHILD_CHECK(child, result == -EPERM,
-		    "ATTACH to root's block %s in %s gave %s, not EPERM",
+	CHILD_CHECK(child, result == -ENOENT,
+		    "ATTACH to root's block %s in %s gave %s, not ENOENT (names are per user)",
 		    root->block.name, pool,
 		    result ? strerror(-result) : "success");
 	attach.flags = CMAMEM_MAP;
 	result = cmamem_ioctl(fd, CMAMEM_IOCTL_ATTACH, &attach);
+	CHILD_CHECK(child, result == -ENOENT,
+		    "ATTACH with CMAMEM_MAP to root's block gave %s, not ENOENT",
+		    result ? strerror(-result) : "success");
+	attach.flags = CMAMEM_OWNER | CMAMEM_MAP;
+	attach.owner_uid = 0;
+	result = cmamem_ioctl(fd, CMAMEM_IOCTL_ATTACH, &attach);
 	CHILD_CHECK(child, result == -EPERM,
-		    "ATTACH with CMAMEM_MAP to root's block gave %s, not EPERM",
+		    "ATTACH naming root as the owner gave %s, not EPERM",
 		    result ? strerror(-result) : "success");
 
 	result = cmamem_free(fd, root->block.handle);
@@ -709,14 +715,25 @@ static void foreign_block(FIXTURE_DATA(security) *self, struct child *child,
 	if (address != MAP_FAILED)
 		munmap(address, self->page);
 
-	/* Its name is taken, by someone else: no way to replace it. */
+	/*
+	 * Names are per user: the same name is this user's own block, which
+	 * root's program never sees (root still attaches its own).
+	 */
 	result = cmamem_alloc_named(fd, root->block.name, self->page,
 				    CMAMEM_MODE_COHERENT, 0, 0, &alloc);
-	CHILD_CHECK(child, result == -EEXIST,
-		    "ALLOC of root's block name gave %s, not EEXIST",
+	CHILD_CHECK(child, !result,
+		    "ALLOC of root's block name as another user gave %s, not success",
 		    result ? strerror(-result) : "success");
-	if (!result)
+	if (!result) {
+		result = cmamem_attach(fd, root->block.name, 0, &attach);
+		CHILD_CHECK(child, !result && attach.owner_uid == CMAMEM_NOBODY_ID,
+			    "ATTACH of the user's own block of that name gave %s (owner %u)",
+			    result ? strerror(-result) : "success",
+			    attach.owner_uid);
+		if (!result)
+			cmamem_free(fd, attach.handle);
 		cmamem_free(fd, alloc.handle);
+	}
 
 	/* debugfs shows addresses: root only. */
 	snprintf(path, sizeof(path), "/sys/kernel/debug/cmamem/%s/blocks",

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -152,9 +153,10 @@ static inline void cmamem_unique_name(char *name, const char *tag)
 		 serial++);
 }
 
-static inline int cmamem_alloc_named(int fd, const char *name, __u64 length,
+/* ALLOC with every input field; @max_dma_address 0 is no limit. */
+static inline int cmamem_alloc_below(int fd, const char *name, __u64 length,
 				     __u32 mode, __u32 flags,
-				     __u64 alignment,
+				     __u64 alignment, __u64 max_dma_address,
 				     struct cmamem_alloc *alloc)
 {
 	memset(alloc, 0, sizeof(*alloc));
@@ -163,8 +165,18 @@ static inline int cmamem_alloc_named(int fd, const char *name, __u64 length,
 	alloc->length = length;
 	alloc->alignment = alignment;
 	alloc->mode = mode;
+	alloc->max_dma_address = max_dma_address;
 	cmamem_set_name(alloc->name, name);
 	return cmamem_ioctl(fd, CMAMEM_IOCTL_ALLOC, alloc);
+}
+
+static inline int cmamem_alloc_named(int fd, const char *name, __u64 length,
+				     __u32 mode, __u32 flags,
+				     __u64 alignment,
+				     struct cmamem_alloc *alloc)
+{
+	return cmamem_alloc_below(fd, name, length, mode, flags, alignment, 0,
+				  alloc);
 }
 
 /* Allocates a block under a fresh unique name built from @tag. */
@@ -177,14 +189,31 @@ static inline int cmamem_alloc_block(int fd, const char *tag, __u64 length,
 	return cmamem_alloc_named(fd, name, length, mode, 0, 0, alloc);
 }
 
-static inline int cmamem_attach(int fd, const char *name, __u32 flags,
-				struct cmamem_attach *attach)
+static inline int cmamem_attach_request(int fd, const char *name,
+					__u32 flags, __u32 owner_uid,
+					struct cmamem_attach *attach)
 {
 	memset(attach, 0, sizeof(*attach));
 	attach->size = sizeof(*attach);
 	attach->flags = flags;
+	attach->owner_uid = owner_uid;
 	cmamem_set_name(attach->name, name);
 	return cmamem_ioctl(fd, CMAMEM_IOCTL_ATTACH, attach);
+}
+
+static inline int cmamem_attach(int fd, const char *name, __u32 flags,
+				struct cmamem_attach *attach)
+{
+	return cmamem_attach_request(fd, name, flags, 0, attach);
+}
+
+/* ATTACH to the block @owner_uid named @name (CMAMEM_OWNER). */
+static inline int cmamem_attach_owned(int fd, const char *name,
+				      __u32 owner_uid,
+				      struct cmamem_attach *attach)
+{
+	return cmamem_attach_request(fd, name, CMAMEM_OWNER, owner_uid,
+				     attach);
 }
 
 static inline int cmamem_free(int fd, __u32 handle)
@@ -337,6 +366,16 @@ static inline int cmamem_find_pool(__u32 wanted, __u32 unwanted,
 	}
 	free(entries);
 	return result;
+}
+
+/* Mounts debugfs if needed; false if it is not available. */
+static inline bool cmamem_debugfs_ready(void)
+{
+	if (cmamem_path_exists(CMAMEM_DEBUGFS_DIR))
+		return true;
+	if (mount("none", "/sys/kernel/debug", "debugfs", 0, NULL))
+		return false;
+	return cmamem_path_exists(CMAMEM_DEBUGFS_DIR);
 }
 
 /*
@@ -618,21 +657,41 @@ static inline int cmamem_run_child(int (*body)(void *argument),
 	return WEXITSTATUS(status);
 }
 
-struct cmamem_nobody_call {
+struct cmamem_user_call {
 	int fd;
+	uid_t uid;
 	int (*check)(int fd, void *argument);
 	void *argument;
 };
 
-static inline int cmamem_nobody_body(void *argument)
+static inline int cmamem_user_body(void *argument)
 {
-	struct cmamem_nobody_call *call = argument;
+	struct cmamem_user_call *call = argument;
 
 	if (setgroups(0, NULL) ||
-	    setresgid(CMAMEM_NOBODY_ID, CMAMEM_NOBODY_ID, CMAMEM_NOBODY_ID) ||
-	    setresuid(CMAMEM_NOBODY_ID, CMAMEM_NOBODY_ID, CMAMEM_NOBODY_ID))
+	    setresgid(call->uid, call->uid, call->uid) ||
+	    setresuid(call->uid, call->uid, call->uid))
 		return 255;
 	return call->check(call->fd, call->argument);
+}
+
+/*
+ * Runs @check(@fd, @argument) in a child that has become uid and gid @uid
+ * with no supplementary groups, which also drops every capability; exit
+ * statuses as cmamem_run_as_nobody().
+ */
+static inline int cmamem_run_as_user(int fd, uid_t uid,
+				     int (*check)(int fd, void *argument),
+				     void *argument)
+{
+	struct cmamem_user_call call = {
+		.fd = fd,
+		.uid = uid,
+		.check = check,
+		.argument = argument,
+	};
+
+	return cmamem_run_child(cmamem_user_body, &call);
 }
 
 /*
@@ -647,13 +706,7 @@ static inline int cmamem_run_as_nobody(int fd,
 				       int (*check)(int fd, void *argument),
 				       void *argument)
 {
-	struct cmamem_nobody_call call = {
-		.fd = fd,
-		.check = check,
-		.argument = argument,
-	};
-
-	return cmamem_run_child(cmamem_nobody_body, &call);
+	return cmamem_run_as_user(fd, CMAMEM_NOBODY_ID, check, argument);
 }
 
 /*
@@ -697,6 +750,43 @@ static inline int cmamem_params_restore(struct cmamem_saved_params *saved)
 			first_error = result;
 	}
 	return first_error;
+}
+
+/*
+ * The highest DMA address /dev/cmamem's device reaches directly: its mask,
+ * dma_mask_bits wide. Device-tree pools' masks are widened to cover their
+ * regions, so they reach all of their own memory.
+ */
+static inline __u64 cmamem_default_pool_reach(void)
+{
+	char text[16];
+	unsigned int bits;
+
+	if (cmamem_param_read("dma_mask_bits", text, sizeof(text)) ||
+	    sscanf(text, "%u", &bits) != 1 || bits >= 64)
+		return ~0ULL;
+	return (1ULL << bits) - 1;
+}
+
+/*
+ * The last byte of RAM, from /proc/iomem's "System RAM" ranges (root sees
+ * the addresses; others read zeros). 0 when it cannot be read.
+ */
+static inline __u64 cmamem_ram_end(void)
+{
+	unsigned long long start, end;
+	FILE *iomem = fopen("/proc/iomem", "r");
+	char line[160];
+	__u64 last = 0;
+
+	if (!iomem)
+		return 0;
+	while (fgets(line, sizeof(line), iomem))
+		if (sscanf(line, "%llx-%llx", &start, &end) == 2 &&
+		    strstr(line, " : System RAM") && end > last)
+			last = end;
+	fclose(iomem);
+	return last;
 }
 
 /*

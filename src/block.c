@@ -185,6 +185,46 @@ int cmamem_length_check(struct cmamem_pool *pool, u64 length, u64 alignment,
 	return 0;
 }
 
+/**
+ * cmamem_limit_check() - can a block lie below a DMA address limit here
+ * @pool: the pool
+ * @length: the length, validated by cmamem_length_check()
+ * @alignment: the alignment, validated likewise
+ * @max_dma_address: the highest DMA address any byte may have, 0 for none
+ *
+ * An engine with fewer address bits than the pool's device reaches only
+ * the low part of the pool, or none of it. Where the pool's region is
+ * known and its DMA addresses are its physical ones (no dma-ranges
+ * offset), a block that cannot fit below the limit is refused here, before
+ * anything is allocated; elsewhere only the allocation itself can tell.
+ *
+ * Only callers that may see DMA addresses get this far (ALLOC answers
+ * EPERM to others), so the refusals are logged without a rate limit: a
+ * board team reads why in the log of the very call that failed.
+ *
+ * Return: 0, or -ERANGE (logged) when no block of @length bytes at
+ * @alignment can end at or below @max_dma_address in @pool.
+ */
+int cmamem_limit_check(struct cmamem_pool *pool, u64 length, u64 alignment,
+		       u64 max_dma_address)
+{
+	u64 granule = max_t(u64, alignment, PAGE_SIZE);
+	u64 lowest_start = 0;
+
+	if (!max_dma_address)
+		return 0;
+	if (pool->region_size && !pool->dma_dev->dma_range_map)
+		lowest_start = round_up((u64)pool->region_base, granule);
+	if (lowest_start > max_dma_address ||
+	    length - 1 > max_dma_address - lowest_start) {
+		dev_info(pool->dma_dev,
+			 "pool %s: a block of %llu bytes cannot end at or below DMA address %#llx: the pool's lowest block would start at %#llx\n",
+			 pool->name, length, max_dma_address, lowest_start);
+		return -ERANGE;
+	}
+	return 0;
+}
+
 /*
  * Allocation flags: failures are a clean ENOMEM, never a warning. For a
  * device-tree pool, whatever dma-direct's page-allocator fallback returns
@@ -566,7 +606,8 @@ static int cmamem_alloc_backing(struct cmamem_block *block, size_t size)
  * its order limit, carveouts to their power-of-two size); when not, the
  * block is allocated again with enough slack to hold an aligned window.
  */
-static int cmamem_block_alloc_memory(struct cmamem_block *block)
+static int cmamem_block_alloc_memory(struct cmamem_block *block,
+				     u64 max_dma_address)
 {
 	u64 alignment = cmamem_block_alignment(block);
 	size_t size = block->length;
@@ -586,6 +627,23 @@ static int cmamem_block_alloc_memory(struct cmamem_block *block)
 			return ret;
 		block->window_offset = ALIGN(block->alloc_dma, alignment) -
 				       block->alloc_dma;
+	}
+	/*
+	 * CMA and carveouts hand out the lowest free run that fits (their
+	 * bitmaps are searched from the start), so there a block beyond the
+	 * limit means that no run below it is free. The page allocator
+	 * behind a default pool without CMA keeps no such order; there it
+	 * means only that the memory it gave was out of reach.
+	 */
+	if (max_dma_address &&
+	    cmamem_block_dma_address(block) + (block->length - 1) >
+	    max_dma_address) {
+		dev_info(block->pool->dma_dev,
+			 "pool %s: the lowest free run of %llu bytes starts at DMA address %#llx, above the limit %#llx\n",
+			 block->pool->name, block->length,
+			 (u64)cmamem_block_dma_address(block), max_dma_address);
+		cmamem_free_backing(block);
+		return -EADDRNOTAVAIL;
 	}
 
 	if (block->backing == CMAMEM_BACKING_COHERENT)
@@ -845,12 +903,9 @@ static void cmamem_log_failure(struct cmamem_pool *pool,
 /**
  * cmamem_block_create() - allocate a named block
  * @pool: the pool to allocate from
- * @name: a valid, zero-padded %CMAMEM_NAME_SIZE byte name
- * @length: the length, validated by cmamem_length_check()
- * @alignment: the alignment, validated by cmamem_length_check()
- * @mode: a valid &enum cmamem_mode the pool supports
- * @pinnable: %CMAMEM_PINNABLE: let get_user_pages() pin the pages even in
- *	CMA (a cached @mode only)
+ * @request: what to create: name, length, alignment, mode, whether it may
+ *	be pinned and the DMA address limit, validated (see &struct
+ *	cmamem_block_request)
  *
  * The name is reserved before the memory is allocated, so two concurrent
  * allocations of one name cannot both allocate; ATTACH does not see the
@@ -861,13 +916,15 @@ static void cmamem_log_failure(struct cmamem_pool *pool,
  *
  * Return: the block, holding one handle count and the reference that goes
  * with it, or ERR_PTR(-EEXIST), ERR_PTR(-EDQUOT) past the caller's
- * user_quota_bytes or user_max_blocks, or ERR_PTR(-ENOMEM).
+ * user_quota_bytes or user_max_blocks, ERR_PTR(-EADDRNOTAVAIL) when the
+ * pool has room only above the request's DMA address limit, or
+ * ERR_PTR(-ENOMEM).
  */
-struct cmamem_block *cmamem_block_create(struct cmamem_pool *pool,
-					 const char *name, u64 length,
-					 u64 alignment, u32 mode,
-					 bool pinnable)
+struct cmamem_block *
+cmamem_block_create(struct cmamem_pool *pool,
+		    const struct cmamem_block_request *request)
 {
+	u64 length = request->length;
 	struct cmamem_block *block;
 	int ret;
 
@@ -876,19 +933,21 @@ struct cmamem_block *cmamem_block_create(struct cmamem_pool *pool,
 		return ERR_PTR(-ENOMEM);
 	kref_init(&block->ref);
 	block->pool = pool;
-	memcpy(block->name, name, CMAMEM_NAME_SIZE);
+	/* Its owner and name are its key in the pool's name index. */
+	block->owner = current_euid();
+	memcpy(block->name, request->name, CMAMEM_NAME_SIZE);
 	block->handles = 1;
 	atomic_set(&block->mappings, 0);
 	atomic_set(&block->dma_bufs, 0);
 	INIT_LIST_HEAD(&block->pool_node);
-	block->mode = mode;
+	block->mode = request->mode;
 	block->length = length;
 	/*
 	 * What the block gets, and BLOCK_INFO reports: at least a page.
 	 * cmamem_length_check() let through only powers of two.
 	 */
-	block->alignment_order = ilog2(max_t(u64, alignment, PAGE_SIZE));
-	block->owner = current_euid();
+	block->alignment_order =
+		ilog2(max_t(u64, request->alignment, PAGE_SIZE));
 	block->pid = task_tgid_nr(current);
 	cmamem_block_set_comm(block);
 
@@ -906,9 +965,10 @@ struct cmamem_block *cmamem_block_create(struct cmamem_pool *pool,
 		return ERR_PTR(ret);
 	}
 
-	ret = cmamem_block_alloc_memory(block);
+	ret = cmamem_block_alloc_memory(block, request->max_dma_address);
 	if (!ret)
-		block->pinnable = cmamem_block_pinnable(block, pinnable);
+		block->pinnable = cmamem_block_pinnable(block,
+							request->pinnable);
 
 	mutex_lock(&pool->lock);
 	if (ret) {
@@ -916,7 +976,9 @@ struct cmamem_block *cmamem_block_create(struct cmamem_pool *pool,
 		cmamem_user_uncharge(pool, block->owner, length);
 		pool->stats.failures++;
 		mutex_unlock(&pool->lock);
-		cmamem_log_failure(pool, block);
+		/* A run above the limit was found and logged already. */
+		if (ret != -EADDRNOTAVAIL)
+			cmamem_log_failure(pool, block);
 		kmem_cache_free(cmamem_block_cache, block);
 		return ERR_PTR(ret);
 	}
@@ -936,25 +998,25 @@ struct cmamem_block *cmamem_block_create(struct cmamem_pool *pool,
 /**
  * cmamem_block_attach() - find a published block and add a handle count
  * @pool: the pool
+ * @owner: the user whose names to look in: the caller's effective uid, or
+ *	(CAP_SYS_ADMIN only) another user's, as the caller checked
  * @name: a valid, zero-padded %CMAMEM_NAME_SIZE byte name
  *
  * Return: the block, with one more handle count and the reference that
- * goes with it, ERR_PTR(-ENOENT) if no ready block has that name, or
- * ERR_PTR(-EPERM) if it belongs to another user and the caller lacks
- * CAP_SYS_ADMIN.
+ * goes with it, or ERR_PTR(-ENOENT) if @owner has no ready block of that
+ * name.
  */
 struct cmamem_block *cmamem_block_attach(struct cmamem_pool *pool,
-					 const char *name)
+					 kuid_t owner, const char *name)
 {
+	struct cmamem_name_key key = { .owner = owner };
 	struct cmamem_block *block;
 
+	memcpy(key.name, name, CMAMEM_NAME_SIZE);
 	mutex_lock(&pool->lock);
-	block = cmamem_pool_name_lookup(pool, name);
+	block = cmamem_pool_name_lookup(pool, &key);
 	if (!block || !block->ready) {
 		block = ERR_PTR(-ENOENT);
-	} else if (!uid_eq(current_euid(), block->owner) &&
-		   !capable(CAP_SYS_ADMIN)) {
-		block = ERR_PTR(-EPERM);
 	} else {
 		block->handles++;
 		kref_get(&block->ref);
@@ -1115,6 +1177,20 @@ void cmamem_block_put_handle(struct cmamem_block *block)
 	cmamem_block_put(block);
 }
 
+/*
+ * Whether a sync may invalidate CPU cache lines, which discards dirty ones.
+ * The DMA API lets an architecture invalidate on a sync for the CPU of
+ * anything but DMA_TO_DEVICE (arm64 and 32-bit ARM do), and on a sync for
+ * the device of DMA_FROM_DEVICE (32-bit ARM does; arm64 cleans).
+ */
+static bool cmamem_sync_may_invalidate(bool for_device,
+				       enum dma_data_direction direction)
+{
+	if (for_device)
+		return direction == DMA_FROM_DEVICE;
+	return direction != DMA_TO_DEVICE;
+}
+
 /**
  * cmamem_block_sync() - cache maintenance for a range of a block
  * @block: the block
@@ -1122,26 +1198,42 @@ void cmamem_block_put_handle(struct cmamem_block *block)
  * @length: bytes in the range, validated against the block
  * @for_device: true to make CPU writes visible to devices, false to make
  *	device writes visible to the CPU
+ * @direction: the way the data went, for the DMA API: DMA_TO_DEVICE (the
+ *	CPU wrote), DMA_FROM_DEVICE (a device wrote) or DMA_BIDIRECTIONAL
+ * @writable: the caller's file is open for writing
  *
- * Cached blocks get the DMA API's sync (the mapping is bidirectional, the
- * direction of each sync says which way the data went). Write-combine
- * blocks only need their write buffers drained before a device reads;
- * coherent blocks need nothing.
+ * Cached blocks get the DMA API's sync (the block's mapping is
+ * bidirectional, so any @direction is allowed). Write-combine blocks only
+ * need their write buffers drained before a device reads; coherent blocks
+ * need nothing.
+ *
+ * An invalidation discards the dirty cache lines of the range: data
+ * another process wrote through its own mapping and has not synced yet.
+ * A caller that cannot write the block must not be able to destroy it,
+ * so for such a caller every sync that may invalidate is preceded by a
+ * clean (a sync for the device, DMA_TO_DEVICE) of the same range: it
+ * reads what a device wrote, and the writer's data reaches memory instead
+ * of vanishing.
  */
 void cmamem_block_sync(struct cmamem_block *block, u64 offset, u64 length,
-		       bool for_device)
+		       bool for_device, enum dma_data_direction direction,
+		       bool writable)
 {
 	struct device *dev = block->pool->dma_dev;
 	dma_addr_t address = cmamem_block_dma_address(block) + offset;
 
 	switch (cmamem_mode_info(block->mode)->cpu_sync) {
 	case CMAMEM_CPU_SYNC_CACHES:
-		if (for_device)
+		if (!writable && cmamem_sync_may_invalidate(for_device,
+							    direction))
 			dma_sync_single_for_device(dev, address, length,
 						   DMA_TO_DEVICE);
+		if (for_device)
+			dma_sync_single_for_device(dev, address, length,
+						   direction);
 		else
 			dma_sync_single_for_cpu(dev, address, length,
-						DMA_FROM_DEVICE);
+						direction);
 		break;
 	case CMAMEM_CPU_SYNC_DRAIN:
 		if (for_device) {

@@ -41,6 +41,18 @@ struct file;
 struct sg_table;
 struct vm_area_struct;
 
+/*
+ * Huge mappings: pfn-mapped blocks get PMD entries where block, alignment
+ * and address allow (see mmap.c). That takes a special PMD bit, without
+ * which get_user_pages_fast() would take the memory for a normal page,
+ * and the architecture's support for PFN maps of that size.
+ */
+#if defined(CMAMEM_HAVE_PMD_SPECIAL) && \
+	defined(CMAMEM_HAVE_MM_GET_UNMAPPED_AREA) && \
+	defined(CONFIG_ARCH_SUPPORTS_PMD_PFNMAP)
+#define CMAMEM_HUGE_PFNMAP
+#endif
+
 /* "default" is the name of the pool behind /dev/cmamem. */
 #define CMAMEM_DEFAULT_POOL_NAME	"default"
 /* Longest device-tree pool label, so "cmamem-<label>" fits a name field. */
@@ -108,6 +120,8 @@ struct cmamem_user_usage {
  *	no other cmamem lock held, and outside the dma-buf's reservation lock
  * @imports: the &struct cmamem_dmabuf_import of every dma-buf imported
  *	into the pool, one per dma-buf
+ * @huge_faults: page faults on the pool's blocks' mappings that mapped
+ *	PMD_SIZE at once with one PMD entry (debugfs summary)
  * @debugfs_dir: /sys/kernel/debug/cmamem/<name>
  * @list_node: in the list of all pools, under cmamem_pools_lock
  */
@@ -133,6 +147,7 @@ struct cmamem_pool {
 	struct mutex import_lock;
 	struct list_head imports;
 
+	atomic64_t huge_faults;
 	struct dentry *debugfs_dir;
 	struct list_head list_node;
 };
@@ -190,6 +205,19 @@ struct cmamem_mode_info {
 };
 
 /**
+ * struct cmamem_name_key - what a pool's name index is keyed on
+ * @owner: the user whose name it is: every user has names of their own
+ * @name: a valid, zero-padded %CMAMEM_NAME_SIZE byte name
+ *
+ * Laid out exactly as &cmamem_block.owner and &cmamem_block.name, which
+ * are the key of a block in the index.
+ */
+struct cmamem_name_key {
+	kuid_t owner;
+	char name[CMAMEM_NAME_SIZE];
+};
+
+/**
  * struct cmamem_block - a physically contiguous block of a pool
  * @ref: the block's lifetime: one reference per handle, per VMA and per
  *	dma-buf (plus short-lived ones held by ioctls). The memory is freed
@@ -197,7 +225,8 @@ struct cmamem_mode_info {
  * @handles: handles on the block in every file (under &cmamem_pool.lock);
  *	the name is unpublished when it drops to zero
  * @pool: the pool it came from (a reference is held)
- * @name: zero-padded name; the key of &cmamem_pool.names. Never changes.
+ * @name: zero-padded name; with @owner the key of &cmamem_pool.names.
+ *	Never changes.
  * @name_node: link in &cmamem_pool.names while @published
  * @deferred_node: link in the list of blocks whose memory waits for a
  *	page reference to go (see cmamem_block_release()). Shares its
@@ -243,7 +272,10 @@ struct cmamem_block {
 	struct kref ref;
 	unsigned int handles;
 	struct cmamem_pool *pool;
+	/* The name index's key: owner, then name (struct cmamem_name_key). */
+	kuid_t owner;
 	char name[CMAMEM_NAME_SIZE];
+	pid_t pid;
 	union {
 		struct rhash_head name_node;
 		struct llist_node deferred_node;
@@ -253,8 +285,6 @@ struct cmamem_block {
 	struct list_head pool_node;
 
 	u64 length;
-	kuid_t owner;
-	pid_t pid;
 	char comm[TASK_COMM_LEN];
 
 	u8 mode;
@@ -371,19 +401,24 @@ struct cmamem_new_handle {
  * @name: a valid, zero-padded %CMAMEM_NAME_SIZE byte name
  * @create: allocate a new block (ALLOC, CMEM_ALLOCATE) rather than attach
  *	to the published block of that name (ATTACH)
+ * @owner: for ATTACH: the user among whose names @name is looked up
  * @length: for @create: the length, validated by cmamem_length_check()
  * @alignment: for @create: the alignment, validated likewise
  * @mode: for @create: a valid &enum cmamem_mode the pool serves
  * @pinnable: for @create: %CMAMEM_PINNABLE (a cached @mode only)
+ * @max_dma_address: for @create: the highest DMA address any byte of the
+ *	block may have, 0 for none (&struct cmamem_alloc)
  * @map: also map the whole block into the caller
  */
 struct cmamem_block_request {
 	const char *name;
 	bool create;
+	kuid_t owner;
 	u64 length;
 	u64 alignment;
 	u32 mode;
 	bool pinnable;
+	u64 max_dma_address;
 	bool map;
 };
 
@@ -417,8 +452,9 @@ int cmamem_pool_name_insert(struct cmamem_pool *pool,
 			    struct cmamem_block *block);
 void cmamem_pool_name_remove(struct cmamem_pool *pool,
 			     struct cmamem_block *block);
-struct cmamem_block *cmamem_pool_name_lookup(struct cmamem_pool *pool,
-					     const char *name);
+struct cmamem_block *
+cmamem_pool_name_lookup(struct cmamem_pool *pool,
+			const struct cmamem_name_key *key);
 
 /* block.c: allocations, their modes, names, lifetime and sync */
 const struct cmamem_mode_info *cmamem_mode_info(u32 mode);
@@ -428,17 +464,19 @@ bool cmamem_pool_serves_mode(const struct cmamem_pool *pool,
 bool cmamem_name_valid(const char *name);
 int cmamem_length_check(struct cmamem_pool *pool, u64 length, u64 alignment,
 			u64 *rounded);
-struct cmamem_block *cmamem_block_create(struct cmamem_pool *pool,
-					 const char *name, u64 length,
-					 u64 alignment, u32 mode,
-					 bool pinnable);
+int cmamem_limit_check(struct cmamem_pool *pool, u64 length, u64 alignment,
+		       u64 max_dma_address);
+struct cmamem_block *
+cmamem_block_create(struct cmamem_pool *pool,
+		    const struct cmamem_block_request *request);
 struct cmamem_block *cmamem_block_attach(struct cmamem_pool *pool,
-					 const char *name);
+					 kuid_t owner, const char *name);
 void cmamem_block_get(struct cmamem_block *block);
 void cmamem_block_put(struct cmamem_block *block);
 void cmamem_block_put_handle(struct cmamem_block *block);
 void cmamem_block_sync(struct cmamem_block *block, u64 offset, u64 length,
-		       bool for_device);
+		       bool for_device, enum dma_data_direction direction,
+		       bool writable);
 int cmamem_block_init(void);
 void cmamem_block_exit(void);
 phys_addr_t cmamem_block_physical_address(const struct cmamem_block *block);
@@ -472,6 +510,15 @@ int cmamem_block_mmap_vma(struct cmamem_block *block,
 int cmamem_block_mmap_detached(struct cmamem_block *block,
 			       struct vm_area_struct *vma,
 			       unsigned long first_page);
+#ifdef CMAMEM_HUGE_PFNMAP
+unsigned long cmamem_block_get_unmapped_area(struct cmamem_block *block,
+					     unsigned long first_page,
+					     struct file *file,
+					     unsigned long address,
+					     unsigned long length,
+					     unsigned long pgoff,
+					     unsigned long flags);
+#endif
 unsigned long cmamem_map_into_caller(struct file *file, unsigned long pgoff,
 				     u64 length);
 void cmamem_unmap_from_caller(struct cmamem_block *block,
@@ -498,6 +545,13 @@ bool cmamem_may_see_addresses(void);
 int cmamem_file_open(struct cmamem_pool *pool, struct file *file);
 void cmamem_file_close(struct cmamem_file *cfile);
 int cmamem_file_mmap(struct file *file, struct vm_area_struct *vma);
+#ifdef CMAMEM_HUGE_PFNMAP
+unsigned long cmamem_file_get_unmapped_area(struct file *file,
+					    unsigned long address,
+					    unsigned long length,
+					    unsigned long pgoff,
+					    unsigned long flags);
+#endif
 int cmamem_file_add_block(struct cmamem_file *cfile,
 			  const struct cmamem_block_request *request,
 			  int (*respond)(void *context,

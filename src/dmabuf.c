@@ -19,6 +19,7 @@
  */
 
 #include <linux/dma-buf.h>
+#include <linux/dma-direct.h>
 #include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
 #include <linux/err.h>
@@ -31,9 +32,8 @@
 #include <linux/mutex.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
+#include <linux/swiotlb.h>
 #include <linux/vmalloc.h>
-
-#include <asm/barrier.h>
 
 #include "cmamem.h"
 
@@ -148,6 +148,52 @@ static void cmamem_dmabuf_detach(struct dma_buf *dmabuf,
 }
 
 /*
+ * Bounce buffers and dma-bufs do not mix. dma-direct maps what a device
+ * cannot reach (past its DMA mask or bus limit, or anything when swiotlb is
+ * forced) through a swiotlb bounce slot, and without swiotlb it WARNs and
+ * fails. An engine handed a bounce slot's address never touches the
+ * buffer; an importer's mapping of a block skips CPU syncs, so nothing
+ * would ever be copied between the slot and the block. Such mappings are
+ * refused with -ERANGE instead of being made.
+ */
+static bool cmamem_dev_reaches(struct device *dev, phys_addr_t phys,
+			       u64 length)
+{
+	dma_addr_t start = phys_to_dma(dev, phys);
+	u64 limit = min_not_zero(dma_get_mask(dev), dev->bus_dma_limit);
+
+	return !is_swiotlb_force_bounce(dev) && start <= limit &&
+	       length - 1 <= limit - start;
+}
+
+/* Whether @dev reaches every page of memory, so dma-direct never bounces. */
+static bool cmamem_dev_reaches_all_memory(struct device *dev)
+{
+	return dma_get_mask(dev) >= dma_get_required_mask(dev);
+}
+
+/*
+ * Whether @dev's mapping of @table is the buffer's own memory, entry by
+ * entry, as dma-direct maps it when it does not bounce. An entry without a
+ * page cannot be checked; it is trusted only where nothing bounces: the
+ * device reaches all of memory and swiotlb is not forced.
+ */
+static bool cmamem_mapped_in_place(struct device *dev, struct sg_table *table)
+{
+	struct scatterlist *entry;
+	unsigned int index;
+
+	for_each_sgtable_dma_sg(table, entry, index) {
+		if (!sg_page(entry))
+			return !is_swiotlb_force_bounce(dev) &&
+			       cmamem_dev_reaches_all_memory(dev);
+		if (sg_dma_address(entry) != phys_to_dma(dev, sg_phys(entry)))
+			return false;
+	}
+	return true;
+}
+
+/*
  * Importers' mappings skip the DMA API's implicit cache maintenance: a
  * cached block already has a streaming mapping of the pool's device for
  * its whole life, and dma-debug refuses overlapping mappings that sync the
@@ -161,8 +207,16 @@ cmamem_dmabuf_map(struct dma_buf_attachment *attachment,
 {
 	struct cmamem_dmabuf *exported = attachment->dmabuf->priv;
 	struct cmamem_dmabuf_attachment *importer = attachment->priv;
+	struct cmamem_block *block = exported->block;
+	phys_addr_t phys = cmamem_block_physical_address(block);
 	int ret;
 
+	if (!cmamem_dev_reaches(attachment->dev, phys, block->length)) {
+		dev_info_ratelimited(attachment->dev,
+				     "cmamem: block at %pa is out of this device's direct reach (it would bounce): not mapped\n",
+				     &phys);
+		return ERR_PTR(-ERANGE);
+	}
 	ret = dma_map_sgtable(attachment->dev, &importer->table, direction,
 			      DMA_ATTR_SKIP_CPU_SYNC);
 	if (ret)
@@ -194,6 +248,16 @@ static void cmamem_dmabuf_unmap(struct dma_buf_attachment *attachment,
 }
 
 /*
+ * Whether the dma-buf's file is open for writing: a read-only dma-buf
+ * must not discard what a writer left in the CPU caches (see
+ * cmamem_block_sync()).
+ */
+static bool cmamem_dmabuf_writable(struct dma_buf *dmabuf)
+{
+	return dmabuf->file->f_mode & FMODE_WRITE;
+}
+
+/*
  * The block itself first (the pool device's view, which is also the one an
  * engine given the DMA address directly has), in the direction of the CPU
  * access; then every importer's mapping, in the direction it was mapped
@@ -207,11 +271,10 @@ static int cmamem_dmabuf_begin_cpu_access(struct dma_buf *dmabuf,
 	struct cmamem_block *block = exported->block;
 	struct cmamem_dmabuf_attachment *importer;
 
+	cmamem_block_sync(block, 0, block->length, false, direction,
+			  cmamem_dmabuf_writable(dmabuf));
 	if (cmamem_block_cpu_sync(block) != CMAMEM_CPU_SYNC_CACHES)
 		return 0;
-	dma_sync_single_for_cpu(block->pool->dma_dev,
-				cmamem_block_dma_address(block), block->length,
-				direction);
 	mutex_lock(&exported->lock);
 	list_for_each_entry(importer, &exported->attachments, node)
 		if (importer->mapped)
@@ -229,19 +292,10 @@ static int cmamem_dmabuf_end_cpu_access(struct dma_buf *dmabuf,
 	struct cmamem_block *block = exported->block;
 	struct cmamem_dmabuf_attachment *importer;
 
-	switch (cmamem_block_cpu_sync(block)) {
-	case CMAMEM_CPU_SYNC_NONE:
+	cmamem_block_sync(block, 0, block->length, true, direction,
+			  cmamem_dmabuf_writable(dmabuf));
+	if (cmamem_block_cpu_sync(block) != CMAMEM_CPU_SYNC_CACHES)
 		return 0;
-	case CMAMEM_CPU_SYNC_DRAIN:
-		/* Drain the CPU's write-combine buffers to memory. */
-		wmb();
-		return 0;
-	case CMAMEM_CPU_SYNC_CACHES:
-		break;
-	}
-	dma_sync_single_for_device(block->pool->dma_dev,
-				   cmamem_block_dma_address(block),
-				   block->length, direction);
 	mutex_lock(&exported->lock);
 	list_for_each_entry(importer, &exported->attachments, node)
 		if (importer->mapped)
@@ -506,6 +560,21 @@ cmamem_import_create(struct cmamem_pool *pool, struct dma_buf *dmabuf)
 		return import;
 	}
 
+	/*
+	 * A device that cannot reach all of memory and has no swiotlb makes
+	 * dma-direct WARN on a buffer out of reach, before anything here
+	 * could look at the buffer's pages: such a pool imports nothing.
+	 * The DMA API caps a mapping's size only when it can bounce, which
+	 * is how a module can tell (is_swiotlb_active() is not exported).
+	 */
+	if (!cmamem_dev_reaches_all_memory(pool->dma_dev) &&
+	    dma_max_mapping_size(pool->dma_dev) == SIZE_MAX) {
+		dev_info_ratelimited(pool->dma_dev,
+				     "pool %s: its device reaches only part of memory and cannot bounce: dma-bufs are not imported\n",
+				     pool->name);
+		ret = -ERANGE;
+		goto err_free_import;
+	}
 	import->attachment = dma_buf_attach(dmabuf, pool->dma_dev);
 	if (IS_ERR(import->attachment)) {
 		ret = PTR_ERR(import->attachment);
@@ -515,6 +584,13 @@ cmamem_import_create(struct cmamem_pool *pool, struct dma_buf *dmabuf)
 	if (IS_ERR(import->table)) {
 		ret = PTR_ERR(import->table);
 		goto err_detach;
+	}
+	if (!cmamem_mapped_in_place(pool->dma_dev, import->table)) {
+		dev_info_ratelimited(pool->dma_dev,
+				     "pool %s: the dma-buf is out of the device's direct reach (it was bounced): not imported\n",
+				     pool->name);
+		ret = -ERANGE;
+		goto err_unmap;
 	}
 	ret = cmamem_contiguous_address(import->table, import->length,
 					&import->dma_address);
@@ -547,8 +623,9 @@ err_free_import:
  * cmamem_dmabuf_import_release(); the import holds a reference on the
  * dma-buf, its attachment and its mapping until the last one goes. Or an
  * ERR_PTR: -EBADF when @fd is not open, -EINVAL when it is not a dma-buf or
- * the buffer is not contiguous for the device, -ENOMEM, or an error of the
- * exporter's attach or map callback.
+ * the buffer is not contiguous for the device, -ERANGE when the device
+ * does not reach the buffer directly (it would be bounced), -ENOMEM, or an
+ * error of the exporter's attach or map callback.
  */
 struct cmamem_dmabuf_import *cmamem_dmabuf_import(struct cmamem_pool *pool,
 						  int fd)

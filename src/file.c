@@ -20,6 +20,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/xarray.h>
@@ -430,16 +431,13 @@ cmamem_file_get_block(struct cmamem_file *cfile,
 		ret = cmamem_file_reserve(cfile, request->length);
 		if (ret)
 			return ERR_PTR(ret);
-		block = cmamem_block_create(cfile->pool, request->name,
-					    request->length,
-					    request->alignment, request->mode,
-					    request->pinnable);
+		block = cmamem_block_create(cfile->pool, request);
 		if (IS_ERR(block))
 			cmamem_file_unreserve(cfile, request->length);
 		return block;
 	}
 
-	block = cmamem_block_attach(cfile->pool, request->name);
+	block = cmamem_block_attach(cfile->pool, request->owner, request->name);
 	if (IS_ERR(block))
 		return block;
 	ret = cmamem_file_reserve(cfile, block->length);
@@ -647,6 +645,32 @@ err_cancel_handle:
 	return ret;
 }
 
+/*
+ * The block a mapping of @count pages at page offset @pgoff would map,
+ * with a reference the caller drops, and the block's page it starts at;
+ * NULL when the range is not inside a block this file holds a handle on.
+ */
+static struct cmamem_block *cmamem_file_mmap_block(struct cmamem_file *cfile,
+						   unsigned long pgoff,
+						   unsigned long count,
+						   unsigned long *first_page)
+{
+	struct cmamem_handle *handle;
+	struct cmamem_block *block = NULL;
+
+	mutex_lock(&cfile->lock);
+	handle = mtree_load(&cfile->offsets, pgoff);
+	/* The handle's range covers exactly the block's pages. */
+	if (handle && count <= (handle->block->length >> PAGE_SHIFT) -
+			       (pgoff - handle->pgoff)) {
+		block = handle->block;
+		*first_page = pgoff - handle->pgoff;
+		cmamem_block_get(block);
+	}
+	mutex_unlock(&cfile->lock);
+	return block;
+}
+
 /**
  * cmamem_file_mmap() - the .mmap of pool files and of /dev/cma_mem
  * @file: the open pool file
@@ -661,9 +685,6 @@ err_cancel_handle:
  */
 int cmamem_file_mmap(struct file *file, struct vm_area_struct *vma)
 {
-	struct cmamem_file *cfile = file->private_data;
-	unsigned long count = vma_pages(vma);
-	struct cmamem_handle *handle;
 	struct cmamem_block *block;
 	unsigned long first_page;
 	int ret;
@@ -672,26 +693,53 @@ int cmamem_file_mmap(struct file *file, struct vm_area_struct *vma)
 	if (ret)
 		return ret;
 
-	mutex_lock(&cfile->lock);
-	handle = mtree_load(&cfile->offsets, vma->vm_pgoff);
-	if (!handle) {
-		mutex_unlock(&cfile->lock);
+	block = cmamem_file_mmap_block(file->private_data, vma->vm_pgoff,
+				       vma_pages(vma), &first_page);
+	if (!block)
 		return -ENXIO;
-	}
-	block = handle->block;
-	/* The handle's range covers exactly the block's pages. */
-	first_page = vma->vm_pgoff - handle->pgoff;
-	if (count > (block->length >> PAGE_SHIFT) - first_page) {
-		mutex_unlock(&cfile->lock);
-		return -ENXIO;
-	}
-	cmamem_block_get(block);
-	mutex_unlock(&cfile->lock);
-
 	ret = cmamem_block_mmap_detached(block, vma, first_page);
 	cmamem_block_put(block);
 	return ret;
 }
+
+#ifdef CMAMEM_HUGE_PFNMAP
+/**
+ * cmamem_file_get_unmapped_area() - the .get_unmapped_area of pool files
+ *	and of /dev/cma_mem
+ * @file: the open pool file
+ * @address: the caller's hint (or the MAP_FIXED address)
+ * @length: the mapping's length
+ * @pgoff: its page offset, which selects a block as for cmamem_file_mmap()
+ * @flags: the mmap() flags
+ *
+ * Places a mapping of a block mapped huge where its PMD entries can be
+ * used (see cmamem_block_get_unmapped_area()). Runs with mmap_lock held
+ * for writing, before .mmap; takes &cmamem_file.lock inside it.
+ *
+ * Return: the address, or a negative errno (test with IS_ERR_VALUE()).
+ */
+unsigned long cmamem_file_get_unmapped_area(struct file *file,
+					    unsigned long address,
+					    unsigned long length,
+					    unsigned long pgoff,
+					    unsigned long flags)
+{
+	struct cmamem_block *block;
+	unsigned long first_page;
+
+	block = cmamem_file_mmap_block(file->private_data, pgoff,
+				       length >> PAGE_SHIFT, &first_page);
+	/* The range is no block's: .mmap refuses it, after this. */
+	if (!block)
+		return mm_get_unmapped_area(current->mm, file, address, length,
+					    pgoff, flags);
+	address = cmamem_block_get_unmapped_area(block, first_page, file,
+						 address, length, pgoff,
+						 flags);
+	cmamem_block_put(block);
+	return address;
+}
+#endif
 
 /**
  * cmamem_file_close() - release an open pool file

@@ -189,6 +189,7 @@ static int cmamem_ioctl_alloc(struct cmamem_ucmd *ucmd)
 		.alignment = cmd->alignment,
 		.mode = cmd->mode,
 		.pinnable = cmd->flags & CMAMEM_PINNABLE,
+		.max_dma_address = cmd->max_dma_address,
 		.map = cmd->flags & CMAMEM_MAP,
 	};
 	int ret;
@@ -206,6 +207,16 @@ static int cmamem_ioctl_alloc(struct cmamem_ucmd *ucmd)
 		return ret;
 	if (!cmamem_pool_serves_mode(pool, mode))
 		return -EOPNOTSUPP;
+	/*
+	 * Where a block may lie says where it lies: a caller that may not
+	 * see addresses could find them out by bisecting with the limit.
+	 */
+	if (cmd->max_dma_address && !cmamem_may_see_addresses())
+		return -EPERM;
+	ret = cmamem_limit_check(pool, request.length, cmd->alignment,
+				 cmd->max_dma_address);
+	if (ret)
+		return ret;
 	return cmamem_ucmd_add_block(ucmd, &request, sizeof(*cmd),
 				     cmamem_alloc_respond);
 }
@@ -221,6 +232,7 @@ static int cmamem_attach_respond(void *context, struct cmamem_block *block,
 	cmd->length = block->length;
 	cmd->mmap_offset = (u64)new->pgoff << PAGE_SHIFT;
 	cmd->user_address = new->address;
+	cmd->owner_uid = from_kuid_munged(current_user_ns(), block->owner);
 	cmamem_fill_addresses(block, &cmd->dma_address,
 			      &cmd->physical_address, &cmd->out_flags);
 	return cmamem_ucmd_respond(ucmd, sizeof(*cmd));
@@ -231,13 +243,27 @@ static int cmamem_ioctl_attach(struct cmamem_ucmd *ucmd)
 	struct cmamem_attach *cmd = ucmd->cmd;
 	struct cmamem_block_request request = {
 		.name = cmd->name,
+		.owner = current_euid(),
 		.map = cmd->flags & CMAMEM_MAP,
 	};
 
-	if ((cmd->flags & ~CMAMEM_MAP) || cmd->__reserved)
+	if ((cmd->flags & ~(CMAMEM_MAP | CMAMEM_OWNER)) || cmd->__reserved ||
+	    cmd->__reserved2)
 		return -EINVAL;
 	if (!cmamem_name_valid(cmd->name))
 		return -EINVAL;
+	if (cmd->flags & CMAMEM_OWNER) {
+		request.owner = make_kuid(current_user_ns(), cmd->owner_uid);
+		if (!uid_valid(request.owner))
+			return -EINVAL;
+		/*
+		 * Refused whether or not the user has such a block, so that
+		 * the answer tells nothing about another user's names.
+		 */
+		if (!uid_eq(request.owner, current_euid()) &&
+		    !capable(CAP_SYS_ADMIN))
+			return -EPERM;
+	}
 	return cmamem_ucmd_add_block(ucmd, &request, sizeof(*cmd),
 				     cmamem_attach_respond);
 }
@@ -254,6 +280,7 @@ static int cmamem_ioctl_free(struct cmamem_ucmd *ucmd)
 static int cmamem_ioctl_sync(struct cmamem_ucmd *ucmd)
 {
 	struct cmamem_sync *cmd = ucmd->cmd;
+	bool for_device = cmd->flags == CMAMEM_SYNC_FOR_DEVICE;
 	struct cmamem_block *block;
 	int ret = 0;
 
@@ -272,8 +299,9 @@ static int cmamem_ioctl_sync(struct cmamem_ucmd *ucmd)
 	    cmd->length > block->length - cmd->offset)
 		ret = -EINVAL;
 	else
-		cmamem_block_sync(block, cmd->offset, cmd->length,
-				  cmd->flags == CMAMEM_SYNC_FOR_DEVICE);
+		cmamem_block_sync(block, cmd->offset, cmd->length, for_device,
+				  for_device ? DMA_TO_DEVICE : DMA_FROM_DEVICE,
+				  ucmd->cfile->file->f_mode & FMODE_WRITE);
 	cmamem_block_put(block);
 	return ret;
 }

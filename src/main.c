@@ -62,6 +62,9 @@ static const struct file_operations cmamem_pool_fops = {
 	.open = cmamem_fops_open,
 	.release = cmamem_fops_release,
 	.mmap = cmamem_file_mmap,
+#ifdef CMAMEM_HUGE_PFNMAP
+	.get_unmapped_area = cmamem_file_get_unmapped_area,
+#endif
 	.unlocked_ioctl = cmamem_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.llseek = noop_llseek,
@@ -77,6 +80,9 @@ static const struct file_operations cmamem_legacy_fops = {
 	.open = cmamem_legacy_fops_open,
 	.release = cmamem_fops_release,
 	.mmap = cmamem_file_mmap,
+#ifdef CMAMEM_HUGE_PFNMAP
+	.get_unmapped_area = cmamem_file_get_unmapped_area,
+#endif
 	.unlocked_ioctl = cmamem_legacy_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.llseek = noop_llseek,

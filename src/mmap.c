@@ -13,15 +13,29 @@
  * dma-buf's file). Closing the pool file thus drops its handles, and
  * unpublishes names, even while blocks are still mapped; the block's file
  * keeps the module loaded for as long as the vm_operations are in use.
+ *
+ * Huge mappings (kernels with CMAMEM_HUGE_PFNMAP, see cmamem.h): the
+ * pfn-mapped blocks (coherent and write-combine, carveouts included) are
+ * mapped by faults rather than all at once, and a fault maps a whole
+ * PMD_SIZE with one PMD entry where the VMA covers an aligned PMD_SIZE of
+ * the address space whose memory is PMD_SIZE-aligned too; elsewhere it
+ * maps a page. .get_unmapped_area places mappings so that their addresses
+ * line up with the physical addresses. Page-backed (cached) blocks keep
+ * page entries: get_user_pages() must see their pages.
  */
 
 #include <linux/anon_inodes.h>
+#include <linux/cc_platform.h>
+#include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
 #include <linux/err.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/huge_mm.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
+#include <linux/pfn_t.h>
+#include <linux/sched/mm.h>
 
 #include "cmamem.h"
 
@@ -54,23 +68,55 @@ static void cmamem_vm_close(struct vm_area_struct *vma)
 }
 
 /*
- * Maps a page of a page-backed block again after the kernel dropped it
- * from the page tables: madvise(MADV_DONTNEED), which allocators,
- * sanitizers and garbage collectors issue, zaps the entries
- * vm_insert_pages() made, and the block's pages stay the block's, so the
- * next access finds the same data. vm_pgoff counts from the block's first
- * page (see cmamem_block_mmap()); an access past the block's end is a bus
- * error, never a page of someone else's. Pfn-mapped blocks (coherent and
- * write-combine) refuse MADV_DONTNEED and are never zapped while mapped.
+ * Whether the block is mapped by faults, with PMD entries where they fit
+ * (see the top of this file): pfn-mapped blocks on kernels that can map
+ * PFNs huge. Not where the CPU encrypts memory: dma_mmap_attrs() then maps
+ * it decrypted for devices that need that (force_dma_unencrypted(), which
+ * modules cannot ask), so those blocks keep its mapping.
+ */
+static bool cmamem_block_maps_huge(const struct cmamem_block *block)
+{
+#ifdef CMAMEM_HUGE_PFNMAP
+	return block->backing == CMAMEM_BACKING_COHERENT &&
+	       !cc_platform_has(CC_ATTR_MEM_ENCRYPT);
+#else
+	return false;
+#endif
+}
+
+/* The page frame number of the block's first page. */
+static unsigned long cmamem_block_first_pfn(const struct cmamem_block *block)
+{
+	return PHYS_PFN(cmamem_block_physical_address(block));
+}
+
+/*
+ * Maps a page of the block at a fault. Page-backed blocks: madvise(
+ * MADV_DONTNEED), which allocators, sanitizers and garbage collectors
+ * issue, zaps the entries vm_insert_pages() made, and the block's pages
+ * stay the block's, so the next access finds the same data. Blocks mapped
+ * huge: every first access, and accesses after a huge entry was split
+ * (a partial munmap() or mprotect(), an mremap() to an address that does
+ * not line up), since splitting a PFN map's huge entry only clears it.
+ * vm_pgoff counts from the block's first page (see cmamem_block_mmap());
+ * an access past the block's end is a bus error, never a page of someone
+ * else's. Other pfn-mapped blocks were mapped whole by dma_mmap_attrs(),
+ * refuse MADV_DONTNEED and are never zapped while mapped.
  */
 static vm_fault_t cmamem_vm_fault(struct vm_fault *vmf)
 {
 	struct cmamem_block *block = vmf->vma->vm_private_data;
 
-	if (!block->pages || vmf->pgoff >= block->length >> PAGE_SHIFT)
+	if (vmf->pgoff >= block->length >> PAGE_SHIFT)
 		return VM_FAULT_SIGBUS;
-	return vmf_insert_page(vmf->vma, vmf->address,
-			       block->pages[vmf->pgoff]);
+	if (block->pages)
+		return vmf_insert_page(vmf->vma, vmf->address,
+				       block->pages[vmf->pgoff]);
+	if (cmamem_block_maps_huge(block))
+		return vmf_insert_pfn(vmf->vma, vmf->address,
+				      cmamem_block_first_pfn(block) +
+				      vmf->pgoff);
+	return VM_FAULT_SIGBUS;
 }
 
 static const struct vm_operations_struct cmamem_vm_ops = {
@@ -78,6 +124,99 @@ static const struct vm_operations_struct cmamem_vm_ops = {
 	.close = cmamem_vm_close,
 	.fault = cmamem_vm_fault,
 };
+
+#ifdef CMAMEM_HUGE_PFNMAP
+/*
+ * The page protection dma_mmap_attrs() would give the block's mapping:
+ * dma_pgprot() (kernel/dma/mapping.c), which modules cannot call.
+ */
+static pgprot_t cmamem_dma_pgprot(const struct cmamem_block *block,
+				  pgprot_t protection)
+{
+	const struct cmamem_mode_info *mode = cmamem_mode_info(block->mode);
+
+	if (dev_is_dma_coherent(block->pool->dma_dev))
+		return protection;
+	if (IS_ENABLED(CONFIG_ARCH_HAS_DMA_WRITE_COMBINE) &&
+	    (mode->dma_attrs & DMA_ATTR_WRITE_COMBINE))
+		return pgprot_writecombine(protection);
+	return pgprot_dmacoherent(protection);
+}
+
+/*
+ * Maps the PMD_SIZE around the faulting address with one PMD entry, if
+ * the VMA covers all of it and its memory is PMD_SIZE-aligned; otherwise
+ * the core falls back to cmamem_vm_fault(), page by page. Larger (PUD)
+ * entries are not tried: no block a CMA area holds is that large.
+ */
+static vm_fault_t cmamem_vm_huge_fault(struct vm_fault *vmf,
+				       unsigned int order)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct cmamem_block *block = vma->vm_private_data;
+	unsigned long address = ALIGN_DOWN(vmf->address, PMD_SIZE);
+	unsigned long pgoff;
+	unsigned long pfn;
+	vm_fault_t ret;
+
+	if (order != PMD_ORDER || address < vma->vm_start ||
+	    address + PMD_SIZE > vma->vm_end)
+		return VM_FAULT_FALLBACK;
+	pgoff = vma->vm_pgoff + ((address - vma->vm_start) >> PAGE_SHIFT);
+	pfn = cmamem_block_first_pfn(block) + pgoff;
+	if (!IS_ALIGNED(pfn, 1UL << PMD_ORDER) ||
+	    pgoff + (1UL << PMD_ORDER) > block->length >> PAGE_SHIFT)
+		return VM_FAULT_FALLBACK;
+	/* As vfio-pci: a special entry, writable as the VMA allows. */
+	ret = vmf_insert_pfn_pmd(vmf, __pfn_to_pfn_t(pfn, PFN_DEV), false);
+	if (ret == VM_FAULT_NOPAGE)
+		atomic64_inc(&block->pool->huge_faults);
+	return ret;
+}
+
+static const struct vm_operations_struct cmamem_huge_vm_ops = {
+	.open = cmamem_vm_open,
+	.close = cmamem_vm_close,
+	.fault = cmamem_vm_fault,
+	.huge_fault = cmamem_vm_huge_fault,
+};
+
+/**
+ * cmamem_block_get_unmapped_area() - place a mapping of a block
+ * @block: the block, kept alive by the caller
+ * @first_page: the block's page the mapping would start at
+ * @file: the file being mapped
+ * @address: the caller's hint (or the MAP_FIXED address)
+ * @length: the mapping's length
+ * @pgoff: the mmap() page offset
+ * @flags: the mmap() flags
+ *
+ * For a block mapped huge, thp_get_unmapped_area() finds a free range
+ * whose distance to a PMD boundary is that of the page offset it is given,
+ * when the mapping can hold a whole PMD_SIZE at all and the process is
+ * 64-bit; otherwise any free range. What has to line up for a PMD entry is
+ * the physical address, so that is the offset it is given: the file
+ * offset only names a handle. Architectures with huge PFN maps do not
+ * colour mappings by offset, so the fallback does not care either.
+ *
+ * Return: the address, or a negative errno (test with IS_ERR_VALUE()).
+ */
+unsigned long cmamem_block_get_unmapped_area(struct cmamem_block *block,
+					     unsigned long first_page,
+					     struct file *file,
+					     unsigned long address,
+					     unsigned long length,
+					     unsigned long pgoff,
+					     unsigned long flags)
+{
+	if (cmamem_block_maps_huge(block))
+		return thp_get_unmapped_area(file, address, length,
+					     cmamem_block_first_pfn(block) +
+					     first_page, flags);
+	return mm_get_unmapped_area(current->mm, file, address, length, pgoff,
+				    flags);
+}
+#endif
 
 /* Nothing can open these files; they only pin the module. */
 static const struct file_operations cmamem_block_fops = {
@@ -107,16 +246,19 @@ static struct file *cmamem_block_file(struct cmamem_block *block)
 }
 
 /*
- * Maps @first_page.. of the block. Both paths leave vm_pgoff relative to
+ * Maps @first_page.. of the block. Every path leaves vm_pgoff relative to
  * the block's own memory, as drm_gem_dma_mmap() does: the file offset only
  * served to find the block.
  *
- * Coherent and write-combine blocks go through dma_mmap_attrs(), which
- * picks the page protection the device needs and maps the allocation's
- * pfns. Cached blocks are mapped page by page with vm_insert_pages(), so
- * the pages are normal and refcounted, and reachable by get_user_pages()
- * (O_DIRECT, pinning) when the block is pinnable; their pages are never
- * tail pages without a count of their own (see cmamem_pages_refcounted()).
+ * Blocks mapped huge get no entries yet, only what dma_mmap_attrs() would
+ * set up (its page protection, and the flags of remap_pfn_range()); their
+ * faults map them. Other coherent and write-combine blocks go through
+ * dma_mmap_attrs(), which picks the page protection the device needs and
+ * maps the allocation's pfns. Cached blocks are mapped page by page with
+ * vm_insert_pages(), so the pages are normal and refcounted, and reachable
+ * by get_user_pages() (O_DIRECT, pinning) when the block is pinnable;
+ * their pages are never tail pages without a count of their own (see
+ * cmamem_pages_refcounted()).
  */
 static int cmamem_block_mmap(struct cmamem_block *block,
 			     struct vm_area_struct *vma,
@@ -124,6 +266,14 @@ static int cmamem_block_mmap(struct cmamem_block *block,
 {
 	unsigned long count = vma_pages(vma);
 
+#ifdef CMAMEM_HUGE_PFNMAP
+	if (cmamem_block_maps_huge(block)) {
+		vma->vm_pgoff = first_page;
+		vma->vm_page_prot = cmamem_dma_pgprot(block, vma->vm_page_prot);
+		cmamem_vma_flags_mod(vma, VM_IO | VM_PFNMAP, 0);
+		return 0;
+	}
+#endif
 	if (block->backing == CMAMEM_BACKING_COHERENT) {
 		vma->vm_pgoff = (block->window_offset >> PAGE_SHIFT) +
 				first_page;
@@ -139,6 +289,17 @@ static int cmamem_block_mmap(struct cmamem_block *block,
 			     0);
 	return vm_insert_pages(vma, vma->vm_start, block->pages + first_page,
 			       &count);
+}
+
+/* The vm_operations of the block's mappings. */
+static const struct vm_operations_struct *
+cmamem_block_vm_ops(const struct cmamem_block *block)
+{
+#ifdef CMAMEM_HUGE_PFNMAP
+	if (cmamem_block_maps_huge(block))
+		return &cmamem_huge_vm_ops;
+#endif
+	return &cmamem_vm_ops;
 }
 
 /**
@@ -187,7 +348,7 @@ int cmamem_block_mmap_vma(struct cmamem_block *block,
 		return ret;
 	cmamem_block_get(block);
 	vma->vm_private_data = block;
-	vma->vm_ops = &cmamem_vm_ops;
+	vma->vm_ops = cmamem_block_vm_ops(block);
 	atomic_inc(&block->mappings);
 	return 0;
 }
@@ -264,7 +425,7 @@ void cmamem_unmap_from_caller(struct cmamem_block *block,
 	vma = vma_lookup(mm, address);
 	ours = vma && vma->vm_start == address &&
 	       vma->vm_end - vma->vm_start == length &&
-	       vma->vm_ops == &cmamem_vm_ops &&
+	       vma->vm_ops == cmamem_block_vm_ops(block) &&
 	       vma->vm_private_data == block;
 	mmap_read_unlock(mm);
 	if (ours)

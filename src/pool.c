@@ -40,10 +40,18 @@
 static LIST_HEAD(cmamem_pools);
 static DEFINE_MUTEX(cmamem_pools_lock);
 
-/* The name index: blocks keyed on their whole zero-padded name field. */
+/*
+ * The name index: blocks keyed on their owner and whole zero-padded name
+ * field, so that each user has names of their own in a pool: nobody can
+ * take a name another user's program expects, or learn which names
+ * another user has.
+ */
+static_assert(offsetof(struct cmamem_block, name) -
+	      offsetof(struct cmamem_block, owner) ==
+	      offsetof(struct cmamem_name_key, name));
 static const struct rhashtable_params cmamem_name_params = {
-	.key_len = CMAMEM_NAME_SIZE,
-	.key_offset = offsetof(struct cmamem_block, name),
+	.key_len = sizeof(struct cmamem_name_key),
+	.key_offset = offsetof(struct cmamem_block, owner),
 	.head_offset = offsetof(struct cmamem_block, name_node),
 	.automatic_shrinking = true,
 };
@@ -53,7 +61,8 @@ static const struct rhashtable_params cmamem_name_params = {
  * @pool: the pool, whose &cmamem_pool.lock the caller holds
  * @block: the block, with its name set
  *
- * Return: 0, -EEXIST if another block has the name, or -ENOMEM.
+ * Return: 0, -EEXIST if another block of the same owner has the name, or
+ * -ENOMEM.
  */
 int cmamem_pool_name_insert(struct cmamem_pool *pool,
 			    struct cmamem_block *block)
@@ -83,17 +92,18 @@ void cmamem_pool_name_remove(struct cmamem_pool *pool,
 }
 
 /**
- * cmamem_pool_name_lookup() - find the block that has a name
+ * cmamem_pool_name_lookup() - find the block a user has given a name
  * @pool: the pool, whose &cmamem_pool.lock the caller holds
- * @name: a zero-padded %CMAMEM_NAME_SIZE byte name
+ * @key: the owner and the zero-padded %CMAMEM_NAME_SIZE byte name
  *
  * Return: the block, valid while the lock is held, or NULL.
  */
-struct cmamem_block *cmamem_pool_name_lookup(struct cmamem_pool *pool,
-					     const char *name)
+struct cmamem_block *
+cmamem_pool_name_lookup(struct cmamem_pool *pool,
+			const struct cmamem_name_key *key)
 {
 	lockdep_assert_held(&pool->lock);
-	return rhashtable_lookup_fast(&pool->names, name, cmamem_name_params);
+	return rhashtable_lookup_fast(&pool->names, key, cmamem_name_params);
 }
 
 /**

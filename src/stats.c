@@ -129,9 +129,10 @@ DEFINE_SEQ_ATTRIBUTE(cmamem_blocks);
 
 static int cmamem_summary_show(struct seq_file *m, void *v)
 {
+	struct cmamem_pool *pool = m->private;
 	struct cmamem_pool_snapshot snapshot;
 
-	cmamem_pool_snapshot(m->private, &snapshot);
+	cmamem_pool_snapshot(pool, &snapshot);
 	seq_printf(m, "total_bytes: %llu\n", snapshot.total_bytes);
 	seq_printf(m, "used_bytes: %llu\n", snapshot.stats.used_bytes);
 	seq_printf(m, "peak_bytes: %llu\n", snapshot.stats.peak_bytes);
@@ -141,6 +142,9 @@ static int cmamem_summary_show(struct seq_file *m, void *v)
 	seq_printf(m, "blocks: %u\n", snapshot.stats.blocks);
 	seq_printf(m, "allocations: %llu\n", snapshot.stats.allocations);
 	seq_printf(m, "failures: %llu\n", snapshot.stats.failures);
+	/* Not a POOL_INFO counter: how the pool's blocks were mapped. */
+	seq_printf(m, "huge_faults: %lld\n",
+		   (long long)atomic64_read(&pool->huge_faults));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(cmamem_summary);

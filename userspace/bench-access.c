@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * cmamem bench, measurements 1 to 4: what one buffer costs to get and to
- * use. Latency of allocate + free and of allocate + mmap + touch + munmap
- * + free per size, the first touch of a fresh mapping, and memcpy
- * bandwidth into and out of a mapping against malloc'd memory. Each
- * supplies its cycle; bench_take_turns() runs the trials.
+ * cmamem bench, measurements 1 to 4 and 8: what one buffer costs to get
+ * and to use. Latency of allocate + free and of allocate + mmap + touch +
+ * munmap + free per size, the first touch of a fresh mapping, memcpy
+ * bandwidth into and out of a mapping against malloc'd memory, and random
+ * reads across a mapping (TLB reach). Each supplies its cycle;
+ * bench_take_turns() runs the trials.
  */
 #define _GNU_SOURCE
 /* mmap offsets are 64-bit even in 32-bit builds. */
@@ -429,5 +430,113 @@ out_free:
 	free(state.source);
 	free(state.destination);
 	free(*reference);
+	return err;
+}
+
+/* --- measurement 8: random reads, TLB reach --------------------------- */
+
+/*
+ * Reads BENCH_RANDOM_READS bytes at random places of the @length bytes at
+ * @address, mostly a page apart: what they cost beyond a cache miss is the
+ * translations the TLB cannot hold, so it shows the TLB's reach: one PMD
+ * entry covers 2 MiB (4 KiB pages), a page entry one page. Every buffer
+ * gets the same places. Returns nanoseconds per read.
+ */
+static double random_reads(const void *address, uint64_t length)
+{
+	const volatile unsigned char *bytes = address;
+	uint64_t state = 0x9e3779b97f4a7c15u, start, end;
+	unsigned char sum = 0;
+	unsigned int index;
+
+	start = bench_now_ns();
+	for (index = 0; index < BENCH_RANDOM_READS; index++) {
+		/* xorshift64: cheap next to the read it places. */
+		state ^= state << 13;
+		state ^= state >> 7;
+		state ^= state << 17;
+		sum += bytes[state % length];
+	}
+	end = bench_now_ns();
+	/* Used, so the reads are not optimised away. */
+	__asm__ volatile("" : : "r"(sum));
+	return (double)(end - start) / BENCH_RANDOM_READS;
+}
+
+/* One allocator's buffer, mapped and faulted in untimed, then read. */
+static int random_read_cycle(struct bench_context *context,
+			     enum bench_backend backend, double *nanoseconds)
+{
+	struct bench_buffer buffer;
+	void *address;
+	int err;
+
+	err = bench_buffer_alloc(context, backend, "bench-random-read",
+				 context->options.random_read_bytes, &buffer);
+	if (err)
+		return err;
+	err = bench_buffer_map(&buffer, &address);
+	if (!err) {
+		read_pages(address, buffer.length, context->results.page_size);
+		*nanoseconds = random_reads(address, buffer.length);
+		munmap(address, (size_t)buffer.length);
+	}
+	bench_buffer_free(context, backend, &buffer);
+	return err;
+}
+
+static int random_read_turn(struct bench_context *context,
+			    const struct bench_turn *turn, void *data)
+{
+	struct bench_results *results = &context->results;
+	const void *reference = data;
+	struct bench_series *series;
+	double nanoseconds = 0;
+	int err = 0;
+
+	if (turn->backend == BENCH_BACKENDS) {
+		series = &results->random_read_malloc;
+		nanoseconds = random_reads(reference,
+					   context->options.random_read_bytes);
+	} else {
+		series = &results->random_read[turn->backend];
+		if (!bench_series_open(series))
+			return 0;
+		err = random_read_cycle(context, turn->backend, &nanoseconds);
+	}
+	return bench_record(&series, &nanoseconds, 1, err, turn->timed);
+}
+
+/**
+ * bench_measure_random_read() - measurement 8
+ * @context: an opened run
+ *
+ * Each allocator's buffer is allocated, mapped and faulted in for each
+ * trial, so that only one lives at a time; the malloc'd reference (with
+ * whatever transparent huge pages the system gives it) lives throughout.
+ *
+ * Return: 0, or -ENOMEM when the malloc'd buffer or samples could not be
+ * had.
+ */
+int bench_measure_random_read(struct bench_context *context)
+{
+	size_t bytes = (size_t)context->options.random_read_bytes;
+	struct bench_rounds rounds = {
+		.trials = context->options.trials,
+		.warm_up = true,
+		.steps = 1,
+		.with_reference = true,
+		.cycle = random_read_turn,
+	};
+	void *reference;
+	int err;
+
+	reference = aligned_buffer(bytes, context->results.page_size);
+	if (!reference)
+		return -ENOMEM;
+	memset(reference, 0x3c, bytes);
+	rounds.data = reference;
+	err = bench_take_turns(context, &rounds);
+	free(reference);
 	return err;
 }

@@ -4,7 +4,7 @@
  * against the dma-buf heap of the same CMA area and against malloc.
  *
  * The same code runs as "cmamem bench" on a real board and inside the
- * emulated board of "make bench"; bench.h lists the seven measurements,
+ * emulated board of "make bench"; bench.h lists the eight measurements,
  * bench-internal.h which file holds what. Every timing is one
  * clock_gettime(CLOCK_MONOTONIC) pair around the operations a program
  * would really do, from user space, so it includes the system calls.
@@ -87,6 +87,9 @@ static const struct measurement_name measurement_names[BENCH_MEASUREMENTS] = {
 	[BENCH_ATTACH] = { "Attach by name", "attach" },
 	[BENCH_THROUGHPUT] = { "Allocate + free throughput", "throughput" },
 	[BENCH_MEMORY] = { "Kernel memory per live block", "memory_per_block" },
+	[BENCH_RANDOM_READ] = {
+		"Random reads across a mapping (TLB reach)", "random_read",
+	},
 };
 
 /* --- the allocators under test ------------------------------------------ */
@@ -294,6 +297,7 @@ void bench_default_options(struct bench_options *options)
 	options->thread_count_count = ARRAY_SIZE(thread_counts);
 	options->memory_blocks = 10000;
 	options->memory_trials = 5;
+	options->random_read_bytes = MIB(64);
 	options->only = (1u << BENCH_MEASUREMENTS) - 1;
 	options->progress = true;
 }
@@ -688,10 +692,12 @@ void bench_close(struct bench_context *context)
 		series_free(&results->copy_in[backend]);
 		series_free(&results->copy_out[backend]);
 		series_free(&results->memory_slab[backend]);
+		series_free(&results->random_read[backend]);
 		series_free(&results->memory_total[backend]);
 	}
 	series_free(&results->copy_malloc_in);
 	series_free(&results->copy_malloc_out);
+	series_free(&results->random_read_malloc);
 	for (index = 0; index < BENCH_MAX_ATTACH_COUNTS; index++)
 		series_free(&results->attach[index]);
 }
@@ -724,6 +730,8 @@ int bench_run(struct bench_context *context, enum bench_measurement measurement)
 		return bench_measure_throughput(context);
 	case BENCH_MEMORY:
 		return bench_measure_memory(context);
+	case BENCH_RANDOM_READ:
+		return bench_measure_random_read(context);
 	default:
 		return -EINVAL;
 	}

@@ -5,8 +5,8 @@
  *
  *	bench-engine.c	the allocators under test, the trials in which they
  *			take turns, samples and their statistics, setting up
- *	bench-access.c	measurements 1 to 4: latency per size, first touch,
- *			memcpy bandwidth
+ *	bench-access.c	measurements 1 to 4 and 8: latency per size, first touch,
+ *			memcpy bandwidth, random reads
  *	bench-scale.c	measurements 5 to 7: attach with many live blocks,
  *			throughput from several threads, kernel memory per
  *			block
@@ -25,6 +25,9 @@
 
 #define KIB(n) ((uint64_t)(n) << 10)
 #define MIB(n) ((uint64_t)(n) << 20)
+
+/* Reads per trial of measurement 8: 16 per page of 64 MiB of 4 KiB pages. */
+#define BENCH_RANDOM_READS (1u << 18)
 
 /* Blocks of measurements 1 and 2 this size or smaller get more trials. */
 #define SMALL_SIZE_LIMIT MIB(1)
@@ -134,6 +137,7 @@ const char *bench_measurement_key(enum bench_measurement measurement);
 int bench_measure_latency(struct bench_context *context, bool map_and_touch);
 int bench_measure_first_touch(struct bench_context *context);
 int bench_measure_copy(struct bench_context *context);
+int bench_measure_random_read(struct bench_context *context);
 int bench_measure_attach(struct bench_context *context);
 int bench_measure_throughput(struct bench_context *context);
 int bench_measure_memory(struct bench_context *context);

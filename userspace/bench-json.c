@@ -127,12 +127,14 @@ void bench_print_json(const struct bench_context *context, FILE *stream)
 	}
 	fprintf(stream, "\n  ],\n  \"options\": {\"trials\": %u, \"small_trial_factor\": %u, \"first_touch_bytes\": %" PRIu64
 		", \"copy_bytes\": %" PRIu64 ", \"attach_samples\": %u, \"attach_rounds\": %u, \"throughput_bytes\": %" PRIu64
-		", \"throughput_milliseconds\": %u, \"memory_blocks\": %u, \"memory_trials\": %u},\n",
+		", \"throughput_milliseconds\": %u, \"memory_blocks\": %u, \"memory_trials\": %u"
+		", \"random_read_bytes\": %" PRIu64 "},\n",
 		options->trials, options->small_trial_factor,
 		options->first_touch_bytes, options->copy_bytes,
 		options->attach_samples, options->attach_rounds,
 		options->throughput_bytes, options->throughput_milliseconds,
-		options->memory_blocks, options->memory_trials);
+		options->memory_blocks, options->memory_trials,
+		options->random_read_bytes);
 
 	fprintf(stream, "  \"cells\": [");
 	first = true;
@@ -187,6 +189,12 @@ void bench_print_json(const struct bench_context *context, FILE *stream)
 					  options->thread_counts[index],
 					  "operations/s",
 					  &results->throughput[backend][index]);
+		if (options->only & (1u << BENCH_RANDOM_READ))
+			json_cell(stream, &first,
+				  bench_measurement_key(BENCH_RANDOM_READ),
+				  label, "bytes",
+				  (double)options->random_read_bytes, "ns",
+				  &results->random_read[backend]);
 		if (options->only & (1u << BENCH_MEMORY)) {
 			json_cell(stream, &first, "memory_slab_per_block", label,
 				  "blocks", results->memory_blocks[backend],
@@ -204,6 +212,11 @@ void bench_print_json(const struct bench_context *context, FILE *stream)
 			  (double)options->copy_bytes, "MiB/s",
 			  &results->copy_malloc_out);
 	}
+	if (options->only & (1u << BENCH_RANDOM_READ))
+		json_cell(stream, &first,
+			  bench_measurement_key(BENCH_RANDOM_READ), "malloc",
+			  "bytes", (double)options->random_read_bytes, "ns",
+			  &results->random_read_malloc);
 	if (options->only & (1u << BENCH_ATTACH))
 		for (index = 0; index < options->attach_count_count; index++)
 			json_cell(stream, &first,

@@ -480,6 +480,29 @@ static void print_copy_table(const struct bench_context *context, FILE *stream)
 	}
 }
 
+static void print_random_read_table(const struct bench_context *context,
+				    FILE *stream)
+{
+	const struct bench_results *results = &context->results;
+	int backend;
+
+	fprintf(stream,
+		"| memory | per read | ÷ malloc |\n"
+		"|---|---:|---:|\n"
+		"| malloc |");
+	print_cell(context, stream, BENCH_BACKENDS,
+		   &results->random_read_malloc, CELL_TIME);
+	fprintf(stream, " 1 |\n");
+	for (backend = 0; backend < BENCH_BACKENDS; backend++) {
+		fprintf(stream, "| %s mapping |", bench_backend_name(backend));
+		print_cell(context, stream, backend,
+			   &results->random_read[backend], CELL_TIME);
+		print_ratio(stream, &results->random_read[backend],
+			    &results->random_read_malloc);
+		fprintf(stream, "\n");
+	}
+}
+
 static void print_attach_table(const struct bench_context *context,
 			       FILE *stream)
 {
@@ -662,6 +685,15 @@ void bench_print_text(const struct bench_context *context, FILE *stream)
 		print_memory_table(context, stream);
 		if (results->memory_inexact)
 			fprintf(stream, "\nThe kernel's per-CPU counters could not be folded in (vm.stat_refresh needs root): these figures may be off by a few hundred kilobytes over all the blocks.\n");
+	}
+
+	if (options->only & (1u << BENCH_RANDOM_READ)) {
+		fprintf(stream, "\n### 8. %s of %s, %u reads, %u trial%s\n\n",
+			bench_measurement_title(BENCH_RANDOM_READ),
+			bench_size_text(options->random_read_bytes, size,
+					sizeof(size)),
+			BENCH_RANDOM_READS, options->trials, plural(options->trials));
+		print_random_read_table(context, stream);
 	}
 
 	bench_compute_targets(context, targets);

@@ -45,7 +45,7 @@ enum bench_backend {
 #define BENCH_NAME_SIZE 64
 #define BENCH_PATH_SIZE 256
 
-/* The seven measurements, for bench_options.only and the report. */
+/* The eight measurements, for bench_options.only and the report. */
 enum bench_measurement {
 	BENCH_ALLOC_FREE,
 	BENCH_MAP_TOUCH,
@@ -54,6 +54,7 @@ enum bench_measurement {
 	BENCH_ATTACH,
 	BENCH_THROUGHPUT,
 	BENCH_MEMORY,
+	BENCH_RANDOM_READ,
 	BENCH_MEASUREMENTS
 };
 
@@ -79,6 +80,7 @@ enum bench_measurement {
  * @thread_count_count: entries in @thread_counts
  * @memory_blocks: live blocks of measurement 7
  * @memory_trials: trials of measurement 7
+ * @random_read_bytes: mapping size of measurement 8
  * @only: measurements to run (bit n = &enum bench_measurement n)
  * @progress: say on stderr what is being measured
  */
@@ -101,6 +103,7 @@ struct bench_options {
 	unsigned int thread_count_count;
 	unsigned int memory_blocks;
 	unsigned int memory_trials;
+	uint64_t random_read_bytes;
 	unsigned int only;
 	bool progress;
 };
@@ -169,6 +172,9 @@ struct bench_slab_growth {
  * @memory_inexact: measurement 7 could not fold the kernel's per-CPU
  *	counters in first (vm.stat_refresh needs root)
  * @slab_top: measurement 7, the caches that grew most (last trial)
+ * @random_read: measurement 8, nanoseconds per read at a random place of
+ *	a mapping
+ * @random_read_malloc: measurement 8, the same reads of malloc'd memory
  */
 struct bench_results {
 	bool available[BENCH_BACKENDS];
@@ -200,6 +206,8 @@ struct bench_results {
 	unsigned int memory_blocks[BENCH_BACKENDS];
 	bool memory_inexact;
 	struct bench_slab_growth slab_top[BENCH_BACKENDS][BENCH_SLAB_TOP];
+	struct bench_series random_read[BENCH_BACKENDS];
+	struct bench_series random_read_malloc;
 };
 
 /**

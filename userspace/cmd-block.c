@@ -9,8 +9,11 @@
  * can attach to it by name meanwhile.
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -187,7 +190,8 @@ static int report_hold_and_drop(const char *command, int fd, int error,
 
 const char usage_alloc[] =
 "usage: cmamem alloc NAME SIZE [--mode coherent|writecombine|cached]\n"
-"                    [--align A] [--pool P] [--hold] [--json]\n"
+"                    [--align A] [--max-address ADDR | --address-bits N]\n"
+"                    [--pool P] [--hold] [--json]\n"
 "\n"
 "Allocate a physically contiguous block called NAME of SIZE bytes (rounded\n"
 "up to whole pages) and print its handle, mmap offset and DMA address.\n"
@@ -213,6 +217,14 @@ const char usage_alloc[] =
 "                   on carveouts\n"
 "  -a, --align A    DMA address alignment: a power of two, at least the\n"
 "                   page size (default: one page)\n"
+"      --max-address ADDR\n"
+"                   the highest DMA address any byte of the block may\n"
+"                   have, decimal or 0x-hex (0xffffffff for an engine with\n"
+"                   32 address bits); needs CAP_SYS_RAWIO (or the module's\n"
+"                   address_group). Default: no limit\n"
+"      --address-bits N\n"
+"                   the same for an engine with N address bits (1 to 64):\n"
+"                   --address-bits 32 is --max-address 0xffffffff\n"
 "  -p, --pool P     pool name (default: \"default\", /dev/cmamem)\n"
 "      --hold       keep the block until told to stop (see above)\n"
 "      --json       print a JSON object (withheld addresses are null);\n"
@@ -301,23 +313,112 @@ static bool explain_no_room(int fd, const char *name, uint64_t size,
 	return true;
 }
 
-/* Explains an ALLOC failure the library's text would leave vague. */
-static bool explain_alloc_error(int err, int fd, const char *name,
-				uint64_t size, uint64_t alignment,
-				const char *pool)
-{
-	if (err == -EFBIG)
-		return explain_too_big(fd, name, size, alignment, pool);
-	if (err == -ENOMEM)
-		return explain_no_room(fd, name, size, pool);
-	return false;
-}
-
 /* What alloc's own options say. */
 struct alloc_arguments {
 	int mode;
 	uint64_t alignment;
+	uint64_t max_address;		/* 0: no limit */
+	const char *limit_option;	/* which option set it, or NULL */
 };
+
+/*
+ * Say why pool @fd refused a block of @size bytes under the DMA address
+ * limit of @arguments (EPERM, ERANGE, EADDRNOTAVAIL, E2BIG), and what to
+ * do about it.
+ */
+static bool explain_limit_refused(int err, const char *name, uint64_t size,
+				  const struct alloc_arguments *arguments,
+				  const char *pool)
+{
+	unsigned long long limit = arguments->max_address;
+	uint64_t page_size = (uint64_t)sysconf(_SC_PAGESIZE);
+	char size_text[HUMAN_SIZE_LENGTH];
+
+	human_size(size, size_text, sizeof(size_text));
+	switch (err) {
+	case -EPERM:
+		report_error(0, "alloc: \"%s\": %s needs CAP_SYS_RAWIO or the module's address_group, as seeing DMA addresses does (where a block may lie tells where the pool lies): run with that privilege, or leave the limit out",
+			     name, arguments->limit_option);
+		return true;
+	case -ERANGE:
+		/* The kernel rounds the block up to whole pages. */
+		if (size > UINT64_MAX - (page_size - 1) ||
+		    (size + page_size - 1) / page_size * page_size - 1 > limit)
+			report_error(0, "alloc: \"%s\": %s cannot lie at or below DMA address %#llx: the limit is below the block's own length (in whole pages)",
+				     name, size_text, limit);
+		else
+			report_error(0, "alloc: \"%s\": pool %s cannot hold %s at or below DMA address %#llx: it lies above the limit, or too little of it lies below (the kernel log gives its lowest address): use a pool in low memory",
+				     name, pool, size_text, limit);
+		return true;
+	case -EADDRNOTAVAIL:
+		report_error(0, "alloc: \"%s\": pool %s has no room for %s at or below DMA address %#llx, only above it: free blocks in the low part of the pool, or use a pool in low memory",
+			     name, pool, size_text, limit);
+		return true;
+	case -E2BIG:
+		report_error(0, "alloc: \"%s\": the cmamem driver is too old for %s: load a newer module, or leave the limit out",
+			     name, arguments->limit_option);
+		return true;
+	}
+	return false;
+}
+
+/* Explains an ALLOC failure the library's text would leave vague. */
+static bool explain_alloc_error(int err, int fd, const char *name,
+				uint64_t size,
+				const struct alloc_arguments *arguments,
+				const char *pool)
+{
+	if (err == -EFBIG)
+		return explain_too_big(fd, name, size, arguments->alignment,
+				       pool);
+	if (err == -ENOMEM)
+		return explain_no_room(fd, name, size, pool);
+	if (arguments->max_address)
+		return explain_limit_refused(err, name, size, arguments, pool);
+	return false;
+}
+
+/*
+ * The value of --max-address: decimal, or hex after 0x (not octal after a
+ * 0, nor a size suffix: an address is no size); or exit 2.
+ */
+static uint64_t max_address_argument(const char *text)
+{
+	unsigned long long address;
+	int base = 10;
+	char *end;
+
+	if (text[0] == '0' && (text[1] == 'x' || text[1] == 'X'))
+		base = 16;
+	if (!isxdigit((unsigned char)text[base == 16 ? 2 : 0]))
+		usage_error("alloc", "bad address '%s': not a number (decimal, or hex after 0x)",
+			    text);
+	errno = 0;
+	address = strtoull(text, &end, base);
+	if (errno == ERANGE)
+		usage_error("alloc", "bad address '%s': too large for 64 bits",
+			    text);
+	if (*end || errno)
+		usage_error("alloc", "bad address '%s': not a number (decimal, or hex after 0x)",
+			    text);
+	if (!address)
+		usage_error("alloc", "bad address '0': leave --max-address out for no limit");
+	return address;
+}
+
+/* The value of --address-bits as a highest address; or exit 2. */
+static uint64_t address_bits_argument(const char *text)
+{
+	unsigned long bits;
+	char *end;
+
+	errno = 0;
+	bits = isdigit((unsigned char)text[0]) ? strtoul(text, &end, 10) : 0;
+	if (!bits || errno || *end || bits > 64)
+		usage_error("alloc", "bad address width '%s': a number of bits from 1 to 64",
+			    text);
+	return bits == 64 ? UINT64_MAX : (UINT64_C(1) << bits) - 1;
+}
 
 static void alloc_option(int option, const char *argument, void *context)
 {
@@ -333,12 +434,29 @@ static void alloc_option(int option, const char *argument, void *context)
 	case 'a':
 		arguments->alignment = alignment_argument("alloc", argument);
 		break;
+	case 'L':
+	case 'B':
+		/* One limit: two would leave the reader guessing which. */
+		if (arguments->limit_option)
+			usage_error("alloc", "give --max-address or --address-bits once, not both");
+		if (option == 'L') {
+			arguments->limit_option = "--max-address";
+			arguments->max_address = max_address_argument(argument);
+		} else {
+			arguments->limit_option = "--address-bits";
+			arguments->max_address =
+				address_bits_argument(argument);
+		}
+		break;
 	}
 }
 
+/* --max-address and --address-bits are long only: no letter says them. */
 static const struct option alloc_options[] = {
 	{ "mode", required_argument, NULL, 'm' },
 	{ "align", required_argument, NULL, 'a' },
+	{ "max-address", required_argument, NULL, 'L' },
+	{ "address-bits", required_argument, NULL, 'B' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -369,10 +487,10 @@ int command_alloc(int argc, char **argv)
 	fd = open_pool("alloc", common.pool, O_RDWR);
 	if (fd < 0)
 		return EXIT_RUNTIME;
-	err = cmamem_alloc(fd, name, size, arguments.mode, arguments.alignment,
-			   0, &block);
-	if (err && !explain_alloc_error(err, fd, name, size,
-					arguments.alignment,
+	err = cmamem_alloc_below(fd, name, size, arguments.mode,
+				 arguments.alignment, 0, arguments.max_address,
+				 &block);
+	if (err && !explain_alloc_error(err, fd, name, size, &arguments,
 					pool_display_name(common.pool)))
 		report_error(err, "alloc: CMAMEM_IOCTL_ALLOC of \"%s\" (%s, %s) in pool %s",
 			     name, human_size(size, size_text, sizeof(size_text)),
@@ -383,31 +501,65 @@ int command_alloc(int argc, char **argv)
 }
 
 const char usage_attach[] =
-"usage: cmamem attach NAME [--pool P] [--hold] [--json]\n"
+"usage: cmamem attach NAME [--owner UID] [--pool P] [--hold] [--json]\n"
 "\n"
-"Attach to the existing block NAME (allocated by a process of the same\n"
-"user, or by anyone if you have CAP_SYS_ADMIN) and print what this new\n"
-"handle sees: mmap offset, length, mode and DMA address (or\n"
-"\"" WITHHELD_TEXT "\").\n"
+"Attach to the existing block NAME and print what this new handle sees:\n"
+"mmap offset, length, mode and DMA address (or \"" WITHHELD_TEXT "\").\n"
+"Names are per user: NAME is one of your own blocks, unless --owner names\n"
+"the user whose block it must be (another user's needs CAP_SYS_ADMIN).\n"
 "\n"
 "Without --hold the handle is dropped when the command exits. With --hold\n"
 "the command keeps it until SIGINT, SIGTERM or SIGHUP (or end of input on\n"
 "a pipe, or on the terminal in the foreground), which keeps the block\n"
 "alive even after its allocator lets go.\n"
 "\n"
+"  -u, --owner UID  the block's owner, a numeric uid: attach that user's\n"
+"                   block NAME and no other\n"
 "  -p, --pool P  pool name (default: \"default\", /dev/cmamem)\n"
 "      --hold    keep the handle until told to stop\n"
 "      --json    print a JSON object (withheld addresses are null); the\n"
 "                other messages go to stderr\n"
 "  -h, --help    show this help\n";
 
+struct attach_arguments {
+	bool owned;
+	uint32_t owner;
+};
+
+static void attach_option(int option, const char *argument, void *context)
+{
+	struct attach_arguments *arguments = context;
+	unsigned long owner;
+	char *end;
+
+	if (option != 'u')
+		return;
+	errno = 0;
+	owner = isdigit((unsigned char)argument[0]) ?
+		strtoul(argument, &end, 10) : ULONG_MAX;
+	/* (uid_t)-1 means "no user" to the kernel: never an owner. */
+	if (owner >= UINT32_MAX || errno || *end)
+		usage_error("attach", "bad owner '%s': a numeric uid below 4294967295",
+			    argument);
+	arguments->owned = true;
+	arguments->owner = (uint32_t)owner;
+}
+
+static const struct option attach_options[] = {
+	{ "owner", required_argument, NULL, 'u' },
+	{ NULL, 0, NULL, 0 },
+};
+
 static const struct subcommand_syntax attach_syntax = {
 	.name = "attach", .usage = usage_attach, .operands = "NAME",
 	.common = COMMON_POOL | COMMON_HOLD | COMMON_JSON,
+	.options = attach_options, .short_options = "u:",
+	.own_option = attach_option,
 };
 
 int command_attach(int argc, char **argv)
 {
+	struct attach_arguments arguments = { 0 };
 	struct common_options common;
 	struct cmamem_attach block = { 0 };
 	struct block_report report;
@@ -415,13 +567,15 @@ int command_attach(int argc, char **argv)
 	int fd, err;
 
 	name = argv[parse_command_line(&attach_syntax, argc, argv, &common,
-				       NULL)];
+				       &arguments)];
 	check_block_name("attach", name);
 
 	fd = open_pool("attach", common.pool, O_RDONLY);
 	if (fd < 0)
 		return EXIT_RUNTIME;
-	err = cmamem_attach(fd, name, 0, &block);
+	err = arguments.owned ?
+	      cmamem_attach_owned(fd, name, 0, arguments.owner, &block) :
+	      cmamem_attach(fd, name, 0, &block);
 	if (err)
 		report_error(err, "attach: attaching to \"%s\" in pool %s",
 			     name, pool_display_name(common.pool));

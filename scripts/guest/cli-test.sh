@@ -6,10 +6,12 @@
 # holder keeps the block, the --json of alloc, attach, info, free, pools and
 # list (standard output holding the document and nothing else), the
 # message for an alignment larger than the pool, a fragmented pool's
-# largest free run in pools and in alloc's failure, and the default pool's
-# figures derived from CmaTotal and CmaFree. Prints TAP; run by /init.
+# largest free run in pools and in alloc's failure, alloc's DMA address
+# limit (--max-address, --address-bits) met and refused with each of its
+# errors' messages, and the default pool's figures derived from CmaTotal
+# and CmaFree. Prints TAP; run by /init.
 
-plan=15
+plan=22
 number=0
 ok() { # description: the last command's status is the verdict
 	status=$?
@@ -63,6 +65,12 @@ cmamem attach cli-held --json >/tmp/cli.out 2>/tmp/cli.err
 	grep -q 'dropped' /tmp/cli.err
 ok "attach --json: the JSON on stdout, the messages on stderr"
 
+# Names are per user: root's block is found under its owner only.
+cmamem attach cli-held --owner 0 >/tmp/cli.out 2>/tmp/cli.err &&
+	! cmamem attach cli-held --owner 65534 >/tmp/cli.out 2>/tmp/cli.err &&
+	grep -q 'No such file' /tmp/cli.err
+ok "attach --owner finds the block under its owner and not under another user"
+
 cmamem info cli-held --json >/tmp/cli.out 2>/tmp/cli.err
 [ $? = 0 ] && json_document '{' '}' && grep -q '"owner_uid": 0' /tmp/cli.out &&
 	grep -q '"handles": 2' /tmp/cli.out
@@ -89,6 +97,16 @@ ok "the block is gone with its holder"
 cmamem alloc cli-once 4K --json >/tmp/cli.out 2>/tmp/cli.err
 [ $? = 0 ] && json_document '{' '}' && grep -q 'dropped' /tmp/cli.err
 ok "alloc --json without --hold"
+
+# Every block ends at or below the highest 64-bit address; a limit below
+# the block's own length cannot be met in any pool (ERANGE).
+cmamem alloc cli-limit-any 64K --address-bits 64 --json >/tmp/cli.out 2>/tmp/cli.err
+[ $? = 0 ] && json_document '{' '}' && grep -q '"allocated": true' /tmp/cli.out
+ok "alloc --address-bits 64: any block meets it, and the JSON is alloc's"
+cmamem alloc cli-limit-small 64K --max-address 0xfff >/tmp/cli.out 2>/tmp/cli.err
+[ $? = 1 ] && [ ! -s /tmp/cli.out ] &&
+	grep -q 'alloc: "cli-limit-small": 64 KiB cannot lie at or below DMA address 0xfff: the limit is below the block' /tmp/cli.err
+ok "alloc with a limit below the block's length exits 1 and says so"
 
 # The camera pool of the arm64 board's device tree, 32 MiB: no alignment
 # larger than the pool can be met (1T passes the address-space limit of
@@ -125,8 +143,43 @@ if [ -c /dev/cmamem-camera ]; then
 	ok "alloc in a fragmented pool says it is fragmented"
 	kill -TERM "$2" "$4" "$6" "$8"
 	wait "$2" "$4" "$6" "$8"
+
+	# DMA address limits in the empty camera pool: its first block lies
+	# at the pool's lowest address, LOW. Another 4 MiB block fits below
+	# LOW + 8 MiB; below LOW + 6 MiB only in the room the first block
+	# takes (EADDRNOTAVAIL); below LOW + 2 MiB nowhere (ERANGE).
+	cmamem alloc cli-low 4M --pool camera --hold --json </dev/null \
+		>/tmp/cli.low 2>/dev/null &
+	holder=$!
+	tries=0
+	until cmamem info cli-low --pool camera >/dev/null 2>&1 ||
+		[ $tries = 50 ]; do
+		sleep 0.1
+		tries=$((tries + 1))
+	done
+	low=$(sed -n 's/^ *"dma_address": \([0-9]*\),*$/\1/p' /tmp/cli.low)
+	[ -n "$low" ]
+	ok "alloc --json in the camera pool gives root the DMA address"
+	limit=$(printf '%#x' $((${low:-0} + (8 << 20) - 1)))
+	cmamem alloc cli-limited 4M --pool camera --max-address "$limit" --json \
+		>/tmp/cli.out 2>/tmp/cli.err
+	address=$(sed -n 's/^ *"dma_address": \([0-9]*\),*$/\1/p' /tmp/cli.out)
+	[ -n "$address" ] && [ $((address + (4 << 20) - 1)) -le $((limit)) ]
+	ok "alloc --max-address LOW+8M-1 places the block below the limit"
+	limit=$(printf '%#x' $((${low:-0} + (6 << 20) - 1)))
+	cmamem alloc cli-limited 4M --pool camera --max-address "$limit" \
+		>/tmp/cli.out 2>/tmp/cli.err
+	[ $? = 1 ] && grep -q "alloc: \"cli-limited\": pool camera has no room for 4 MiB at or below DMA address $limit, only above it: free blocks in the low part of the pool" /tmp/cli.err
+	ok "alloc with room only above the limit says to free blocks below it"
+	limit=$(printf '%#x' $((${low:-0} + (2 << 20) - 1)))
+	cmamem alloc cli-limited 4M --pool camera --max-address "$limit" \
+		>/tmp/cli.out 2>/tmp/cli.err
+	[ $? = 1 ] && grep -q "alloc: \"cli-limited\": pool camera cannot hold 4 MiB at or below DMA address $limit: it lies above the limit, or too little of it lies below.*: use a pool in low memory" /tmp/cli.err
+	ok "alloc with a limit the pool cannot meet says to use a pool in low memory"
+	kill -TERM "$holder"
+	wait "$holder"
 else
-	for skipped in 1 2 3 4; do
+	for skipped in 1 2 3 4 5 6 7 8; do
 		echo "ok $((number + skipped)) # SKIP no camera pool (the arm64 board's device tree has one)"
 	done
 fi

@@ -47,6 +47,29 @@ run cmamem export frame0 --pool camera -- cmamem import --fd 3 --pool fpga
 step "A write-combine block from the no-map carveout, for an FPGA engine"
 run cmamem alloc fpga-desc 64K --mode writecombine --pool fpga
 
+step "A bus-master DMA engine on the board's PCI bus (QEMU's edu device, standing in for an FPGA engine), driven by root from user space through sysfs, as over UIO"
+run engine-demo engine
+
+step "Two cached 128 KiB frame buffers in the camera pool, held: 'cam-in' for the camera, 'cam-out' for the engine"
+cmamem alloc cam-in 128K --mode cached --pool camera --hold </dev/null >/tmp/cam-in.out 2>&1 &
+cam_in_holder=$!
+cmamem alloc cam-out 128K --mode cached --pool camera --hold </dev/null >/tmp/cam-out.out 2>&1 &
+cam_out_holder=$!
+sleep 1
+run cat /tmp/cam-in.out /tmp/cam-out.out
+
+step "The camera (V4L2 vivid, its instance whose vb2-dma-contig maps buffers for its device) captures a frame into cam-in, given as a dma-buf (V4L2_MEMORY_DMABUF)"
+run engine-demo capture cam-in --pool camera --device /dev/video1 --width 320 --height 180
+
+step "The engine copies the frame (320x180 YUYV, 115200 bytes) by DMA address into cam-out, through its 4 KiB buffer; the CPU syncs around it, then compares"
+run engine-demo copy cam-in cam-out --pool camera --length 115200
+
+step "The same bytes in both blocks, as the cmamem command shows them"
+run cmamem dump cam-in --pool camera --offset 57600 --length 32
+run cmamem dump cam-out --pool camera --offset 57600 --length 32
+kill -TERM "$cam_in_holder" "$cam_out_holder"
+wait "$cam_in_holder" "$cam_out_holder"
+
 step "The holder lets go: the name is free at once, the memory back in the pool"
 kill -TERM "$holder"
 wait "$holder"

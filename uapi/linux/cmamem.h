@@ -91,6 +91,9 @@ enum cmamem_mode {
  * @CMAMEM_MAP: also map the whole block into the caller, shared and
  *	readable and writable, and return the address in @user_address.
  *	The fd must then be open for reading and writing.
+ * @CMAMEM_OWNER: ATTACH only: look @name up among the names of the user
+ *	@owner_uid gives rather than the caller's own (see &struct
+ *	cmamem_attach)
  * @CMAMEM_PINNABLE: ALLOC of a %CMAMEM_MODE_CACHED block only: let
  *	get_user_pages() pin the block's pages through its mappings even
  *	when they lie in a CMA area. The price: Linux (6.1 to at least 6.12)
@@ -109,6 +112,7 @@ enum cmamem_mode {
 enum cmamem_alloc_flags {
 	CMAMEM_MAP = 1 << 0,
 	CMAMEM_PINNABLE = 1 << 1,
+	CMAMEM_OWNER = 1 << 2,
 };
 
 /**
@@ -139,7 +143,12 @@ enum cmamem_reply_flags {
  * @user_address: out: with %CMAMEM_MAP, where the block is mapped; else 0
  * @out_flags: out: &enum cmamem_reply_flags
  * @__reserved: must be 0
- * @name: in: the block's name, unique within the pool (see %CMAMEM_NAME_SIZE)
+ * @name: in: the block's name, unique among the caller's user's blocks in
+ *	the pool (see %CMAMEM_NAME_SIZE): every user has names of their own
+ * @max_dma_address: in: the highest DMA address any byte of the block may
+ *	have, for an engine with fewer address bits than the pool's device
+ *	(0xffffffff for a 32-bit engine); 0 for no limit. Callers built
+ *	before this field existed pass a shorter @size and get no limit.
  *
  * Allocates a physically contiguous block from the pool and gives the
  * caller a handle on it. The block is freed when its last handle is freed
@@ -152,7 +161,8 @@ enum cmamem_reply_flags {
  *   %CMAMEM_PINNABLE was asked for a mode other than cached, or @name is
  *   empty, not NUL-terminated within its field, holds a character outside
  *   0x21..0x7e, or has non-zero bytes after its NUL.
- * - EEXIST: a block of that name already exists in this pool.
+ * - EEXIST: the caller's user (effective uid) already has a block of that
+ *   name in this pool. Other users' names never collide with it.
  * - EFBIG: @length (rounded to pages and to @alignment) is larger than the
  *   module's max_block_size, than the pool's size, or than the address
  *   space can hold.
@@ -163,6 +173,17 @@ enum cmamem_reply_flags {
  *   mappings, dma-bufs).
  * - EMFILE: this open file already holds fd_max_blocks handles.
  * - EOPNOTSUPP: %CMAMEM_MODE_CACHED was asked of a carveout pool.
+ * - EPERM: @max_dma_address was given by a caller that may not see DMA
+ *   addresses (see %CMAMEM_ADDRESS_WITHHELD): the answers would tell it
+ *   where the pool's memory lies.
+ * - ERANGE: no block of that length and alignment can end at or below
+ *   @max_dma_address in this pool: the pool lies above the limit, or too
+ *   little of it lies below (checked before allocating wherever the pool's
+ *   region is known; the kernel log gives the pool's lowest address).
+ * - EADDRNOTAVAIL: the pool has room, but only above @max_dma_address: the
+ *   lowest free run that fits ends beyond it (the kernel log says where).
+ *   Freeing blocks in the low part of the pool, or a pool below the limit,
+ *   helps; the memory found is given back at once.
  * - ENOMEM: the pool has no contiguous run that large (the kernel log says
  *   how much was asked and how much the pool has), or kernel memory ran out.
  * - EACCES: %CMAMEM_MAP was asked on a file not open for writing.
@@ -185,12 +206,13 @@ struct cmamem_alloc {
 	__u32 out_flags;
 	__u32 __reserved;
 	char name[CMAMEM_NAME_SIZE];
+	__aligned_u64 max_dma_address;
 };
 
 /**
  * struct cmamem_attach - ioctl(CMAMEM_IOCTL_ATTACH)
  * @size: sizeof(struct cmamem_attach)
- * @flags: 0 or %CMAMEM_MAP
+ * @flags: 0, %CMAMEM_MAP, %CMAMEM_OWNER, or both
  * @name: in: name of an existing block in this pool
  * @handle: out: the caller's new handle on the block
  * @mode: out: the block's &enum cmamem_mode
@@ -201,17 +223,33 @@ struct cmamem_alloc {
  * @user_address: out: with %CMAMEM_MAP, where the block is mapped; else 0
  * @out_flags: out: &enum cmamem_reply_flags
  * @__reserved: must be 0
+ * @owner_uid: in: with %CMAMEM_OWNER, the user (a uid of the caller's user
+ *	namespace) among whose names @name is looked up; out: the block's
+ *	owner, so that a caller can check whose block it got
+ * @__reserved2: must be 0
  *
  * Gives the caller a new handle on a block another handle (maybe in another
  * process) created. Each ATTACH returns a new handle, which the caller
  * frees like any other.
  *
+ * Names are per user: ALLOC files a block under its allocator's effective
+ * uid, and ATTACH looks @name up among the caller's own names. So no user
+ * can take a name another user's program expects, see which names other
+ * users have, or hand a program that attaches by name a block of its own.
+ * A privileged program (CAP_SYS_ADMIN) that attaches to other users'
+ * blocks names the owner it expects with %CMAMEM_OWNER; blocks are shared
+ * across users that way, or as dma-bufs (%CMAMEM_IOCTL_EXPORT). Callers
+ * built before @owner_uid existed pass a shorter @size and look in their
+ * own names.
+ *
  * Errors:
  *
- * - EINVAL: @name is not a valid name (as in &struct cmamem_alloc).
- * - ENOENT: no block of that name exists in this pool.
- * - EPERM: the block belongs to another user and the caller lacks
- *   CAP_SYS_ADMIN.
+ * - EINVAL: @name is not a valid name (as in &struct cmamem_alloc), or
+ *   @owner_uid is not a valid uid in the caller's user namespace.
+ * - ENOENT: the user looked in (the caller, or @owner_uid) has no block of
+ *   that name in this pool.
+ * - EPERM: %CMAMEM_OWNER names another user and the caller lacks
+ *   CAP_SYS_ADMIN; whether that user has such a block is not looked at.
  * - EMFILE, EDQUOT: as in &struct cmamem_alloc; an attached block counts
  *   against the attaching file's quotas.
  * - ENOMEM, EACCES: as in &struct cmamem_alloc.
@@ -229,6 +267,8 @@ struct cmamem_attach {
 	__aligned_u64 user_address;
 	__u32 out_flags;
 	__u32 __reserved;
+	__u32 owner_uid;
+	__u32 __reserved2;
 };
 
 /**
@@ -283,6 +323,16 @@ enum cmamem_sync_flags {
  * blocks it does nothing; on write-combine blocks %CMAMEM_SYNC_FOR_DEVICE
  * drains the CPU's write buffers. It always validates its arguments, so a
  * program that works on a coherent block also works on a cached one.
+ *
+ * Invalidating discards what the CPU caches hold for the range, including
+ * data another process wrote through its mapping and has not synced yet.
+ * A caller whose fd is not open for writing must not be able to destroy
+ * it: for such a caller %CMAMEM_SYNC_FOR_CPU first writes the range back
+ * (as %CMAMEM_SYNC_FOR_DEVICE does) and then invalidates it, which costs
+ * one more pass over the range and needs no permission (a read-only fd
+ * gets no error of its own). A dma-buf opened read-only does the same in
+ * DMA_BUF_IOCTL_SYNC. Where DMA is coherent (x86) there is nothing to
+ * write back or invalidate.
  *
  * Errors:
  *
@@ -499,6 +549,14 @@ struct cmamem_export {
  *   buffer contiguous; without one, the pages themselves must be).
  * - EMFILE: this open file already holds fd_max_blocks handles.
  * - ENOMEM: no memory for the handle, the attachment or the mapping.
+ * - ERANGE: the pool's device does not reach the buffer's memory directly
+ *   (past its DMA mask, the pool module's dma_mask_bits for /dev/cmamem,
+ *   or swiotlb forced): the DMA API would bounce it through a buffer of its
+ *   own, whose address is useless to an engine. Also when the device
+ *   reaches only part of memory and the kernel has no bounce buffers, so
+ *   that mapping a buffer out of reach would fail with a kernel warning.
+ *   A block of a cmamem pool exported to a device that does not reach it
+ *   directly is refused the same way by the exporter's map callback.
  * - Any other error the exporter's attach or map callback returns (for
  *   example EBUSY), unchanged.
  */

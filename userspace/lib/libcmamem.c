@@ -166,9 +166,19 @@ static int do_ioctl(int fd, unsigned long command, void *argument)
 	return 0;
 }
 
-int cmamem_alloc(int fd, const char *name, uint64_t length,
-		 enum cmamem_mode mode, uint64_t alignment, uint32_t flags,
-		 struct cmamem_alloc *result)
+/*
+ * What cmamem_alloc() and cmamem_alloc_below() write of their reply: the
+ * struct as their callers were compiled with it. The first release's
+ * struct ended with its name; libcmamem 1.3's with max_dma_address.
+ */
+#define ALLOC_SIZE_V1 (offsetof(struct cmamem_alloc, name) + CMAMEM_NAME_SIZE)
+#define ALLOC_SIZE_V2 \
+	(offsetof(struct cmamem_alloc, max_dma_address) + sizeof(uint64_t))
+
+static int alloc_block(int fd, const char *name, uint64_t length,
+		       enum cmamem_mode mode, uint64_t alignment,
+		       uint32_t flags, uint64_t max_dma_address,
+		       struct cmamem_alloc *result, size_t result_size)
 {
 	struct cmamem_alloc request;
 	int err;
@@ -179,18 +189,48 @@ int cmamem_alloc(int fd, const char *name, uint64_t length,
 	request.length = length;
 	request.alignment = alignment;
 	request.mode = mode;
+	request.max_dma_address = max_dma_address;
 	err = copy_name(request.name, name);
 	if (err)
 		return err;
 	err = do_ioctl(fd, CMAMEM_IOCTL_ALLOC, &request);
 	if (err)
 		return err;
-	*result = request;
+	memcpy(result, &request, result_size);
 	return 0;
 }
 
-int cmamem_attach(int fd, const char *name, uint32_t flags,
-		  struct cmamem_attach *result)
+int cmamem_alloc(int fd, const char *name, uint64_t length,
+		 enum cmamem_mode mode, uint64_t alignment, uint32_t flags,
+		 struct cmamem_alloc *result)
+{
+	/* Programs linked before 1.3 may pass the first release's struct. */
+	return alloc_block(fd, name, length, mode, alignment, flags, 0, result,
+			   ALLOC_SIZE_V1);
+}
+
+int cmamem_alloc_below(int fd, const char *name, uint64_t length,
+		       enum cmamem_mode mode, uint64_t alignment,
+		       uint32_t flags, uint64_t max_dma_address,
+		       struct cmamem_alloc *result)
+{
+	return alloc_block(fd, name, length, mode, alignment, flags,
+			   max_dma_address, result, ALLOC_SIZE_V2);
+}
+
+/*
+ * What cmamem_attach() and cmamem_attach_owned() write of their reply: the
+ * struct as their callers were compiled with it. The first release's
+ * struct ended with __reserved; libcmamem 1.3's with __reserved2.
+ */
+#define ATTACH_SIZE_V1 (offsetof(struct cmamem_attach, __reserved) + \
+			sizeof(uint32_t))
+#define ATTACH_SIZE_V2 (offsetof(struct cmamem_attach, __reserved2) + \
+			sizeof(uint32_t))
+
+static int attach_block(int fd, const char *name, uint32_t flags,
+			uint32_t owner_uid, struct cmamem_attach *result,
+			size_t result_size)
 {
 	struct cmamem_attach request;
 	int err;
@@ -198,14 +238,29 @@ int cmamem_attach(int fd, const char *name, uint32_t flags,
 	memset(&request, 0, sizeof(request));
 	request.size = sizeof(request);
 	request.flags = flags;
+	request.owner_uid = owner_uid;
 	err = copy_name(request.name, name);
 	if (err)
 		return err;
 	err = do_ioctl(fd, CMAMEM_IOCTL_ATTACH, &request);
 	if (err)
 		return err;
-	*result = request;
+	memcpy(result, &request, result_size);
 	return 0;
+}
+
+int cmamem_attach(int fd, const char *name, uint32_t flags,
+		  struct cmamem_attach *result)
+{
+	/* Programs linked before 1.3 may pass the first release's struct. */
+	return attach_block(fd, name, flags, 0, result, ATTACH_SIZE_V1);
+}
+
+int cmamem_attach_owned(int fd, const char *name, uint32_t flags,
+			uint32_t owner_uid, struct cmamem_attach *result)
+{
+	return attach_block(fd, name, flags | CMAMEM_OWNER, owner_uid, result,
+			    ATTACH_SIZE_V2);
 }
 
 int cmamem_free(int fd, uint32_t handle)
@@ -374,9 +429,9 @@ const char *cmamem_strerror(int error)
 	case EINVAL:
 		return "Invalid argument: bad name, length, alignment, mode, flags or range, or not a dma-buf the pool's device can reach contiguously";
 	case E2BIG:
-		return "Argument list too long: this program's structs are newer than the driver";
+		return "Argument list too long: this program's structs are newer than the driver (a DMA address limit needs a newer driver)";
 	case EEXIST:
-		return "File exists: a block of that name already exists in this pool";
+		return "File exists: you already have a block of that name in this pool";
 	case EFBIG:
 		return "File too large: block larger than the pool or the module's max_block_size";
 	case EDQUOT:
@@ -390,7 +445,11 @@ const char *cmamem_strerror(int error)
 	case EACCES:
 		return "Permission denied: pool not open for writing, or no access to it";
 	case EPERM:
-		return "Operation not permitted: another user's block, or an executable mapping";
+		return "Operation not permitted: another user's block without CAP_SYS_ADMIN, an executable mapping, or a DMA address limit asked by a caller that may not see addresses";
+	case ERANGE:
+		return "Numerical result out of range: the pool cannot hold the block below the DMA address limit, or the pool's device does not reach the dma-buf directly";
+	case EADDRNOTAVAIL:
+		return "Cannot assign requested address: the pool has room for the block only above the DMA address limit";
 	case ENXIO:
 		return "No such device or address: the range is not inside a block this file holds";
 	case ENOTTY:

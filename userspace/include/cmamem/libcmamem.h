@@ -16,7 +16,9 @@
  * Linking: pkg-config --cflags --libs cmamem (add --static for
  * libcmamem.a). The shared library's SONAME is libcmamem.so.1. Its first
  * functions carry the symbol version CMAMEM_1.0, the dma-buf ones
- * (cmamem_export(), cmamem_import()) CMAMEM_1.1 (see lib/libcmamem.map in
+ * (cmamem_export(), cmamem_import()) CMAMEM_1.1, cmamem_pool_query()
+ * CMAMEM_1.2, cmamem_alloc_below() and cmamem_attach_owned() CMAMEM_1.3
+ * (see lib/libcmamem.map in
  * the sources), so a program built against a newer library refuses to load
  * with an older one.
  * The manual is libcmamem(3); the ioctls themselves are in cmamem(4).
@@ -114,7 +116,9 @@ int cmamem_check_name(const char *name);
  * @flags: 0 or %CMAMEM_MAP (also map the block; needs O_RDWR)
  * @result: receives the kernel's reply: handle, length, mmap_offset,
  *	dma_address (0 with %CMAMEM_ADDRESS_WITHHELD in out_flags when the
- *	caller may not see it), user_address with %CMAMEM_MAP
+ *	caller may not see it), user_address with %CMAMEM_MAP. Only the
+ *	first release's fields, up to @name, are written (programs built
+ *	before the struct grew pass a smaller one).
  *
  * Return: 0 or a negative errno, as listed in <linux/cmamem.h>
  * (-EINVAL when @name does not fit the name field).
@@ -124,19 +128,75 @@ int cmamem_alloc(int fd, const char *name, uint64_t length,
 		 struct cmamem_alloc *result);
 
 /**
+ * cmamem_alloc_below() - allocate a named block that an engine with fewer
+ *	address bits than the pool's device reaches (%CMAMEM_IOCTL_ALLOC;
+ *	libcmamem 1.3)
+ * @fd: an open pool
+ * @name: as for cmamem_alloc()
+ * @length: as for cmamem_alloc()
+ * @mode: as for cmamem_alloc()
+ * @alignment: as for cmamem_alloc()
+ * @flags: as for cmamem_alloc()
+ * @max_dma_address: the highest DMA address any byte of the block may
+ *	have: 0xffffffff for an engine with 32 address bits, in general
+ *	(1 << bits) - 1 (UINT64_MAX for 64); 0 for no limit, which is
+ *	cmamem_alloc()
+ * @result: receives the kernel's reply as for cmamem_alloc(), up to and
+ *	including @max_dma_address (which keeps the limit asked)
+ *
+ * Only callers that may see DMA addresses may give a limit: the answers
+ * would tell the others where the pool's memory lies.
+ *
+ * Return: 0 or a negative errno of cmamem_alloc(), and: -EPERM when the
+ * caller may not see DMA addresses (no CAP_SYS_RAWIO, not in the
+ * module's address_group); -ERANGE when the pool cannot hold the block
+ * below the limit at all (it lies above the limit, or too little of it
+ * lies below; the kernel log gives the pool's lowest address);
+ * -EADDRNOTAVAIL when the pool has room only above the limit at the
+ * moment (freeing blocks in its low part may help); -E2BIG from a driver
+ * that predates the limit.
+ */
+int cmamem_alloc_below(int fd, const char *name, uint64_t length,
+		       enum cmamem_mode mode, uint64_t alignment,
+		       uint32_t flags, uint64_t max_dma_address,
+		       struct cmamem_alloc *result);
+
+/**
  * cmamem_attach() - take a handle on an existing block (%CMAMEM_IOCTL_ATTACH)
  * @fd: an open pool
  * @name: the block's name
  * @flags: 0 or %CMAMEM_MAP
- * @result: receives the kernel's reply
+ * @result: receives the kernel's reply, as far as the first release's
+ *	struct reaches (its @owner_uid is left as it was)
  *
  * The new handle keeps the block alive until it is freed or @fd is closed.
+ * Names are per user: @name is looked up among the caller's own blocks.
  *
- * Return: 0 or a negative errno: -ENOENT for no such block, -EPERM for a
- * block of another user.
+ * Return: 0 or a negative errno: -ENOENT when the caller's user has no
+ * block of that name.
  */
 int cmamem_attach(int fd, const char *name, uint32_t flags,
 		  struct cmamem_attach *result);
+
+/**
+ * cmamem_attach_owned() - take a handle on another user's block, naming
+ *	the owner expected (%CMAMEM_IOCTL_ATTACH with %CMAMEM_OWNER;
+ *	libcmamem 1.3)
+ * @fd: an open pool
+ * @name: the block's name among @owner_uid's blocks
+ * @flags: 0 or %CMAMEM_MAP
+ * @owner_uid: the user whose block it must be
+ * @result: receives the kernel's reply, @owner_uid included
+ *
+ * What a privileged daemon uses to attach the block a client named: it
+ * never gets a block of the same name that another user made.
+ *
+ * Return: 0 or a negative errno of cmamem_attach(), and -EPERM when
+ * @owner_uid is another user and the caller lacks CAP_SYS_ADMIN (whether
+ * that user has such a block or not), -EINVAL for a uid that is not valid.
+ */
+int cmamem_attach_owned(int fd, const char *name, uint32_t flags,
+			uint32_t owner_uid, struct cmamem_attach *result);
 
 /**
  * cmamem_free() - drop a handle (%CMAMEM_IOCTL_FREE)

@@ -49,8 +49,8 @@ import numpy
 from . import uapi
 from .buffer import Buffer
 from .dmabuf import DmaBuf, Import
-from .pool import (DEFAULT_POOL, BlockInfo, Pool, PoolInfo, allocation,
-                   attachment, pool_names, pool_path)
+from .pool import (DEFAULT_POOL, BlockInfo, Pool, PoolInfo, allocation, attachment,
+                   max_address_field, owner_field, pool_names, pool_path)
 
 __all__ = [
     "allocate", "attach", "import_dmabuf", "pools", "pool_names", "pool_path",
@@ -58,7 +58,7 @@ __all__ = [
     "DEFAULT_POOL", "uapi",
 ]
 
-__version__ = "1.1.0"
+__version__ = "1.2.0"
 
 _shared_pools = {}
 _shared_pools_lock = threading.Lock()
@@ -93,7 +93,7 @@ def _pool(pool):
 
 
 def allocate(shape, dtype=numpy.uint8, mode="coherent", pool=DEFAULT_POOL,
-             name=None, align=None, *, cacheable=None, target=None):
+             name=None, align=None, *, cacheable=None, target=None, max_address=None):
     """Allocate a physically contiguous block as a numpy array.
 
     @shape and @dtype as for numpy.ndarray; the block is rounded up to
@@ -106,7 +106,10 @@ def allocate(shape, dtype=numpy.uint8, mode="coherent", pool=DEFAULT_POOL,
     block's name in the pool, for other processes to attach() to (1 to 31
     printable ASCII characters, no spaces); None makes one up. @align:
     alignment of the DMA address in bytes, a power of two of at least the
-    page size (None: one page).
+    page size (None: one page). @max_address: the highest DMA address any
+    byte of the block may have, for an engine with fewer address bits than
+    the pool's device (2**32 - 1 for a 32-bit engine); None for no limit.
+    Giving one needs CAP_SYS_RAWIO or the module's address_group.
 
     PYNQ's spelling works too, for porting: @cacheable=True is
     mode="cached", False mode="writecombine" (give mode or cacheable, not
@@ -120,7 +123,10 @@ def allocate(shape, dtype=numpy.uint8, mode="coherent", pool=DEFAULT_POOL,
     OSError for what the kernel refuses: EEXIST (name in use), EFBIG
     (larger than the pool or max_block_size), ENOMEM (no contiguous run
     that large), EDQUOT/EMFILE (the open file's limits), EOPNOTSUPP
-    (cached on a carveout).
+    (cached on a carveout); with @max_address, PermissionError (EPERM:
+    the caller may not see addresses), ERANGE (the pool cannot hold the
+    block below the limit: use a pool in low memory) and EADDRNOTAVAIL
+    (the pool has room only above it now: free blocks in its low part).
     """
     if target is not None:
         if pool != DEFAULT_POOL:
@@ -128,22 +134,27 @@ def allocate(shape, dtype=numpy.uint8, mode="coherent", pool=DEFAULT_POOL,
         pool = target
     # Arguments first: a bad one must not cost an open().
     allocation(shape, dtype, mode, name, align, cacheable)
+    max_address_field(max_address)
     return _pool(pool).allocate(shape, dtype, mode=mode, name=name, align=align,
-                                cacheable=cacheable)
+                                cacheable=cacheable, max_address=max_address)
 
 
-def attach(name, shape=None, dtype=numpy.uint8, pool=DEFAULT_POOL):
+def attach(name, shape=None, dtype=numpy.uint8, pool=DEFAULT_POOL, *, owner=None):
     """A new handle on block @name, as a numpy array.
 
-    The block was allocated by this or another process of the same user
-    (or any user's, with CAP_SYS_ADMIN). @shape and @dtype describe the
-    array: by default the whole block as 1-D @dtype; a shape larger than
-    the block raises ValueError, as do a bad name, and a dtype holding
-    Python objects TypeError. Raises FileNotFoundError (ENOENT) when
-    there is no such block, PermissionError (EPERM) for another user's.
+    Names are per user: the block was allocated by this or another
+    process of the same user, unless @owner names the user (a uid) whose
+    block it must be (another user's needs CAP_SYS_ADMIN). @shape and
+    @dtype describe the array: by default the whole block as 1-D @dtype; a
+    shape larger than the block raises ValueError, as do a bad name or
+    owner, and a dtype holding Python objects TypeError. Raises
+    FileNotFoundError (ENOENT) when that user has no such block,
+    PermissionError (EPERM) for another user's @owner without the
+    capability.
     """
     attachment(name, shape, dtype)
-    return _pool(pool).attach(name, shape, dtype)
+    owner_field(owner)
+    return _pool(pool).attach(name, shape, dtype, owner=owner)
 
 
 def import_dmabuf(dmabuf, pool=DEFAULT_POOL):

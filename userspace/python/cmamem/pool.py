@@ -118,23 +118,58 @@ def name_field(name):
     return encoded
 
 
+def _optional_int(value, argument, unit):
+    """@value as an int, or None; a TypeError naming @argument (an int of
+    @unit, or None) for anything else, a bool included."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise TypeError("%s must be an int (%s) or None, not a bool" % (argument, unit))
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError("%s must be an int (%s) or None, not %s"
+                        % (argument, unit, type(value).__name__)) from None
+
+
 def alignment_field(align):
     """@align (bytes, or None or 0 for the kernel's default of one page)
     as the alignment field; ValueError unless it is a power of two of at
     least the page size, which is what the kernel accepts."""
+    align = _optional_int(align, "align", "bytes")
     if align is None:
         return 0
-    if isinstance(align, bool):
-        raise TypeError("align must be an int (bytes) or None, not a bool")
-    try:
-        align = operator.index(align)
-    except TypeError:
-        raise TypeError("align must be an int (bytes) or None, not %s"
-                        % type(align).__name__) from None
     if align and (align < PAGE_SIZE or align & (align - 1)):
         raise ValueError("align=%d: the DMA address alignment must be a power of two "
                          "of at least the page size (%d bytes)" % (align, PAGE_SIZE))
     return align
+
+
+def max_address_field(max_address):
+    """@max_address (the highest DMA address any byte of the block may
+    have, or None for no limit) as the max_dma_address field; TypeError
+    for no int, ValueError outside 1 to 2**64 - 1 (0 would read as no
+    limit: None says that)."""
+    max_address = _optional_int(max_address, "max_address", "a DMA address")
+    if max_address is None:
+        return 0
+    if not 0 < max_address < 1 << 64:
+        raise ValueError("max_address=%d: the highest DMA address of the block must be "
+                         "1 to 2**64 - 1 (None for no limit; 2**32 - 1 for an engine "
+                         "with 32 address bits)" % max_address)
+    return max_address
+
+
+def owner_field(owner):
+    """@owner (the uid whose block ATTACH must find, or None for the
+    caller's own) as (flags, owner_uid); TypeError for no int, ValueError
+    outside 0 to 2**32 - 2 ((uid_t)-1 is no user)."""
+    owner = _optional_int(owner, "owner", "a uid")
+    if owner is None:
+        return 0, 0
+    if not 0 <= owner < (1 << 32) - 1:
+        raise ValueError("owner=%d: a uid is 0 to 2**32 - 2" % owner)
+    return uapi.CMAMEM_OWNER, owner
 
 
 def length_field(length):
@@ -404,30 +439,39 @@ class Pool(_lifetime.Owner):
                             "POOL_INFO of %s" % self.device)
         return PoolInfo._from_reply(reply, self.device)
 
-    def alloc(self, name, length, mode="coherent", alignment=0):
+    def alloc(self, name, length, mode="coherent", alignment=0, max_address=None):
         """CMAMEM_IOCTL_ALLOC: allocate block @name; the raw reply.
 
-        Most programs want allocate(), which also maps the block. Bad
-        arguments raise ValueError or TypeError before the ioctl, as there.
+        @max_address: the highest DMA address any byte of the block may
+        have, for an engine with fewer address bits than the pool's device
+        (2**32 - 1 for 32 bits); None for no limit. Most programs want
+        allocate(), which also maps the block. Bad arguments raise
+        ValueError or TypeError before the ioctl, as there.
         """
         request = uapi.new_request(uapi.CmamemAlloc)
         request.name = name_field(name)
         request.mode = mode_number(mode)
         length = length_field(length)
         request.alignment = alignment_field(alignment)
+        request.max_dma_address = max_address_field(max_address)
         what = "allocating block %r (%d bytes, %s) in pool %r" % (
             name, length, mode, getattr(self, "name", self.device))
         if length >= 1 << 64:
             raise _errors.error(errno.EFBIG, what, "larger than any pool can be")
         request.length = length
-        return self._ioctl(uapi.CMAMEM_IOCTL_ALLOC, request, what)
+        return self._ioctl(uapi.CMAMEM_IOCTL_ALLOC, request, what,
+                           _errors.alloc_meanings(request.max_dma_address))
 
-    def attach_handle(self, name):
+    def attach_handle(self, name, owner=None):
         """CMAMEM_IOCTL_ATTACH: a new handle on block @name; the raw reply.
 
-        Most programs want attach(), which also maps the block.
+        Names are per user: @name is one of the caller's own blocks, or,
+        with @owner (a uid; another user's needs CAP_SYS_ADMIN), that
+        user's block and no other. Most programs want attach(), which also
+        maps the block.
         """
         request = uapi.new_request(uapi.CmamemAttach)
+        request.flags, request.owner_uid = owner_field(owner)
         request.name = name_field(name)
         return self._ioctl(uapi.CMAMEM_IOCTL_ATTACH, request,
                            "attaching to block %r in pool %r" % (name, self.name))
@@ -509,7 +553,7 @@ class Pool(_lifetime.Owner):
     # Blocks as numpy arrays.
 
     def allocate(self, shape, dtype=numpy.uint8, mode="coherent", name=None,
-                 align=None, *, cacheable=None):
+                 align=None, *, cacheable=None, max_address=None):
         """Allocate a block and return a Buffer (numpy array) over it.
 
         See cmamem.allocate(); with cacheable=, a Pool also serves as the
@@ -517,13 +561,15 @@ class Pool(_lifetime.Owner):
         """
         shape, dtype, length, mode, _, alignment = allocation(shape, dtype, mode, name,
                                                               align, cacheable)
+        max_address_field(max_address)
         if name is None:
             # A generated name can only clash with a block of another
             # process that reused our pid's names: take the next one.
             for _ in range(64):
                 generated = "py%d-%d" % (os.getpid(), next(_block_numbers))
                 try:
-                    reply = self.alloc(generated, length, mode, alignment)
+                    reply = self.alloc(generated, length, mode, alignment,
+                                       max_address)
                     break
                 except FileExistsError:
                     continue
@@ -532,16 +578,17 @@ class Pool(_lifetime.Owner):
                                     % self.name, "no free generated name")
             name = generated
         else:
-            reply = self.alloc(name, length, mode, alignment)
+            reply = self.alloc(name, length, mode, alignment, max_address)
         return buffer.Buffer._over_block(self, name, reply, shape, dtype)
 
-    def attach(self, name, shape=None, dtype=numpy.uint8):
+    def attach(self, name, shape=None, dtype=numpy.uint8, *, owner=None):
         """Take a new handle on block @name and return a Buffer over it.
 
         See cmamem.attach().
         """
         _, shape, dtype = attachment(name, shape, dtype)
-        reply = self.attach_handle(name)
+        owner_field(owner)
+        reply = self.attach_handle(name, owner)
         if isinstance(name, bytes):
             name = name.decode("ascii")
         try:

@@ -28,6 +28,7 @@ CMAMEM_MODE_CACHED = 3
 # enum cmamem_alloc_flags
 CMAMEM_MAP = 1 << 0
 CMAMEM_PINNABLE = 1 << 1
+CMAMEM_OWNER = 1 << 2
 
 # enum cmamem_reply_flags
 CMAMEM_ADDRESS_WITHHELD = 1 << 0
@@ -103,6 +104,7 @@ FIELDS = {
         ("out_flags", _u32, 64),
         ("__reserved", _u32, 68),
         ("name", _name, 72),
+        ("max_dma_address", _u64, 104),
     ],
     "cmamem_attach": [
         ("size", _u32, 0),
@@ -117,6 +119,8 @@ FIELDS = {
         ("user_address", _u64, 80),
         ("out_flags", _u32, 88),
         ("__reserved", _u32, 92),
+        ("owner_uid", _u32, 96),
+        ("__reserved2", _u32, 100),
     ],
     "cmamem_free": [
         ("size", _u32, 0),
@@ -190,8 +194,8 @@ FIELDS = {
 
 # sizeof() of each struct in the C header.
 SIZES = {
-    "cmamem_alloc": 104,
-    "cmamem_attach": 96,
+    "cmamem_alloc": 112,
+    "cmamem_attach": 104,
     "cmamem_free": 16,
     "cmamem_sync": 32,
     "cmamem_block_info": 144,

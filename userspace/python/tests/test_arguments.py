@@ -67,6 +67,25 @@ def test_alignment():
     refused(TypeError, ["align must be an int"], cmamem.allocate, 10, align=4096.0)
 
 
+def test_max_address():
+    why = ["max_address=", "1 to 2**64 - 1", "None for no limit"]
+    refused(ValueError, why + ["max_address=0"], cmamem.allocate, 10, max_address=0)
+    refused(ValueError, why, cmamem.allocate, 10, max_address=-1)
+    refused(ValueError, why, cmamem.allocate, 10, max_address=1 << 64)
+    refused(TypeError, ["max_address must be an int", "float"], cmamem.allocate, 10,
+            max_address=4e9)
+    refused(TypeError, ["max_address must be an int", "bool"], cmamem.allocate, 10,
+            max_address=True)
+
+
+def test_owner():
+    why = ["owner=", "a uid is 0 to 2**32 - 2"]
+    refused(ValueError, why, cmamem.attach, "frame0", owner=-1)
+    refused(ValueError, why, cmamem.attach, "frame0", owner=(1 << 32) - 1)
+    refused(TypeError, ["owner must be an int", "str"], cmamem.attach, "frame0",
+            owner="root")
+
+
 def test_names():
     rule = "1 to 31 printable ASCII characters, no spaces"
     refused(ValueError, ["'two words'", "a space", rule], cmamem.allocate, 10, name="two words")
@@ -88,7 +107,9 @@ def test_modes():
 def test_good_arguments_reach_the_pool():
     # The checks above are no blanket refusal: these get as far as open().
     for keywords in ({}, {"mode": "wc"}, {"mode": "writecombine", "align": 2 * PAGE_SIZE},
-                     {"name": "x" * 31, "align": 0}, {"dtype": "S16"}):
+                     {"name": "x" * 31, "align": 0}, {"dtype": "S16"},
+                     {"max_address": (1 << 64) - 1}, {"max_address": 0xffffffff},
+                     {"max_address": None}):
         error = expect_error(FileNotFoundError, None, cmamem.allocate, (2, 3),
                              pool=NO_POOL, **keywords)
         check(NO_POOL in str(error), "%s: %s" % (keywords, error))
@@ -97,5 +118,5 @@ def test_good_arguments_reach_the_pool():
 
 if __name__ == "__main__":
     run([test_dtypes_holding_objects, test_dtypes_without_a_size, test_shape_not_ints,
-         test_empty_shape, test_alignment, test_names, test_modes,
+         test_empty_shape, test_alignment, test_max_address, test_names, test_modes,
          test_good_arguments_reach_the_pool])

@@ -359,6 +359,28 @@ def test_object_dtype_refused():
         expect_error(TypeError, None, buffer.view, object)
 
 
+def test_max_address():
+    # Every block ends at or below the highest 64-bit address.
+    with cmamem.allocate(3 * PAGE_SIZE, max_address=(1 << 64) - 1) as buffer:
+        check(buffer.dma_address + buffer.block_length - 1 < 1 << 64,
+              "the block ends past 2**64 - 1")
+    with cmamem.Pool() as pool:
+        reply = pool.alloc("py-limit-raw", PAGE_SIZE, max_address=(1 << 64) - 1)
+        equal(reply.max_dma_address, (1 << 64) - 1, "max_dma_address of the raw reply")
+        pool.free(reply.handle)
+        # No pool holds a block below a limit smaller than the block.
+        error = expect_error(OSError, errno.ERANGE, pool.alloc, "py-limit-small",
+                             4 * PAGE_SIZE, max_address=PAGE_SIZE - 1)
+        check("py-limit-small" in str(error) and "%#x" % (PAGE_SIZE - 1) in str(error)
+              and "use a pool in low memory" in str(error),
+              "the message does not say what happened and what to do: %s" % error)
+    error = expect_error(OSError, errno.ERANGE, cmamem.allocate, (4, PAGE_SIZE),
+                         max_address=2 * PAGE_SIZE - 1)
+    check("use a pool in low memory" in str(error),
+          "allocate() does not say what to do: %s" % error)
+    expect_error(FileNotFoundError, errno.ENOENT, cmamem.attach, "py-limit-small")
+
+
 def test_missing_pool():
     error = expect_error(FileNotFoundError, errno.ENOENT, cmamem.allocate, 10,
                          pool="no-such-pool")
@@ -373,5 +395,5 @@ if __name__ == "__main__":
          test_freed_buffer_says_so, test_context_manager, test_garbage_collected,
          test_pools, test_bad_mode, test_huge_size, test_bad_names,
          test_duplicate_name_and_missing_block, test_other_bad_arguments,
-         test_object_dtype_refused, test_missing_pool],
+         test_object_dtype_refused, test_max_address, test_missing_pool],
         skip_all=device_missing())

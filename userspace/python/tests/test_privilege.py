@@ -3,7 +3,8 @@
 """An unprivileged process and the binding: a child of a root parent drops
 to nobody (uid and gid 65534, no groups), keeps the pool file it inherited,
 and uses it through cmamem.Pool(fd=...). The kernel withholds addresses
-from it (of its blocks and of its imports) and refuses it root's blocks.
+from it (of its blocks and of its imports), refuses it root's blocks, and
+refuses it a DMA address limit on its allocations.
 Runs as root with the module loaded (TAP output; see tap.py): each check
 of the child is one test."""
 
@@ -83,7 +84,20 @@ def child_checks(fd):
         state["dmabuf"].close()
 
     def root_block_refused():
-        expect_error(PermissionError, errno.EPERM, state["pool"].attach, ROOT_BLOCK)
+        # Names are per user: nobody has no block of root's name, and
+        # naming root as the owner needs CAP_SYS_ADMIN.
+        expect_error(FileNotFoundError, errno.ENOENT, state["pool"].attach, ROOT_BLOCK)
+        expect_error(PermissionError, errno.EPERM, state["pool"].attach, ROOT_BLOCK,
+                     owner=0)
+
+    def address_limit_refused():
+        # Where a block may lie would tell where the pool lies.
+        used = state["pool"].info().used_bytes
+        error = expect_error(PermissionError, errno.EPERM, state["pool"].allocate,
+                             PAGE_SIZE, max_address=(1 << 64) - 1)
+        check("max_address" in str(error) and "CAP_SYS_RAWIO" in str(error),
+              "the message does not say why: %s" % error)
+        equal(state["pool"].info().used_bytes, used, "used_bytes after the refusal")
 
     def free_own_block():
         state["buffer"].freebuffer()
@@ -93,7 +107,8 @@ def child_checks(fd):
 
     return [cannot_open_device, adopt_inherited_fd, allocate_and_use,
             addresses_withheld, flush_and_invalidate, export_own_block,
-            import_address_withheld, root_block_refused, free_own_block]
+            import_address_withheld, root_block_refused, address_limit_refused,
+            free_own_block]
 
 
 CHECK_NAMES = [function.__name__ for function in child_checks(-1)]
@@ -157,6 +172,20 @@ def make_test(name):
         check(status == "ok", message)
     test.__name__ = "nobody_" + name
     return test
+
+
+def test_names_are_per_user():
+    """Root's block is found under its owner, not under another user."""
+    with cmamem.Pool() as pool:
+        with pool.allocate(PAGE_SIZE, name="py-owned") as buffer:
+            with pool.attach("py-owned", owner=0) as again:
+                equal(again.dma_address, buffer.dma_address, "the attached block's address")
+            try:
+                pool.attach("py-owned", owner=65534)
+            except FileNotFoundError:
+                pass
+            else:
+                check(False, "attach with owner=65534 found root's block")
 
 
 def test_root_sees_addresses():
