@@ -16,11 +16,14 @@
  *         was read whole, so page cache fills what is left of memory and
  *         the kernel has put movable pages into the CMA areas (it does, as
  *         soon as CMA holds more than half of the free memory). Before
- *         every allocation the next 2 x size bytes of the file are read:
- *         the page cache churns, reclaim frees pages everywhere, and the
- *         hole the previous allocation left in CMA fills up again, so each
- *         sample meets a full area rather than the one before it freed.
- *         CmaFree (/proc/meminfo) is recorded before each allocation.
+ *         every allocation from CMA the next size bytes of the file are
+ *         read: the page cache churns, reclaim frees pages everywhere, and
+ *         the hole the previous allocation left in CMA (cma_alloc() takes
+ *         the first free range, so the same one each time) fills up again,
+ *         so each sample meets a full area rather than the one before it
+ *         freed. A carveout's allocations need no such refill: nothing
+ *         but its blocks ever lives there. CmaFree (/proc/meminfo) is
+ *         recorded before each allocation.
  *
  * Allocators take turns within a trial in an order that rotates from trial
  * to trial, so drifts of the emulator's speed hit them alike. Blocks are
@@ -63,11 +66,13 @@ static const char *const meminfo_fields[] = {
  * @key: its name in the JSON (from --pool KEY=POOL or --heap KEY)
  * @context: the bench run that opened its pool or heap
  * @backend: BENCH_COHERENT for a pool, BENCH_HEAP for the heap
+ * @from_cma: it allocates from a CMA area (not a carveout)
  */
 struct allocator {
 	char key[KEY_SIZE];
 	struct bench_context *context;
 	enum bench_backend backend;
+	bool from_cma;
 };
 
 /**
@@ -230,9 +235,9 @@ static int measure_condition(struct pressure *run, unsigned int condition)
 		for (size = 0; size < run->size_count; size++) {
 			for (turn = 0; turn < run->allocator_count; turn++) {
 				index = (turn + trial) % run->allocator_count;
-				if (condition) {
-					err = read_file(run,
-							2 * run->sizes[size]);
+				if (condition &&
+				    run->allocators[index].from_cma) {
+					err = read_file(run, run->sizes[size]);
 					if (err)
 						return err;
 				}
@@ -361,6 +366,8 @@ static void add_allocator(struct pressure *run, const char *key,
 	strcpy(allocator->key, key);
 	allocator->context = context;
 	allocator->backend = backend;
+	allocator->from_cma = backend == BENCH_HEAP ||
+			      !(context->results.pool_flags & CMAMEM_POOL_CARVEOUT);
 }
 
 /* --pool KEY=POOL: a cmamem pool, measured with coherent blocks. */

@@ -38,7 +38,7 @@ exec 3>&1
 {
 	{
 		mkdir -p "$mountpoint" &&
-		mke2fs -q "$disk" &&
+		mke2fs -q "$disk" >/dev/null &&
 		mount -t ext2 "$disk" "$mountpoint" &&
 		dd if=/dev/zero of="$file" bs=1M count="$file_mib" 2>/dev/null &&
 		sync &&
