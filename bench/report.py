@@ -34,6 +34,12 @@ MODELS = {
               "later cores",
 }
 HAFDBS = "Hardware dirty bit management"
+
+
+def has_hafdbs(detected):
+    """Whether the boot log's features name it (6.12 adds " on CPU0-1")."""
+    return any(feature == HAFDBS or feature.startswith(HAFDBS + " on CPU")
+               for feature in detected)
 MODES = ["coherent", "wc", "cached"]
 
 # Why each target comes out the way it does: the mechanism, read from the
@@ -245,7 +251,7 @@ def run_table(info, facts, loads, others, results):
         ("CPU features (guest's /proc/cpuinfo)", f"`{first('cpuinfo Features')}`"),
         ("detected and enabled by the kernel (boot log)",
          ", ".join(detected) if detected else "nothing beyond ARMv8.0"),
-        ("hardware dirty-bit management", "**yes**" if HAFDBS in detected else "**no**"),
+        ("hardware dirty-bit management", "**yes**" if has_hafdbs(detected) else "**no**"),
         ("guest kernel", f"{first('kernel')} ({facts.get('target', 'arm64-bench')}, "
                          f"`{facts.get('kernel_build', '?')}`), "
                          f"page size {results.get('page_size')} bytes"),
@@ -466,7 +472,7 @@ def parse_run(argument):
         for report in reports:
             print(f"report.py: {model}: {report}", file=sys.stderr)
         sys.exit(f"report.py: {model}: the guest's benchmark did not run cleanly (status {status})")
-    detected = HAFDBS in info.get("cpu_detected", [])
+    detected = has_hafdbs(info.get("cpu_detected", []))
     if detected != (model == "hafdbs"):
         sys.exit(f"report.py: {model}: the guest's kernel "
                  f"{'reports' if detected else 'does not report'} {HAFDBS}")

@@ -170,7 +170,8 @@ run_model() {
 	# The model must be what it stands for: the kernel detected (or did
 	# not detect) hardware dirty-bit management on this CPU.
 	detected=no
-	grep -qx 'CMAMEM-BENCH-INFO: cpu_detected: Hardware dirty bit management' \
+	# (Linux 6.12 adds the CPUs: "... management on CPU0-1".)
+	grep -qE '^CMAMEM-BENCH-INFO: cpu_detected: Hardware dirty bit management( on CPU.*)?$' \
 		"$dir/guest.log" && detected=yes
 	[ "$detected" = "$(model_hafdbs "$model")" ] ||
 		die "$model: CPU $cpu: the guest's kernel reports hardware dirty-bit management: $detected, expected $(model_hafdbs "$model") (is CONFIG_ARM64_HW_AFDBM in kernel-configs/bench.config?)"
