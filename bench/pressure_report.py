@@ -87,7 +87,8 @@ def stats(cell):
     if not samples:
         return None
     return {"p50": percentile(samples, 0.5), "p99": percentile(samples, 0.99),
-            "max": max(samples), "count": len(samples)}
+            "max": max(samples), "count": len(samples),
+            "first_is_max": samples[0] == max(samples) and len(samples) > 1}
 
 
 def cells_of(results, condition):
@@ -128,7 +129,9 @@ def run_section(results):
                 summary = stats(cell) if cell else None
                 if summary:
                     row += "".join(f" {milliseconds(summary[k])} |"
-                                   for k in ("p50", "p99", "max"))
+                                   for k in ("p50", "p99"))
+                    first = " ¹" if summary["first_is_max"] else ""
+                    row += f" {milliseconds(summary['max'])}{first} |"
                 else:
                     row += " – | – | – |"
                 if cell and cell["failures"]:
@@ -140,7 +143,10 @@ def run_section(results):
                     if cell and cell["cma_free_kib"] else "–")
             row += f" {free} | {'; '.join(failed) or 'none'} |\n"
             text += row
-    text += "\nTimes in milliseconds, the allocation alone (the ALLOC ioctl).\n"
+    text += ("\nTimes in milliseconds, the allocation alone (the ALLOC ioctl). "
+             "¹ The maximum is the first allocation of that kind and size in "
+             "the condition (idle: that size's first use of the pool in the "
+             "boot; busy: its first allocation after the fill).\n")
     text += conclusions(allocators, sizes, worst)
     return text
 
