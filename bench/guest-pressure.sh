@@ -18,6 +18,10 @@
 #   CMAMEM-BENCH-PRESSURE-BEGIN
 #   (the JSON of cmamem_bench_pressure)
 #   CMAMEM-BENCH-PRESSURE-STDERR: ...     (its errors, the setup's)
+#   CMAMEM-BENCH-PRESSURE-KERNEL: ...     (what the kernel logged meanwhile:
+#                                         with memory full on purpose, an
+#                                         allocation may fail and say so)
+#   CMAMEM-BENCH-PRESSURE-KERNEL-LINES: N (how many)
 #   CMAMEM-BENCH-PRESSURE-END status=N seconds=N
 #
 # The pools are the bench board's (dts/qemu-virt-cmamem-bench.dtso): the
@@ -32,6 +36,9 @@ arguments=$(cat /bench/pressure-arguments)
 
 echo "CMAMEM-BENCH-PRESSURE-BEGIN"
 start=$(date +%s)
+# Marks in the kernel log around the run: guest-init.sh leaves what lies
+# between them to this script.
+echo "cmamem-bench: pressure begins" >/dev/kmsg
 # The JSON goes to the console as it is; error messages (stderr) get a
 # prefix of their own.
 exec 3>&1
@@ -55,5 +62,16 @@ exec 3>&1
 exec 3>&-
 status=$(cat /tmp/pressure.status)
 umount "$mountpoint" 2>/dev/null
+echo "cmamem-bench: pressure ends" >/dev/kmsg
+dmesg | sed -n '/cmamem-bench: pressure begins/,/cmamem-bench: pressure ends/p' |
+	grep -v 'cmamem-bench: pressure' >/tmp/pressure.kernel
+sed 's/^/CMAMEM-BENCH-PRESSURE-KERNEL: /' /tmp/pressure.kernel
+echo "CMAMEM-BENCH-PRESSURE-KERNEL-LINES: $(wc -l </tmp/pressure.kernel)"
+# Allocation failures are expected here; a kernel bug is not (with
+# panic_on_warn=1 and oops=panic it would rather have stopped the board).
+if grep -qE 'WARNING:|BUG:|Oops|Unable to handle|KASAN|UBSAN|Bad page' /tmp/pressure.kernel; then
+	echo "CMAMEM-BENCH-PRESSURE-STDERR: the kernel reported a bug during the run"
+	status=1
+fi
 echo "CMAMEM-BENCH-PRESSURE-END status=$status seconds=$(($(date +%s) - start))"
 exit "$status"

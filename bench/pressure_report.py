@@ -41,9 +41,11 @@ CONDITIONS = [("idle", "idle (CMA empty)"),
 
 
 def parse(path):
-    """(the JSON, the end line's status, stderr lines) of the guest's
-    pressure run, or None when the guest did not run it."""
+    """(the JSON, the end line's status, stderr lines, kernel log lines)
+    of the guest's pressure run, or None when the guest did not run it."""
     lines, messages, status, inside = [], [], None, False
+    # None: a guest from before the kernel's messages were collected.
+    kernel, kernel_lines = [], None
     with open(path, errors="replace") as log:
         for line in log:
             line = line.rstrip("\n")
@@ -54,6 +56,10 @@ def parse(path):
                 status = line.partition("status=")[2].split()[0]
             elif line.startswith("CMAMEM-BENCH-PRESSURE-STDERR: "):
                 messages.append(line[len("CMAMEM-BENCH-PRESSURE-STDERR: "):])
+            elif line.startswith("CMAMEM-BENCH-PRESSURE-KERNEL-LINES: "):
+                kernel_lines = int(line.rpartition(" ")[2])
+            elif line.startswith("CMAMEM-BENCH-PRESSURE-KERNEL: "):
+                kernel.append(line[len("CMAMEM-BENCH-PRESSURE-KERNEL: "):])
             elif inside:
                 lines.append(line)
     if status is None:
@@ -63,7 +69,22 @@ def parse(path):
     except ValueError as error:
         messages.append(f"its JSON does not parse: {error}")
         results = None
-    return results, status, messages
+    return results, status, messages, kernel if kernel_lines is not None else None
+
+
+def kernel_summary(kernel):
+    """What the kernel said about failed allocations during the run."""
+    if kernel is None:
+        return ""
+    if not kernel:
+        return "The kernel logged nothing during the run.\n"
+    failures = [line for line in kernel
+                if "failure" in line or "failed" in line or "Out of memory" in line]
+    text = (f"The kernel logged {len(kernel)} lines during the run, "
+            f"{len(failures)} of them about failed allocations")
+    if failures:
+        text += " (the first: `" + failures[0].strip().replace("`", "'") + "`)"
+    return text + ".\n"
 
 
 def percentile(values, fraction):
@@ -188,7 +209,8 @@ def section(runs):
         results = pressure[0]
         parts.append(f"### Run `{run['name']}` (Linux "
                      f"{run['info'].get('kernel', ['?'])[0].split()[0]})\n\n"
-                     + run_section(results))
+                     + run_section(results) + "\n"
+                     + kernel_summary(pressure[3]))
     if not parts:
         return ""
     first = next(run for run in runs if run.get("pressure"))
