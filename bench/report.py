@@ -73,15 +73,21 @@ TARGET_NOTES = {
         "dentry and file cost more than a cmamem handle."
     ),
     "alloc_free": (
-        "Both allocate from the same CMA area with `cma_alloc()` and zero "
-        "the pages once (the bench kernel boots without `init_on_alloc`). "
-        "`coherent` and `wc` blocks of this non-coherent device also have "
-        "the CPU caches cleaned and invalidated over the block (a "
-        "streaming mapping made and undone, `cmamem_clear_unmapped()` in "
-        "src/block.c), which the cached mode and the heap skip: hence "
-        "their looser limit. They get no kernel mapping "
-        "(`DMA_ATTR_NO_KERNEL_MAPPING`), so no `vmap()` and no TLB flush "
-        "when they go."
+        "Both allocate from the same CMA area with `cma_alloc()`. With "
+        "`init_on_alloc=1` (the boots above, as on Debian) the page "
+        "allocator has zeroed the pages already; the heap zeroes them a "
+        "second time, and so would `dma_alloc_pages()`, so cmamem takes "
+        "every mode's pages from `dma_alloc_attrs(DMA_ATTR_NO_KERNEL_MAPPING)`, "
+        "whose one pass over the caches (`arch_dma_prep_coherent()`, clean "
+        "and invalidate) is all that is left to do: no second zeroing, no "
+        "kernel mapping, no `vmap()` and no TLB flush when the block goes "
+        "(`cmamem_clear_unmapped()`, `cmamem_alloc_zeroed_pages()` in "
+        "src/block.c). Without `init_on_alloc` (the last section) both "
+        "zero once; `coherent` and `wc` blocks of this non-coherent device "
+        "also have their caches cleaned and invalidated by dma-direct "
+        "before the zeroing, and cleaned and invalidated again after it "
+        "(a streaming mapping made and undone), which the cached mode and "
+        "the heap skip: hence their looser limit."
     ),
     "copy": (
         "A cached block is ordinary cacheable memory mapped with 4 KiB "
@@ -454,6 +460,26 @@ def without_c_targets(tables):
     return tables[:start + 1] + (tables[end + 1:] if end >= 0 else "")
 
 
+def without_init_on_alloc_section(run):
+    """The boot that measured allocation and freeing with init_on_alloc=0."""
+    verdict = run["verdicts"]["alloc_free"]
+    description = next(description for key, description, _ in TARGETS
+                       if key == "alloc_free")
+    text = (f"\n## Allocation and freeing without `init_on_alloc` "
+            f"(CPU model `{run['model']}`)\n\n"
+            "The boots above have `init_on_alloc=1`, as Debian's kernels "
+            "default to: the page allocator zeroes every page it hands out, "
+            "CMA's included, before the driver or the heap sees it. This "
+            "boot has `init_on_alloc=0` and measures allocation and freeing "
+            "alone (measurement 1), the case in which each zeroes the memory "
+            "itself.\n\n")
+    text += run_table(run["info"], run["facts"], run["loads"], run["others"],
+                      run["results"]) + "\n"
+    text += (f"Target: {description}: {verdict.text()}, "
+             f"{VERDICT_WORDS[verdict.met()]}.\n\n")
+    return text + without_c_targets(run["tables"])
+
+
 def parse_run(argument):
     # A run is named after its CPU model, plus "-KERNEL" for a kernel
     # other than 6.1 (scripts/bench.sh).
@@ -488,6 +514,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", action="append", required=True,
                         help="MODEL=DIRECTORY of one boot's guest.log, host.txt, load.txt")
+    parser.add_argument("--without-init-on-alloc", action="append", default=[],
+                        help="MODEL=DIRECTORY of a boot with init_on_alloc=0 "
+                             "that measured allocation and freeing alone")
     parser.add_argument("--seconds", type=int, default=0,
                         help="how long the whole run took")
     parser.add_argument("--header", required=True)
@@ -497,6 +526,8 @@ def main():
     arguments = parser.parse_args()
 
     runs = [parse_run(argument) for argument in arguments.run]
+    uninitialized = [parse_run(argument)
+                     for argument in arguments.without_init_on_alloc]
     output_dir = os.path.dirname(os.path.abspath(arguments.output))
 
     with open(arguments.header) as header:
@@ -530,6 +561,8 @@ def main():
             plot(arguments.gnuplot, paths, sizes, subtitle, plot_path)
             text += (f"\n![Latency against block size, {run['name']}]"
                      f"({os.path.relpath(plot_path, output_dir)})\n")
+    for run in uninitialized:
+        text += without_init_on_alloc_section(run)
     text += "\n" + notes_section()
     temporary = arguments.output + ".tmp"
     with open(temporary, "w") as output:

@@ -8,6 +8,11 @@
 # of movable pages), and write docs/benchmarks.md and one latency plot per
 # run (docs/benchmarks-latency-RUN.png) from what they printed. A run is
 # named after its CPU model, with "-6.12" for the 6.12 kernel.
+# Those boots have init_on_alloc=1, as Debian's kernels default to
+# (CONFIG_INIT_ON_ALLOC_DEFAULT_ON): the page allocator zeroes every page,
+# CMA's too. A full run boots the first model once more with
+# init_on_alloc=0 and measures allocation and freeing alone (measurement
+# 1), the case in which the driver and the heap zero the memory themselves.
 #
 # The CPU models (QEMU's -cpu), each standing for a family of real cores
 # (docs/benchmarks.md says which):
@@ -125,24 +130,27 @@ sample_load() {
 	done
 }
 
-# run_model MODEL KERNEL: boots the board with the model's CPU and the
-# kernel, runs the benchmark there and writes
-# $out/RUN/{guest.log,host.txt,load.txt}.
+# run_model MODEL KERNEL NAME INIT_ON_ALLOC ARGUMENTS: boots the board with
+# the model's CPU, the kernel and init_on_alloc=INIT_ON_ALLOC, runs the
+# benchmark there with ARGUMENTS (and, with init_on_alloc, the pressure
+# measurement) and writes $out/NAME/{guest.log,host.txt,load.txt}.
 run_model() {
-	local model=$1 kernel=$2 target cpu dir guest sampler start elapsed
-	local status=0 detected
+	local model=$1 kernel=$2 name=$3 init_on_alloc=$4 run_arguments=$5
+	local target cpu dir guest sampler start elapsed status=0 detected
 	target=$(kernel_target "$kernel")
 	cpu=$(model_cpu "$model")
-	dir=$out/$(run_name "$model" "$kernel")
+	dir=$out/$name
 	guest=$dir/guest
 	mkdir -p "$guest"
 	install -m 0755 "$ROOT/bench/guest-init.sh" "$guest/init"
-	echo "$arguments" >"$guest/arguments"
-	install -m 0755 "$ROOT/bench/guest-pressure.sh" "$guest/pressure.sh"
-	echo "$pressure_arguments" >"$guest/pressure-arguments"
-	echo "$pressure_file_mib" >"$guest/pressure-file-mib"
-	make -s -C "$ROOT/bench" CC=aarch64-linux-gnu-gcc OUTPUT="$dir/pressure" \
-		INSTALL_PATH="$guest" install-pressure >&2
+	echo "$run_arguments" >"$guest/arguments"
+	if [ "$init_on_alloc" = 1 ]; then
+		install -m 0755 "$ROOT/bench/guest-pressure.sh" "$guest/pressure.sh"
+		echo "$pressure_arguments" >"$guest/pressure-arguments"
+		echo "$pressure_file_mib" >"$guest/pressure-file-mib"
+		make -s -C "$ROOT/bench" CC=aarch64-linux-gnu-gcc OUTPUT="$dir/pressure" \
+			INSTALL_PATH="$guest" install-pressure >&2
+	fi
 	if [ "$mode" = smoke ]; then
 		make -s -C "$ROOT/bench" CC=aarch64-linux-gnu-gcc OUTPUT="$dir/smoke-test" \
 			INSTALL_PATH="$guest" install >&2
@@ -151,13 +159,13 @@ run_model() {
 	sample_load >"$dir/load.txt" &
 	sampler=$!
 	trap 'kill "$sampler" 2>/dev/null || true' EXIT
-	log "$model: CPU $cpu, kernel $kernel"
+	log "$name: CPU $cpu, kernel $kernel, init_on_alloc=$init_on_alloc"
 	start=$(date +%s)
 	# bash reads a script as it runs it, so an edit to vm-run.sh during
 	# the long VM run would derail this one: read it whole first ($0
 	# stays its path).
 	CMAMEM_BENCH_DIR=$guest CMAMEM_QEMU_CPU=$cpu \
-		CMAMEM_KERNEL_ARGS="cma=$cma ${CMAMEM_BENCH_KERNEL_ARGS:-}" \
+		CMAMEM_KERNEL_ARGS="cma=$cma init_on_alloc=$init_on_alloc ${CMAMEM_BENCH_KERNEL_ARGS:-}" \
 		CMAMEM_VM_TIMEOUT=${CMAMEM_VM_TIMEOUT:-1500} \
 		CMAMEM_SCRATCH_SIZE=$((pressure_file_mib + 128))M \
 		bash -c "$(cat "$ROOT/scripts/vm-run.sh")" "$ROOT/scripts/vm-run.sh" \
@@ -165,7 +173,7 @@ run_model() {
 	elapsed=$(($(date +%s) - start))
 	kill "$sampler" 2>/dev/null || true
 	trap - EXIT
-	[ "$status" = 0 ] || die "$model: the benchmark run failed (see build/logs/$target-bench.log)"
+	[ "$status" = 0 ] || die "$name: the benchmark run failed (see build/logs/$target-bench.log)"
 
 	# The model must be what it stands for: the kernel detected (or did
 	# not detect) hardware dirty-bit management on this CPU.
@@ -174,7 +182,7 @@ run_model() {
 	grep -qE '^CMAMEM-BENCH-INFO: cpu_detected: Hardware dirty bit management( on CPU.*)?$' \
 		"$dir/guest.log" && detected=yes
 	[ "$detected" = "$(model_hafdbs "$model")" ] ||
-		die "$model: CPU $cpu: the guest's kernel reports hardware dirty-bit management: $detected, expected $(model_hafdbs "$model") (is CONFIG_ARM64_HW_AFDBM in kernel-configs/bench.config?)"
+		die "$name: CPU $cpu: the guest's kernel reports hardware dirty-bit management: $detected, expected $(model_hafdbs "$model") (is CONFIG_ARM64_HW_AFDBM in kernel-configs/bench.config?)"
 
 	# Facts about the host for the report.
 	. "$(kernel_dir "$target")/env"
@@ -199,10 +207,20 @@ total_start=$(date +%s)
 runs=()
 for kernel in $kernels; do
 	for model in $models; do
-		run_model "$model" "$kernel"
-		runs+=(--run "$(run_name "$model" "$kernel")=$out/$(run_name "$model" "$kernel")")
+		name=$(run_name "$model" "$kernel")
+		run_model "$model" "$kernel" "$name" 1 "$arguments"
+		runs+=(--run "$name=$out/$name")
 	done
 done
+# Allocation and freeing once more without init_on_alloc, on the first
+# model and the first kernel: then nothing zeroes CMA's pages before the
+# driver or the heap does.
+if [ "$mode" = full ]; then
+	first_model=${models%% *}
+	run_model "$first_model" "${kernels%% *}" "$first_model-no-init-on-alloc" 0 \
+		"$arguments --only 1"
+	runs+=(--without-init-on-alloc "$first_model=$out/$first_model-no-init-on-alloc")
+fi
 total=$(($(date +%s) - total_start))
 
 python3 "$ROOT/bench/report.py" "${runs[@]}" --seconds "$total" \

@@ -259,22 +259,30 @@ static bool cmamem_pages_refcounted(struct page *page, unsigned long count)
 }
 
 /*
+ * Whether dma-direct honours DMA_ATTR_NO_KERNEL_MAPPING for the pool's
+ * device by returning the first page (see cmamem_alloc_coherent()). It
+ * does not for a carveout (a device coherent pool), a device with
+ * dma_map_ops (an IOMMU), a restricted DMA pool, or memory encryption
+ * (dma-direct then ignores the attribute and returns a kernel address).
+ *
  * The DMA attributes of a coherent or write-combine block's
- * dma_alloc_attrs() and dma_free_attrs(): the mode's, and no kernel
- * mapping wherever dma-direct honours it by returning the first page (see
- * cmamem_alloc_coherent()). It does not for a carveout (a device coherent
- * pool), a device with dma_map_ops (an IOMMU), a restricted DMA pool, or
- * memory encryption (dma-direct then ignores the attribute and returns a
- * kernel address).
+ * dma_alloc_attrs() and dma_free_attrs() are the mode's, and no kernel
+ * mapping wherever it is honoured.
  */
-static unsigned long cmamem_coherent_attrs(const struct cmamem_block *block)
+static bool cmamem_pool_allocates_unmapped(const struct cmamem_pool *pool)
 {
-	const struct cmamem_pool *pool = block->pool;
-	unsigned long attrs = cmamem_mode_info(block->mode)->dma_attrs;
 	struct device *dev = pool->dma_dev;
 
-	if (!(pool->pool_flags & CMAMEM_POOL_CARVEOUT) && !get_dma_ops(dev) &&
-	    !is_swiotlb_for_alloc(dev) && !cc_platform_has(CC_ATTR_MEM_ENCRYPT))
+	return !(pool->pool_flags & CMAMEM_POOL_CARVEOUT) && !get_dma_ops(dev) &&
+	       !is_swiotlb_for_alloc(dev) &&
+	       !cc_platform_has(CC_ATTR_MEM_ENCRYPT);
+}
+
+static unsigned long cmamem_coherent_attrs(const struct cmamem_block *block)
+{
+	unsigned long attrs = cmamem_mode_info(block->mode)->dma_attrs;
+
+	if (cmamem_pool_allocates_unmapped(block->pool))
 		attrs |= DMA_ATTR_NO_KERNEL_MAPPING;
 	return attrs;
 }
@@ -299,6 +307,10 @@ static void cmamem_free_backing(struct cmamem_block *block)
 				     DMA_BIDIRECTIONAL, 0);
 		free_pages_exact(block->cpu_address, block->alloc_size);
 		break;
+	case CMAMEM_BACKING_ZEROED_PAGES:
+		dma_unmap_page_attrs(dev, block->alloc_dma, block->alloc_size,
+				     DMA_BIDIRECTIONAL, DMA_ATTR_SKIP_CPU_SYNC);
+		fallthrough;
 	case CMAMEM_BACKING_HIGHMEM_PAGES:
 		/* The allocation's cookie is its first page. */
 		dma_free_attrs(dev, block->alloc_size, block->first_page,
@@ -307,29 +319,64 @@ static void cmamem_free_backing(struct cmamem_block *block)
 	}
 }
 
+/* Records the allocation behind a block. */
+static void cmamem_block_set_backing(struct cmamem_block *block,
+				     enum cmamem_backing backing, size_t size,
+				     void *cpu_address, struct page *first_page,
+				     dma_addr_t dma)
+{
+	block->backing = backing;
+	block->alloc_size = size;
+	block->cpu_address = cpu_address;
+	block->first_page = first_page;
+	block->alloc_dma = dma;
+}
+
+/* Whether the page allocator zeroes every page it hands out, CMA's too. */
+static bool cmamem_allocator_zeroes(void)
+{
+	/* With init_on_free too, the allocator leaves zeroing to the free. */
+	return want_init_on_alloc(GFP_KERNEL) && !want_init_on_free();
+}
+
+/*
+ * Whether dma-direct cleaned and invalidated the caches of a run it
+ * allocated without a kernel mapping, starting at @page.
+ */
+static bool cmamem_dma_direct_cleaned(struct page *page)
+{
+	return IS_ENABLED(CONFIG_ARCH_HAS_DMA_PREP_COHERENT) &&
+	       !PageHighMem(page);
+}
+
 /*
  * Memory dma_alloc_attrs() returned with DMA_ATTR_NO_KERNEL_MAPPING under
- * dma-direct comes neither zeroed nor clean of the CPU caches, unless the
- * kernel runs with init_on_alloc (Debian's default): then the page
- * allocator zeroed every page, CMA's included (post_alloc_hook()), and
- * zeroing them again would only double the cost. Otherwise each page is
- * cleared through a temporary mapping (highmem pages have no other).
- * Either way a streaming mapping of the whole run, made and undone at
- * once, cleans the caches to memory and invalidates them, so that no line
- * of the kernel's cacheable alias is left behind for an uncached user
- * mapping or a device to disagree with (what arch_dma_prep_coherent()
- * does for dma-direct's own allocations on arm64; modules cannot call it,
- * and 32-bit ARM has none). The streaming mapping, unlike a sync of the
- * allocation, is one DMA-API debugging knows of.
+ * dma-direct comes zeroed only if the kernel runs with init_on_alloc
+ * (Debian's default): then the page allocator zeroed every page, CMA's
+ * included (post_alloc_hook()), and zeroing them again would double the
+ * cost. dma-direct has then already cleaned and invalidated the caches of
+ * a lowmem run, after that zeroing (arch_dma_prep_coherent(), which
+ * modules cannot call, on the architectures that have it: arm64, not
+ * 32-bit ARM), so the memory is ready as it is: no line of the kernel's
+ * cacheable alias is left for an uncached user mapping or a device to
+ * disagree with.
+ *
+ * Otherwise each page is cleared through a temporary mapping (highmem
+ * pages have no other), and a streaming mapping of the whole run, made and
+ * undone at once, cleans the caches to memory and invalidates them.
+ * The streaming mapping, unlike a sync of the allocation, is one DMA-API
+ * debugging knows of.
  */
 static int cmamem_clear_unmapped(struct device *dev, struct page *page,
 				 size_t size)
 {
+	bool zeroed = cmamem_allocator_zeroes();
 	unsigned long index;
 	dma_addr_t dma;
 
-	/* With init_on_free too, the allocator leaves zeroing to the free. */
-	if (!want_init_on_alloc(GFP_KERNEL) || want_init_on_free())
+	if (zeroed && cmamem_dma_direct_cleaned(page))
+		return 0;
+	if (!zeroed)
 		for (index = 0; index < size >> PAGE_SHIFT; index++)
 			clear_highpage(nth_page(page, index));
 	dma = dma_map_page_attrs(dev, page, 0, size, DMA_BIDIRECTIONAL, 0);
@@ -392,11 +439,8 @@ static int cmamem_alloc_coherent(struct cmamem_block *block, size_t size)
 		return -ENOMEM;
 	}
 
-	block->backing = CMAMEM_BACKING_COHERENT;
-	block->alloc_size = size;
-	block->cpu_address = cpu;
-	block->first_page = page;
-	block->alloc_dma = dma;
+	cmamem_block_set_backing(block, CMAMEM_BACKING_COHERENT, size, cpu,
+				 page, dma);
 	return 0;
 }
 
@@ -439,11 +483,8 @@ static int cmamem_alloc_streaming(struct cmamem_block *block, size_t size)
 	if (dma != phys)
 		goto err_unmap;
 
-	block->backing = CMAMEM_BACKING_STREAMING;
-	block->alloc_size = size;
-	block->cpu_address = cpu;
-	block->first_page = virt_to_page(cpu);
-	block->alloc_dma = dma;
+	cmamem_block_set_backing(block, CMAMEM_BACKING_STREAMING, size, cpu,
+				 virt_to_page(cpu), dma);
 	return 0;
 
 err_unmap:
@@ -500,24 +541,82 @@ static int cmamem_alloc_highmem_pages(struct cmamem_block *block,
 		return -ENOMEM;
 	}
 
-	block->backing = CMAMEM_BACKING_HIGHMEM_PAGES;
-	block->alloc_size = size;
-	block->cpu_address = NULL;
-	block->first_page = page;
-	block->alloc_dma = dma;
+	cmamem_block_set_backing(block, CMAMEM_BACKING_HIGHMEM_PAGES, size,
+				 NULL, page, dma);
 	return 0;
 }
 
-/* Cached blocks: dma_alloc_pages(), which gives CMA pages when it can. */
+/*
+ * Cached blocks where the page allocator zeroes what it hands out
+ * (init_on_alloc, Debian's default) and dma-direct cleans the caches of
+ * what it allocates without a kernel mapping (arm64): dma_alloc_attrs()
+ * with DMA_ATTR_NO_KERNEL_MAPPING then returns memory that is zeroed and
+ * clean already (see cmamem_clear_unmapped()), where dma_alloc_pages()
+ * would zero it a second time (dma_direct_alloc_pages() clears what it
+ * returns). A streaming mapping made without cache maintenance lives as
+ * long as the block: it is the mapping SYNC syncs, as dma_alloc_pages()
+ * makes one (DMA-API debugging checks syncs against mappings).
+ *
+ * Return: 0, -ENOMEM, or -EAGAIN where this does not apply, or gave pages
+ * without counts of their own (the buddy allocator's, with CMA full), for
+ * dma_alloc_pages() to try.
+ */
+static int cmamem_alloc_zeroed_pages(struct cmamem_block *block, size_t size)
+{
+	struct cmamem_pool *pool = block->pool;
+	struct device *dev = pool->dma_dev;
+	dma_addr_t dma, mapped;
+	struct page *page;
+	int ret = -EAGAIN;
+
+	if (!IS_ENABLED(CONFIG_ARCH_HAS_DMA_PREP_COHERENT) ||
+	    !cmamem_allocator_zeroes() || !cmamem_pool_allocates_unmapped(pool))
+		return -EAGAIN;
+	page = dma_alloc_attrs(dev, size, &dma, cmamem_gfp(pool),
+			       DMA_ATTR_NO_KERNEL_MAPPING);
+	if (!page)
+		return -ENOMEM;
+	if (!cmamem_dma_direct_cleaned(page) ||
+	    !cmamem_pages_refcounted(page, size >> PAGE_SHIFT))
+		goto err_free;
+	mapped = dma_map_page_attrs(dev, page, 0, size, DMA_BIDIRECTIONAL,
+				    DMA_ATTR_SKIP_CPU_SYNC);
+	ret = -ENOMEM;
+	if (dma_mapping_error(dev, mapped))
+		goto err_free;
+	/* Not a bounce buffer: the device must see the block itself. */
+	if (mapped != dma) {
+		dma_unmap_page_attrs(dev, mapped, size, DMA_BIDIRECTIONAL,
+				     DMA_ATTR_SKIP_CPU_SYNC);
+		goto err_free;
+	}
+
+	cmamem_block_set_backing(block, CMAMEM_BACKING_ZEROED_PAGES, size,
+				 page_address(page), page, dma);
+	return 0;
+
+err_free:
+	dma_free_attrs(dev, size, page, dma, DMA_ATTR_NO_KERNEL_MAPPING);
+	return ret;
+}
+
+/*
+ * Cached blocks: pages zeroed once where the kernel allows it (above),
+ * otherwise dma_alloc_pages(), which gives CMA pages when it can.
+ */
 static int cmamem_alloc_pages(struct cmamem_block *block, size_t size)
 {
 	struct cmamem_pool *pool = block->pool;
 	struct device *dev = pool->dma_dev;
 	struct page *page;
 	dma_addr_t dma;
+	int ret;
 
 	if (cmamem_pool_in_highmem(pool))
 		return cmamem_alloc_highmem_pages(block, size);
+	ret = cmamem_alloc_zeroed_pages(block, size);
+	if (ret != -EAGAIN)
+		return ret;
 	page = dma_alloc_pages(dev, size, &dma, DMA_BIDIRECTIONAL,
 			       cmamem_gfp(pool));
 	if (!page)
@@ -538,11 +637,8 @@ static int cmamem_alloc_pages(struct cmamem_block *block, size_t size)
 		return cmamem_alloc_streaming(block, size);
 	}
 
-	block->backing = CMAMEM_BACKING_PAGES;
-	block->alloc_size = size;
-	block->cpu_address = page_address(page);
-	block->first_page = page;
-	block->alloc_dma = dma;
+	cmamem_block_set_backing(block, CMAMEM_BACKING_PAGES, size,
+				 page_address(page), page, dma);
 	return 0;
 }
 
@@ -839,7 +935,8 @@ static bool cmamem_block_in_cma(const struct cmamem_block *block)
 
 	if (block->backing == CMAMEM_BACKING_HIGHMEM_PAGES)
 		return true;	/* a device-tree CMA pool's pages */
-	return block->backing == CMAMEM_BACKING_PAGES &&
+	return (block->backing == CMAMEM_BACKING_PAGES ||
+		block->backing == CMAMEM_BACKING_ZEROED_PAGES) &&
 	       (pool->pool_flags & CMAMEM_POOL_CMA) &&
 	       (block->alloc_size > PAGE_SIZE || pool->region_size);
 }

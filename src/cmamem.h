@@ -162,12 +162,17 @@ struct cmamem_pool {
  *	%DMA_ATTR_NO_KERNEL_MAPPING, every page refcounted: cached blocks of a
  *	device-tree CMA pool in highmem (32-bit kernels), whose pages have
  *	no kernel address (see block.c)
+ * @CMAMEM_BACKING_ZEROED_PAGES: dma_alloc_attrs() with
+ *	%DMA_ATTR_NO_KERNEL_MAPPING and a streaming mapping for the block's
+ *	life, every page refcounted: cached blocks where the page allocator
+ *	zeroed the pages already (init_on_alloc; see block.c)
  */
 enum cmamem_backing {
 	CMAMEM_BACKING_COHERENT,
 	CMAMEM_BACKING_PAGES,
 	CMAMEM_BACKING_STREAMING,
 	CMAMEM_BACKING_HIGHMEM_PAGES,
+	CMAMEM_BACKING_ZEROED_PAGES,
 };
 
 /**
