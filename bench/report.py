@@ -18,6 +18,8 @@ import os
 import subprocess
 import sys
 
+import pressure_report
+
 BACKENDS = ["coherent", "wc", "cached", "dma-heap"]
 
 # The CPU models scripts/bench.sh boots, and the real cores each stands
@@ -32,6 +34,12 @@ MODELS = {
               "later cores",
 }
 HAFDBS = "Hardware dirty bit management"
+
+
+def has_hafdbs(detected):
+    """Whether the boot log's features name it (6.12 adds " on CPU0-1")."""
+    return any(feature == HAFDBS or feature.startswith(HAFDBS + " on CPU")
+               for feature in detected)
 MODES = ["coherent", "wc", "cached"]
 
 # Why each target comes out the way it does: the mechanism, read from the
@@ -249,8 +257,9 @@ def run_table(info, facts, loads, others, results):
         ("CPU features (guest's /proc/cpuinfo)", f"`{first('cpuinfo Features')}`"),
         ("detected and enabled by the kernel (boot log)",
          ", ".join(detected) if detected else "nothing beyond ARMv8.0"),
-        ("hardware dirty-bit management", "**yes**" if HAFDBS in detected else "**no**"),
-        ("guest kernel", f"{first('kernel')} (arm64-bench, `{facts.get('kernel_build', '?')}`), "
+        ("hardware dirty-bit management", "**yes**" if has_hafdbs(detected) else "**no**"),
+        ("guest kernel", f"{first('kernel')} ({facts.get('target', 'arm64-bench')}, "
+                         f"`{facts.get('kernel_build', '?')}`), "
                          f"page size {results.get('page_size')} bytes"),
         ("kernel command line", f"`{first('cmdline')}`"),
         ("CMA areas", f"{cma_areas} (`reserved` is the default area, sized by "
@@ -416,7 +425,7 @@ TARGETS = [
 
 
 def targets_table(runs):
-    names = [run["model"] for run in runs]
+    names = [run["name"] for run in runs]
     lines = ["| target | " + " | ".join(f"{name}: measured (worst) | {name}: verdict"
                                          for name in names) + " |",
              "|---|" + "---|---|" * len(names)]
@@ -472,21 +481,30 @@ def without_init_on_alloc_section(run):
 
 
 def parse_run(argument):
-    model, _, directory = argument.partition("=")
+    # A run is named after its CPU model, plus "-KERNEL" for a kernel
+    # other than 6.1 (scripts/bench.sh).
+    name, _, directory = argument.partition("=")
+    model = name.partition("-")[0]
     if model not in MODELS or not directory:
-        sys.exit(f"report.py: --run wants MODEL=DIRECTORY with MODEL one of {', '.join(MODELS)}")
-    info, tables, results, reports, status = parse_guest_log(
-        os.path.join(directory, "guest.log"))
+        sys.exit(f"report.py: --run wants MODEL[-KERNEL]=DIRECTORY with MODEL one of {', '.join(MODELS)}")
+    log = os.path.join(directory, "guest.log")
+    info, tables, results, reports, status = parse_guest_log(log)
+    pressure = pressure_report.parse(log)
+    if pressure:
+        reports += [f"the pressure run said: {message}" for message in pressure[2]]
+        if pressure[1] != "0" or pressure[0] is None:
+            reports.append(f"the pressure run failed (status {pressure[1]})")
     if status != "0" or reports:
         for report in reports:
             print(f"report.py: {model}: {report}", file=sys.stderr)
         sys.exit(f"report.py: {model}: the guest's benchmark did not run cleanly (status {status})")
-    detected = HAFDBS in info.get("cpu_detected", [])
+    detected = has_hafdbs(info.get("cpu_detected", []))
     if detected != (model == "hafdbs"):
         sys.exit(f"report.py: {model}: the guest's kernel "
                  f"{'reports' if detected else 'does not report'} {HAFDBS}")
     loads, others = read_load(os.path.join(directory, "load.txt"))
-    return {"model": model, "directory": directory, "info": info,
+    return {"name": name, "model": model, "directory": directory,
+            "info": info, "pressure": pressure,
             "tables": tables, "results": results,
             "facts": read_facts(os.path.join(directory, "host.txt")),
             "loads": loads, "others": others, "verdicts": judge(results)}
@@ -515,11 +533,11 @@ def main():
     with open(arguments.header) as header:
         text = header.read().rstrip("\n") + "\n"
     text += "\n---\n\n## This run\n\n"
-    text += (f"`make bench` booted the board once per CPU model "
-             f"({', '.join(run['model'] for run in runs)}) and took "
+    text += (f"`make bench` booted the board once per CPU model and kernel "
+             f"({', '.join(run['name'] for run in runs)}) and took "
              f"{arguments.seconds / 60:.1f} minutes in all.\n\n")
     for run in runs:
-        text += f"### CPU model `{run['model']}`: {MODELS[run['model']]}\n\n"
+        text += f"### Run `{run['name']}`: {MODELS[run['model']]}\n\n"
         text += run_table(run["info"], run["facts"], run["loads"],
                           run["others"], run["results"]) + "\n"
     text += "## Targets\n\n"
@@ -527,20 +545,21 @@ def main():
              "medians of the per-trial ratios); for each target the worst "
              "case it covers, and the limit that case has.\n\n")
     text += targets_table(runs)
+    text += "\n" + pressure_report.section(runs)
     for run in runs:
         results = run["results"]
         paths, sizes = write_plot_data(results, run["directory"])
         plot_path = os.path.join(arguments.plot_dir,
-                                 f"benchmarks-latency-{run['model']}.png")
+                                 f"benchmarks-latency-{run['name']}.png")
         kernel = run["info"].get("kernel", ["?"])[0].split()[0]
         subtitle = (f"QEMU TCG (emulated arm64), -cpu {run['facts'].get('qemu_cpu', '?')}, "
                     f"Linux {kernel}")
-        text += f"\n## Results on CPU model `{run['model']}`\n\n"
+        text += f"\n## Results of run `{run['name']}`\n\n"
         text += without_c_targets(run["tables"])
         # A run limited to other measurements (--only) has nothing to plot.
         if sizes:
             plot(arguments.gnuplot, paths, sizes, subtitle, plot_path)
-            text += (f"\n![Latency against block size, {run['model']}]"
+            text += (f"\n![Latency against block size, {run['name']}]"
                      f"({os.path.relpath(plot_path, output_dir)})\n")
     for run in uninitialized:
         text += without_init_on_alloc_section(run)

@@ -1,10 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# `make bench`: boot the bench kernel (arm64-bench: Debian's
-# linux-source-6.1 built by build-kernel.sh from kernel-configs/ without the
-# debug options) on the emulated arm64 board once per CPU model, run
-# "cmamem bench" there, and write docs/benchmarks.md and one latency plot
-# per model (docs/benchmarks-latency-MODEL.png) from what it printed.
+# `make bench`: boot the bench kernels (arm64-bench: Debian's
+# linux-source-6.1, arm64-bench-6.12: linux-source-6.12, each built by
+# build-kernel.sh from kernel-configs/ without the debug options) on the
+# emulated arm64 board once per CPU model, run "cmamem bench" there and
+# then bench/guest-pressure.sh (allocation latency with the CMA areas full
+# of movable pages), and write docs/benchmarks.md and one latency plot per
+# run (docs/benchmarks-latency-RUN.png) from what they printed. A run is
+# named after its CPU model, with "-6.12" for the 6.12 kernel.
 # Those boots have init_on_alloc=1, as Debian's kernels default to
 # (CONFIG_INIT_ON_ALLOC_DEFAULT_ON): the page allocator zeroes every page,
 # CMA's too. A full run boots the first model once more with
@@ -26,21 +29,28 @@
 #
 # Environment: CMAMEM_BENCH_CMA (size of the default CMA area the board
 # boots with, default 256M), CMAMEM_BENCH_ARGS (arguments for cmamem bench
-# instead of the defaults), CMAMEM_BENCH_MODELS (the CPU models to run,
-# default "a57 hafdbs"), CMAMEM_BENCH_KERNEL_ARGS (more kernel command
+# instead of the defaults), CMAMEM_BENCH_PRESSURE_ARGS (arguments for
+# cmamem_bench_pressure instead of the defaults), CMAMEM_BENCH_MODELS (the
+# CPU models to run, default "a57 hafdbs"), CMAMEM_BENCH_KERNELS (the
+# kernels, default "6.1 6.12"), CMAMEM_BENCH_KERNEL_ARGS (more kernel command
 # line), CMAMEM_VM_TIMEOUT (seconds per boot, default 1500), CMAMEM_VM_LOCK
 # (a lock file vm-run.sh holds with flock(1) while QEMU runs, for a machine
 # whose VMs take turns; the builds and the report run outside it).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-target=arm64-bench
 case "${1:-}" in
 "")
 	mode=full
 	# cmamem bench's defaults (4K..64M, 10 000 blocks) with more trials
 	# than its 15: the emulator on a shared host is noisy.
 	arguments="--trials 21"
+	# 100 allocations per pool, size and condition: the fewest for which
+	# p99 is not simply the largest sample (bench/guest-pressure.sh). The
+	# anonymous memory and the file fill the 1 GiB board: the file is
+	# larger than memory, so reading it on keeps reclaiming.
+	pressure_arguments="--trials 100 --sizes 16M,64M --anon 256M"
+	pressure_file_mib=1280
 	out=$BUILD/bench/full
 	doc=$ROOT/docs/benchmarks.md
 	plot_dir=$ROOT/docs
@@ -48,6 +58,8 @@ case "${1:-}" in
 --smoke)
 	mode=smoke
 	arguments="--trials 1 --sizes 4K,64K,1M --first-touch 1M --copy 1M --blocks 100 --duration 50 --random-read 1M"
+	pressure_arguments="--trials 2 --sizes 1M,4M --anon 16M"
+	pressure_file_mib=64
 	out=$BUILD/bench/smoke
 	doc=$out/benchmarks.md
 	plot_dir=$out
@@ -57,11 +69,27 @@ case "${1:-}" in
 	;;
 esac
 arguments=${CMAMEM_BENCH_ARGS:-$arguments}
+pressure_arguments=${CMAMEM_BENCH_PRESSURE_ARGS:-$pressure_arguments}
 # The default CMA area is 64 MiB in kernel-configs/qemu-arm64.config; a
 # 64 MiB block would need all of it. The kernel's cma= parameter sizes it
 # for this boot only, as on a real board's command line.
 cma=${CMAMEM_BENCH_CMA:-256M}
 models=${CMAMEM_BENCH_MODELS:-a57 hafdbs}
+kernels=${CMAMEM_BENCH_KERNELS:-6.1 6.12}
+
+# kernel_target KERNEL: the bench kernel's target (scripts/lib.sh);
+# run_name MODEL KERNEL: the run's name, its directory and plot.
+kernel_target() {
+	case "$1" in
+	6.1) echo arm64-bench ;;
+	6.12) echo arm64-bench-6.12 ;;
+	*) die "unknown bench kernel '$1' (known: 6.1 6.12)" ;;
+	esac
+}
+run_name() {
+	if [ "$2" = 6.1 ]; then echo "$1"; else echo "$1-$2"; fi
+}
+for kernel in $kernels; do kernel_target "$kernel" >/dev/null; done
 
 # model_cpu MODEL: QEMU's -cpu for a model; model_hafdbs MODEL: whether the
 # guest must report hardware dirty-bit management (yes) or must not (no).
@@ -85,9 +113,11 @@ for model in $models; do model_cpu "$model" >/dev/null; done
 command -v gnuplot >/dev/null || "$ROOT/scripts/deps.sh"
 rm -rf "$out"
 mkdir -p "$out"
-# Build the kernel before any boot, outside the lock: vm-run.sh would build
-# it inside.
-"$ROOT/scripts/fetch-kernel.sh" "$target"
+# Build the kernels before any boot, outside the lock: vm-run.sh would build
+# them inside.
+for kernel in $kernels; do
+	"$ROOT/scripts/fetch-kernel.sh" "$(kernel_target "$kernel")"
+done
 
 # The host may be shared: note, every 5 s while a run goes, the load
 # average and how many other virtual machines ran (QEMU processes not
@@ -95,23 +125,32 @@ mkdir -p "$out"
 sample_load() {
 	while :; do
 		echo "$(cut -d' ' -f1 /proc/loadavg) $(ps -e -o args= | grep '^qemu-system' |
-			grep -vc -- "$BUILD/vm/$target\.")"
+			grep -vc -- "$BUILD/vm/arm64-bench[-0-9.]*\.")"
 		sleep 5
 	done
 }
 
-# run_model MODEL NAME INIT_ON_ALLOC ARGUMENTS: boots the board with the
-# model's CPU and init_on_alloc=INIT_ON_ALLOC, runs the benchmark there with
-# ARGUMENTS and writes $out/NAME/{guest.log,host.txt,load.txt}.
+# run_model MODEL KERNEL NAME INIT_ON_ALLOC ARGUMENTS: boots the board with
+# the model's CPU, the kernel and init_on_alloc=INIT_ON_ALLOC, runs the
+# benchmark there with ARGUMENTS (and, with init_on_alloc, the pressure
+# measurement) and writes $out/NAME/{guest.log,host.txt,load.txt}.
 run_model() {
-	local model=$1 name=$2 init_on_alloc=$3 run_arguments=$4
-	local cpu dir guest sampler start elapsed status=0 detected
+	local model=$1 kernel=$2 name=$3 init_on_alloc=$4 run_arguments=$5
+	local target cpu dir guest sampler start elapsed status=0 detected
+	target=$(kernel_target "$kernel")
 	cpu=$(model_cpu "$model")
 	dir=$out/$name
 	guest=$dir/guest
 	mkdir -p "$guest"
 	install -m 0755 "$ROOT/bench/guest-init.sh" "$guest/init"
 	echo "$run_arguments" >"$guest/arguments"
+	if [ "$init_on_alloc" = 1 ]; then
+		install -m 0755 "$ROOT/bench/guest-pressure.sh" "$guest/pressure.sh"
+		echo "$pressure_arguments" >"$guest/pressure-arguments"
+		echo "$pressure_file_mib" >"$guest/pressure-file-mib"
+		make -s -C "$ROOT/bench" CC=aarch64-linux-gnu-gcc OUTPUT="$dir/pressure" \
+			INSTALL_PATH="$guest" install-pressure >&2
+	fi
 	if [ "$mode" = smoke ]; then
 		make -s -C "$ROOT/bench" CC=aarch64-linux-gnu-gcc OUTPUT="$dir/smoke-test" \
 			INSTALL_PATH="$guest" install >&2
@@ -120,7 +159,7 @@ run_model() {
 	sample_load >"$dir/load.txt" &
 	sampler=$!
 	trap 'kill "$sampler" 2>/dev/null || true' EXIT
-	log "$name: CPU $cpu, init_on_alloc=$init_on_alloc"
+	log "$name: CPU $cpu, kernel $kernel, init_on_alloc=$init_on_alloc"
 	start=$(date +%s)
 	# bash reads a script as it runs it, so an edit to vm-run.sh during
 	# the long VM run would derail this one: read it whole first ($0
@@ -128,6 +167,7 @@ run_model() {
 	CMAMEM_BENCH_DIR=$guest CMAMEM_QEMU_CPU=$cpu \
 		CMAMEM_KERNEL_ARGS="cma=$cma init_on_alloc=$init_on_alloc ${CMAMEM_BENCH_KERNEL_ARGS:-}" \
 		CMAMEM_VM_TIMEOUT=${CMAMEM_VM_TIMEOUT:-1500} \
+		CMAMEM_SCRATCH_SIZE=$((pressure_file_mib + 128))M \
 		bash -c "$(cat "$ROOT/scripts/vm-run.sh")" "$ROOT/scripts/vm-run.sh" \
 		"$target" bench >"$dir/guest.log" || status=$?
 	elapsed=$(($(date +%s) - start))
@@ -138,7 +178,8 @@ run_model() {
 	# The model must be what it stands for: the kernel detected (or did
 	# not detect) hardware dirty-bit management on this CPU.
 	detected=no
-	grep -qx 'CMAMEM-BENCH-INFO: cpu_detected: Hardware dirty bit management' \
+	# (Linux 6.12 adds the CPUs: "... management on CPU0-1".)
+	grep -qE '^CMAMEM-BENCH-INFO: cpu_detected: Hardware dirty bit management( on CPU.*)?$' \
 		"$dir/guest.log" && detected=yes
 	[ "$detected" = "$(model_hafdbs "$model")" ] ||
 		die "$name: CPU $cpu: the guest's kernel reports hardware dirty-bit management: $detected, expected $(model_hafdbs "$model") (is CONFIG_ARM64_HW_AFDBM in kernel-configs/bench.config?)"
@@ -153,23 +194,31 @@ run_model() {
 		echo "host_cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
 		echo "host_cores: $(nproc)"
 		echo "seconds: $elapsed"
+		echo "target: $target"
 		echo "kernel_build: $(basename "$KDIR")"
 		echo "cma: $cma"
+		echo "pressure_arguments: $pressure_arguments"
+		echo "pressure_file_mib: $pressure_file_mib"
 		echo "mode: $mode"
 	} >"$dir/host.txt"
 }
 
 total_start=$(date +%s)
 runs=()
-for model in $models; do
-	run_model "$model" "$model" 1 "$arguments"
-	runs+=(--run "$model=$out/$model")
+for kernel in $kernels; do
+	for model in $models; do
+		name=$(run_name "$model" "$kernel")
+		run_model "$model" "$kernel" "$name" 1 "$arguments"
+		runs+=(--run "$name=$out/$name")
+	done
 done
 # Allocation and freeing once more without init_on_alloc, on the first
-# model: then nothing zeroes CMA's pages before the driver or the heap does.
+# model and the first kernel: then nothing zeroes CMA's pages before the
+# driver or the heap does.
 if [ "$mode" = full ]; then
 	first_model=${models%% *}
-	run_model "$first_model" "$first_model-no-init-on-alloc" 0 "$arguments --only 1"
+	run_model "$first_model" "${kernels%% *}" "$first_model-no-init-on-alloc" 0 \
+		"$arguments --only 1"
 	runs+=(--without-init-on-alloc "$first_model=$out/$first_model-no-init-on-alloc")
 fi
 total=$(($(date +%s) - total_start))

@@ -1,32 +1,41 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Build one of the project's own arm64 kernels from Debian's linux-source-6.1:
-# allnoconfig plus the fragments in kernel-configs/. Cached under
-# build/custom-kernels/ by a hash of the fragments and the source package, so
-# it is built once; about 7 minutes on 2 cores.
+# Build one of the project's own arm64 kernels from Debian's linux-source-6.1
+# (or linux-source-6.12 for bench-6.12): allnoconfig plus the fragments in
+# kernel-configs/. Cached under build/custom-kernels/ by a hash of the
+# fragments and the source package, so it is built once; about 7 minutes on
+# 2 cores.
 #
-# Usage: build-kernel.sh debug|bench
-#   debug: qemu-arm64.config + debug.config (KASAN, lockdep, DMA-API debug,
-#          kmemleak, fault injection, UBSAN, ...)
-#   bench: qemu-arm64.config + bench.config (the ARMv8.1 features Debian's
-#          kernels enable, hardware dirty-bit management above all, and
-#          the function-graph tracer)
+# Usage: build-kernel.sh debug|bench|bench-6.12
+#   debug:      qemu-arm64.config + debug.config (KASAN, lockdep, DMA-API
+#               debug, kmemleak, fault injection, UBSAN, ...)
+#   bench:      qemu-arm64.config + bench.config (the ARMv8.1 features
+#               Debian's kernels enable, hardware dirty-bit management above
+#               all, and the function-graph tracer)
+#   bench-6.12: the same fragments on linux-source-6.12, the newest LTS,
+#               so that its own dma-buf CMA heap is measured too
 # Writes build/kernels/arm64-<flavour>/env like fetch-kernel.sh does.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-flavour=${1:?usage: build-kernel.sh debug|bench}
+flavour=${1:?usage: build-kernel.sh debug|bench|bench-6.12}
+version=6.1
 case "$flavour" in
 debug) fragments="qemu-arm64.config debug.config" ;;
 bench) fragments="qemu-arm64.config bench.config" ;;
+bench-6.12)
+	fragments="qemu-arm64.config bench.config"
+	version=6.12
+	;;
 *) die "unknown kernel flavour '$flavour'" ;;
 esac
+source_pkg=linux-source-$version
 
 mkdir -p "$DEBS"
-deb=$(ls -t "$DEBS"/linux-source-6.1_*.deb 2>/dev/null | head -n 1 || true)
+deb=$(ls -t "$DEBS/${source_pkg}_"*.deb 2>/dev/null | head -n 1 || true)
 if [ -z "$deb" ]; then
-	(cd "$DEBS" && apt-get download -q -o APT::Sandbox::User=root linux-source-6.1 >/dev/null)
-	deb=$(ls -t "$DEBS"/linux-source-6.1_*.deb | head -n 1)
+	(cd "$DEBS" && apt-get download -q -o APT::Sandbox::User=root "$source_pkg" >/dev/null)
+	deb=$(ls -t "$DEBS/${source_pkg}_"*.deb | head -n 1)
 fi
 
 fragment_paths=$(for f in $fragments; do echo "$ROOT/kernel-configs/$f"; done)
@@ -53,7 +62,7 @@ MODDIR=$out/modroot
 EOT
 	mv "$envdir/env.$$" "$envdir/env"
 }
-src=$BUILD/linux-source-6.1
+src=$BUILD/$source_pkg
 if [ -f "$out/.built" ]; then
 	write_env
 	exit 0
@@ -64,8 +73,8 @@ if [ ! -f "$src/.unpacked" ]; then
 	rm -rf "$src" "$src.tmp"
 	mkdir -p "$src.tmp"
 	dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$src.tmp" --wildcards '*.tar.xz'
-	tar -xJf "$src.tmp"/usr/src/linux-source-6.1.tar.xz -C "$src.tmp"
-	mv "$src.tmp/linux-source-6.1" "$src"
+	tar -xJf "$src.tmp/usr/src/$source_pkg.tar.xz" -C "$src.tmp"
+	mv "$src.tmp/$source_pkg" "$src"
 	rm -rf "$src.tmp"
 	touch "$src/.unpacked"
 fi

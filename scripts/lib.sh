@@ -9,7 +9,8 @@ KERNEL_CACHE=$BUILD/kernels
 # The kernel matrix. Each target is a Debian kernel: its metapackage (which
 # names the current ABI), its Debian architecture, and how QEMU boots it;
 # or one of the project's own kernels (arm64-debug, arm64-bench) built from
-# Debian's linux-source-6.1 by build-kernel.sh. The armhf targets are 32-bit
+# Debian's linux-source-6.1 by build-kernel.sh (arm64-bench-6.12: the bench
+# kernel from linux-source-6.12). The armhf targets are 32-bit
 # kernels: armhf-6.1-lpae (LPAE: 64-bit phys_addr_t and dma_addr_t, RAM and
 # the default CMA area in highmem) and armhf-6.1 (classic 32-bit addresses).
 #
@@ -46,7 +47,7 @@ target_info() {
 	amd64-6.1) META=linux-image-amd64 ;;
 	armhf-6.1-lpae) META=linux-image-armmp-lpae ;;
 	armhf-6.1) META=linux-image-armmp ;;
-	arm64-debug | arm64-bench) META= ;;
+	arm64-debug | arm64-bench | arm64-bench-6.12) META= ;;
 	*) die "unknown target '$1' (known: $ALL_TARGETS)" ;;
 	esac
 	case "$1" in
@@ -58,6 +59,10 @@ target_info() {
 		QEMU_MACHINE=virt
 		CONSOLE=ttyAMA0
 		DT_OVERLAYS=qemu-virt-cmamem.dtso
+		# The bench board's pools are large enough for 64 MiB blocks.
+		case "$1" in
+		arm64-bench*) DT_OVERLAYS=qemu-virt-cmamem-bench.dtso ;;
+		esac
 		MEMORY_MB=1024
 		# KASAN keeps an eighth of memory as shadow.
 		if [ "$1" = arm64-debug ]; then

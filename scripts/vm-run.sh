@@ -25,7 +25,8 @@
 # the test programs matching these comma-separated patterns, e.g.
 # '*engine*,cli/*'; the harness's leak checks still run), CMAMEM_VM_LOCK (a
 # lock file: boot only while holding it, so that runs sharing a machine build
-# side by side but emulate one at a time).
+# side by side but emulate one at a time), CMAMEM_SCRATCH_SIZE (the scratch
+# disk, /dev/vda on arm64, default 16M).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -137,7 +138,7 @@ while read -r rel; do
 done <"$vm/order"
 
 (cd "$vm/initramfs" && find . | cpio -o -H newc -R 0:0 --quiet | gzip -1) >"$vm/initramfs.cpio.gz"
-truncate -s 16M "$vm/scratch.img"
+truncate -s "${CMAMEM_SCRATCH_SIZE:-16M}" "$vm/scratch.img"
 
 qemu_args=(-M "$QEMU_MACHINE" -cpu "$QEMU_CPU" -smp 2 -m "$MEMORY_MB" -nographic -no-reboot)
 case "$ARCH" in
