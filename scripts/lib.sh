@@ -29,10 +29,12 @@ log() { echo "==> $*" >&2; }
 # DT_OVERLAYS, the overlays in dts/ with the board's pools, applied in
 # order, KERNEL_OF, the target whose kernel TARGET boots (itself but for
 # board variants), and TARGET_ONLY, the test programs a board variant runs
-# (CMAMEM_ONLY's patterns; empty for all), for TARGET.
+# (CMAMEM_ONLY's patterns; empty for all), and BOOT_ARGS, kernel command
+# line the target always boots with, for TARGET.
 target_info() {
 	KERNEL_OF=$1
 	TARGET_ONLY=
+	BOOT_ARGS=
 	ENGINE32=
 	case "$1" in
 	arm64-6.1) META=linux-image-arm64 ;;
@@ -64,9 +66,13 @@ target_info() {
 		arm64-bench*) DT_OVERLAYS=qemu-virt-cmamem-bench.dtso ;;
 		esac
 		MEMORY_MB=1024
-		# KASAN keeps an eighth of memory as shadow.
+		# KASAN keeps an eighth of memory as shadow. The debug kernel
+		# zeroes pages on allocation as Debian's kernels do
+		# (INIT_ON_ALLOC_DEFAULT_ON), so the allocation paths boards
+		# take run under KASAN and DMA-API debugging too.
 		if [ "$1" = arm64-debug ]; then
 			MEMORY_MB=2048
+			BOOT_ARGS=init_on_alloc=1
 		fi
 		# RAM starts at 1 GiB: 6 GiB of it reach 7 GiB, 3 above 4 GiB.
 		if [ "$1" = arm64-6.12-6g ]; then

@@ -194,7 +194,7 @@ append="console=$CONSOLE panic_on_warn=1 oops=panic panic=-1 cmamem_harness=$mod
 only=${CMAMEM_ONLY:-$TARGET_ONLY}
 [ -n "$only" ] && append="$append cmamem_only=$only"
 [ -n "$coverage" ] && append="$append cmamem_gcov=1"
-append="$append ${CMAMEM_KERNEL_ARGS:-}"
+append="$append $BOOT_ARGS ${CMAMEM_KERNEL_ARGS:-}"
 qemu_args+=(-kernel "$IMAGE" -initrd "$vm/initramfs.cpio.gz" -append "$append")
 
 log=$vm/console.log
