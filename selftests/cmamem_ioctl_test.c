@@ -1564,6 +1564,81 @@ TEST_F(pool, alloc_map_unwritable_reply_allocates_nothing)
 }
 
 /*
+ * A counter of /proc/vmstat, exactly, or -1: the counters live in per-CPU
+ * parts that reach /proc/vmstat in batches, and writing stat_refresh
+ * (root only) adds them up first.
+ */
+static long long vmstat_counter(const char *name)
+{
+	char key[64];
+	long long value;
+	FILE *vmstat;
+	int refresh;
+
+	refresh = open("/proc/sys/vm/stat_refresh", O_WRONLY);
+	if (refresh < 0)
+		return -1;
+	if (write(refresh, "1", 1) != 1) {
+		close(refresh);
+		return -1;
+	}
+	close(refresh);
+	vmstat = fopen("/proc/vmstat", "r");
+	if (!vmstat)
+		return -1;
+	while (fscanf(vmstat, "%63s %lld", key, &value) == 2)
+		if (!strcmp(key, name)) {
+			fclose(vmstat);
+			return value;
+		}
+	fclose(vmstat);
+	return -1;
+}
+
+/*
+ * A struct that spans two pages, the second read-only: the first page
+ * pins, the second does not, and the first must be unpinned again (the
+ * kernel counts every FOLL_PIN it takes and gives back), with nothing
+ * allocated.
+ */
+TEST_F(pool, alloc_map_reply_across_an_unwritable_page_pins_nothing)
+{
+	long long acquired, released;
+	struct cmamem_pool_info before, after;
+	struct cmamem_alloc *alloc;
+	__u8 *pages;
+	int round;
+
+	pages = mmap(NULL, 2 * self->page_size, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, pages);
+	/* Its first 16 bytes on the first page, the rest on the second. */
+	alloc = (struct cmamem_alloc *)(pages + self->page_size - 16);
+	valid_alloc(self, alloc, "straddle");
+	alloc->flags = CMAMEM_MAP;
+	ASSERT_EQ(0, mprotect(pages + self->page_size, self->page_size,
+			      PROT_READ));
+	ASSERT_EQ(0, cmamem_pool_info(self->fd, &before));
+	acquired = vmstat_counter("nr_foll_pin_acquired");
+	released = vmstat_counter("nr_foll_pin_released");
+	if (acquired < 0 || released < 0)
+		SKIP(goto out, "no exact FOLL_PIN counters (/proc/vmstat, stat_refresh)");
+	for (round = 0; round < 16; round++)
+		ASSERT_EQ(-EFAULT, cmamem_ioctl(self->fd, CMAMEM_IOCTL_ALLOC,
+						alloc));
+	acquired = vmstat_counter("nr_foll_pin_acquired") - acquired;
+	released = vmstat_counter("nr_foll_pin_released") - released;
+	TH_LOG("%lld pins taken, %lld given back", acquired, released);
+	ASSERT_EQ(acquired, released)
+		TH_LOG("a page of the reply stayed pinned");
+	ASSERT_EQ(0, cmamem_pool_info(self->fd, &after));
+	ASSERT_EQ(before.allocations, after.allocations);
+	ASSERT_EQ(before.blocks, after.blocks);
+out:
+	ASSERT_EQ(0, munmap(pages, 2 * self->page_size));
+}
+
+/*
  * The same with a thread that keeps turning the reply's page read-only
  * and back: every ALLOC with CMAMEM_MAP either fails with EFAULT having
  * allocated nothing, or succeeds with a reply that maps the block.
