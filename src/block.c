@@ -480,8 +480,9 @@ static int cmamem_alloc_streaming(struct cmamem_block *block, size_t size)
 	if (phys + size - 1 > mask)
 		goto err_free_pages;
 
+	/* A refusal says why below; swiotlb need not warn that it is full. */
 	dma = dma_map_page_attrs(dev, virt_to_page(cpu), 0, size,
-				 DMA_BIDIRECTIONAL, 0);
+				 DMA_BIDIRECTIONAL, DMA_ATTR_NO_WARN);
 	if (dma_mapping_error(dev, dma))
 		goto err_free_pages;
 	if (dma != phys)
@@ -495,6 +496,9 @@ err_unmap:
 	dma_unmap_page_attrs(dev, dma, size, DMA_BIDIRECTIONAL, 0);
 err_free_pages:
 	free_pages_exact(cpu, size);
+	dev_info_ratelimited(dev,
+			     "pool %s: a cached block of %zu bytes outside CMA would be out of the device's direct reach (beyond its mask, or bounced by swiotlb): not allocated\n",
+			     block->pool->name, size);
 	return -ENOMEM;
 }
 
@@ -573,8 +577,15 @@ static int cmamem_alloc_zeroed_pages(struct cmamem_block *block, size_t size)
 	struct page *page;
 	int ret = -EAGAIN;
 
+	/*
+	 * With swiotlb forced (swiotlb=force, or a platform that bounces
+	 * every streaming mapping) the block's streaming mapping would be a
+	 * bounce slot; dma_alloc_pages() maps nothing through swiotlb.
+	 */
 	if (!IS_ENABLED(CONFIG_ARCH_HAS_DMA_PREP_COHERENT) ||
-	    !cmamem_allocator_zeroes() || !cmamem_pool_allocates_unmapped(pool))
+	    !cmamem_allocator_zeroes() ||
+	    !cmamem_pool_allocates_unmapped(pool) ||
+	    is_swiotlb_force_bounce(dev))
 		return -EAGAIN;
 	page = dma_alloc_attrs(dev, size, &dma, cmamem_gfp(pool),
 			       DMA_ATTR_NO_KERNEL_MAPPING);

@@ -185,7 +185,10 @@ enum cmamem_reply_flags {
  *   Freeing blocks in the low part of the pool, or a pool below the limit,
  *   helps; the memory found is given back at once.
  * - ENOMEM: the pool has no contiguous run that large (the kernel log says
- *   how much was asked and how much the pool has), or kernel memory ran out.
+ *   how much was asked and how much the pool has), or kernel memory ran out,
+ *   or a cached block of the default pool, its CMA area full, would come
+ *   from memory the device does not reach directly (beyond its mask, or
+ *   bounced by swiotlb; the kernel log says so).
  * - EACCES: %CMAMEM_MAP was asked on a file not open for writing.
  * - EFAULT: with %CMAMEM_MAP, the struct cannot be written; this is found
  *   before anything is allocated (the reply is pinned, so that a mapping,
