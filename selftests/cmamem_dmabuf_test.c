@@ -963,8 +963,6 @@ TEST_F(dmabuf, import_vgem_single_page)
  * mapping of the memfd: the ground truth the import's answer is checked
  * against.
  */
-#define PAGEMAP_PRESENT		(1ULL << 63)
-#define PAGEMAP_PFN_MASK	((1ULL << 55) - 1)
 
 /*
  * The physical address of each of the @pages pages of @view, read after
@@ -985,12 +983,12 @@ static int physical_pages(const void *view, size_t pages, size_t page_size,
 			   sizeof(entry);
 
 		if (pread(pagemap, &entry, sizeof(entry), at) !=
-		    sizeof(entry) || !(entry & PAGEMAP_PRESENT) ||
-		    !(entry & PAGEMAP_PFN_MASK)) {
+		    sizeof(entry) || !(entry & CMAMEM_PAGEMAP_PRESENT) ||
+		    !(entry & CMAMEM_PAGEMAP_PFN_MASK)) {
 			ret = -1;
 			break;
 		}
-		physical[index] = (entry & PAGEMAP_PFN_MASK) * page_size;
+		physical[index] = (entry & CMAMEM_PAGEMAP_PFN_MASK) * page_size;
 	}
 	close(pagemap);
 	return ret;

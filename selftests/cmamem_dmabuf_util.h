@@ -84,6 +84,32 @@ static inline int open_udmabuf(void)
 	return open(TEST_UDMABUF_PATH, O_RDWR | O_CLOEXEC);
 }
 
+/* A dma-buf of one page of a memfd, or -errno. */
+static inline int udmabuf_new_one_page(size_t page)
+{
+	struct test_udmabuf_create create = { 0 };
+	int device, memfd, dmabuf;
+
+	device = open(TEST_UDMABUF_PATH, O_RDWR | O_CLOEXEC);
+	if (device < 0)
+		return -errno;
+	memfd = memfd_create("cmamem-udmabuf", MFD_ALLOW_SEALING | MFD_CLOEXEC);
+	if (memfd < 0 || ftruncate(memfd, page) ||
+	    fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK)) {
+		dmabuf = -errno;
+	} else {
+		create.memfd = memfd;
+		create.size = page;
+		dmabuf = ioctl(device, TEST_UDMABUF_CREATE, &create);
+		if (dmabuf < 0)
+			dmabuf = -errno;
+	}
+	if (memfd >= 0)
+		close(memfd);
+	close(device);
+	return dmabuf;
+}
+
 /* The first DRM card node whose driver is vgem, or -1. */
 static inline int open_vgem(void)
 {

@@ -890,32 +890,6 @@ static int dma_buf_total(void)
 	return total;
 }
 
-/* A dma-buf of one page of a memfd, or -errno. */
-static int udmabuf_one_page(size_t page)
-{
-	struct test_udmabuf_create create = { 0 };
-	int device, memfd, dmabuf;
-
-	device = open(TEST_UDMABUF_PATH, O_RDWR | O_CLOEXEC);
-	if (device < 0)
-		return -errno;
-	memfd = memfd_create("cmamem-fault", MFD_ALLOW_SEALING | MFD_CLOEXEC);
-	if (memfd < 0 || ftruncate(memfd, page) ||
-	    fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK)) {
-		dmabuf = -errno;
-	} else {
-		create.memfd = memfd;
-		create.size = page;
-		dmabuf = ioctl(device, TEST_UDMABUF_CREATE, &create);
-		if (dmabuf < 0)
-			dmabuf = -errno;
-	}
-	if (memfd >= 0)
-		close(memfd);
-	close(device);
-	return dmabuf;
-}
-
 static void sweep_import_udmabuf(FIXTURE_DATA(fault) *self,
 				 const struct pool_description *pool,
 				 struct sweep *sweep)
@@ -926,7 +900,7 @@ static void sweep_import_udmabuf(FIXTURE_DATA(fault) *self,
 
 	total = dma_buf_total();
 	fd = open(pool->path, O_RDWR | O_CLOEXEC);
-	dmabuf = udmabuf_one_page(self->page);
+	dmabuf = udmabuf_new_one_page(self->page);
 	if (total < 0 || fd < 0 || dmabuf < 0) {
 		sweep_err(sweep, "bufinfo, open or the udmabuf outside the sweep failed");
 		goto out;

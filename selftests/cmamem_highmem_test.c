@@ -30,8 +30,6 @@
 #include "kselftest_harness.h"
 
 #define GIB			(1024ULL * CMAMEM_MIB)
-#define PAGEMAP_PRESENT		(1ULL << 63)
-#define PAGEMAP_PFN_MASK	((1ULL << 55) - 1)
 #define HIGHMEM_BLOCK_LENGTH	(1 * CMAMEM_MIB)
 
 /*
@@ -108,35 +106,6 @@ static int find_highmem_pool(__u64 highmem, char *path, size_t path_size)
 	}
 	free(entries);
 	return result;
-}
-
-/*
- * Checks that each page of @view (@length bytes) is at @physical plus its
- * offset, by the page frame /proc/self/pagemap shows root. Returns the
- * index of the first page that is not, or -1 when all are.
- */
-static long pages_not_at(const void *view, size_t length, __u64 physical)
-{
-	size_t page_size = cmamem_page_size();
-	size_t index;
-	int pagemap;
-	__u64 entry;
-
-	pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	if (pagemap < 0)
-		return 0;
-	for (index = 0; index < length / page_size; index++) {
-		off_t at = ((uintptr_t)view / page_size + index) *
-			   sizeof(entry);
-
-		if (pread(pagemap, &entry, sizeof(entry), at) != sizeof(entry) ||
-		    !(entry & PAGEMAP_PRESENT) ||
-		    (entry & PAGEMAP_PFN_MASK) * page_size !=
-		    physical + index * page_size)
-			break;
-	}
-	close(pagemap);
-	return index == length / page_size ? -1 : (long)index;
 }
 
 FIXTURE(highmem_pool) {
@@ -238,7 +207,7 @@ TEST_F(highmem_pool, dma_address_is_the_pagemap_physical_address)
 		SKIP(return, "pagemap does not show pfn mappings (VM_PFNMAP)");
 	highmem_filled_block(_metadata, self, variant->mode, 0x51, &alloc,
 			     &view);
-	EXPECT_EQ(-1, pages_not_at(view, self->length, alloc.dma_address));
+	EXPECT_EQ(-1, cmamem_pages_not_at(view, self->length, alloc.dma_address));
 	ASSERT_EQ(0, munmap(view, self->length));
 	ASSERT_EQ(0, cmamem_free(self->fd, alloc.handle));
 }

@@ -120,14 +120,10 @@ FIXTURE_SETUP(limit)
 
 FIXTURE_TEARDOWN(limit)
 {
-	struct cmamem_pool_info after;
-
 	if (self->fd < 0)
 		return;
 	/* Whatever a test did, the pool holds what it held before. */
-	EXPECT_EQ(0, cmamem_pool_info(self->fd, &after));
-	EXPECT_EQ(self->before.used_bytes, after.used_bytes);
-	EXPECT_EQ(self->before.blocks, after.blocks);
+	CMAMEM_EXPECT_POOL_AS_BEFORE(self->fd, &self->before);
 	close(self->fd);
 	if (self->kmsg >= 0)
 		close(self->kmsg);

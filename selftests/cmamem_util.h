@@ -43,6 +43,9 @@ _Static_assert(sizeof(off_t) == 8, "build with -D_FILE_OFFSET_BITS=64");
 #define CMAMEM_DEBUGFS_DIR		"/sys/kernel/debug/cmamem"
 #define CMAMEM_NOBODY_ID		65534
 #define CMAMEM_MIB			(1024ULL * 1024ULL)
+/* /proc/PID/pagemap (Documentation/admin-guide/mm/pagemap.rst) */
+#define CMAMEM_PAGEMAP_PRESENT		(1ULL << 63)
+#define CMAMEM_PAGEMAP_PFN_MASK		((1ULL << 55) - 1)
 
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(array) (sizeof(array) / sizeof((array)[0]))
@@ -89,6 +92,36 @@ static inline size_t cmamem_page_size(void)
 	return (size_t)sysconf(_SC_PAGESIZE);
 }
 
+/*
+ * Checks that each page of @view (@length bytes) is at @physical plus its
+ * offset, by the page frame /proc/self/pagemap shows root. Returns the
+ * index of the first page that is not, or -1 when all are.
+ */
+static inline long cmamem_pages_not_at(const void *view, size_t length,
+				       __u64 physical)
+{
+	size_t page_size = cmamem_page_size();
+	size_t index;
+	int pagemap;
+	__u64 entry;
+
+	pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (pagemap < 0)
+		return 0;
+	for (index = 0; index < length / page_size; index++) {
+		off_t at = ((uintptr_t)view / page_size + index) *
+			   sizeof(entry);
+
+		if (pread(pagemap, &entry, sizeof(entry), at) != sizeof(entry) ||
+		    !(entry & CMAMEM_PAGEMAP_PRESENT) ||
+		    (entry & CMAMEM_PAGEMAP_PFN_MASK) * page_size !=
+		    physical + index * page_size)
+			break;
+	}
+	close(pagemap);
+	return index == length / page_size ? -1 : (long)index;
+}
+
 static inline void *cmamem_ptr(__u64 user_address)
 {
 	return (void *)(uintptr_t)user_address;
@@ -128,6 +161,18 @@ static inline const char *cmamem_mode_name(__u32 mode)
 	FIXTURE_VARIANT_ADD(fixture, cached) {				\
 		.mode = CMAMEM_MODE_CACHED,				\
 	}
+
+/*
+ * In a kselftest harness test: the pool open as @fd holds what *@before
+ * (its POOL_INFO) says it held: no block left behind, none lost.
+ */
+#define CMAMEM_EXPECT_POOL_AS_BEFORE(fd, before) do {			\
+	struct cmamem_pool_info pool_now;				\
+									\
+	EXPECT_EQ(0, cmamem_pool_info(fd, &pool_now));			\
+	EXPECT_EQ((before)->used_bytes, pool_now.used_bytes);		\
+	EXPECT_EQ((before)->blocks, pool_now.blocks);			\
+} while (0)
 
 /* Copies @text into a name field, zero-filling the rest of the field. */
 static inline void cmamem_set_name(char *field, const char *text)
@@ -417,6 +462,24 @@ static inline int cmamem_write_text(const char *path, const char *text)
 		result = -errno;
 	close(fd);
 	return result;
+}
+
+/*
+ * Whether the kernel was booted with swiotlb=force (or swiotlb=N,force):
+ * every streaming DMA mapping is then a bounce slot.
+ */
+static inline bool cmamem_swiotlb_forced(void)
+{
+	char line[4096], *word, *state = NULL;
+	bool forced = false;
+
+	if (cmamem_read_text("/proc/cmdline", line, sizeof(line)))
+		return false;
+	for (word = strtok_r(line, " \n", &state); word;
+	     word = strtok_r(NULL, " \n", &state))
+		if (!strncmp(word, "swiotlb=", 8) && strstr(word, "force"))
+			forced = true;
+	return forced;
 }
 
 static inline int cmamem_read_u64(const char *path, __u64 *value)
