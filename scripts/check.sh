@@ -67,8 +67,10 @@ for target in ${KERNELS:-$ALL_TARGETS}; do
 		passed=$((passed + $(sed -n 's/.*passed=\([0-9]*\).*/\1/p' "$result")))
 		failed=$((failed + $(sed -n 's/.*failed=\([0-9]*\).*/\1/p' "$result")))
 		skipped=$((skipped + $(sed -n 's/.*skipped=\([0-9]*\).*/\1/p' "$result")))
-		# The debug kernel's run measures the module's coverage.
-		coverage="$coverage$(grep '^coverage of' "$result" || true)"
+		# The debug kernel's runs measure the module's coverage, each
+		# adding to the last: the last line has them all.
+		line=$(grep '^coverage of' "$result" || true)
+		[ -n "$line" ] && coverage=$line
 		rm -f "$result"
 	else
 		# It failed before the guest booted (a fetch or a build).

@@ -8,7 +8,9 @@
 # Usage:
 #   coverage.sh          `make coverage`: boots arm64-debug with the whole
 #                        suite (vm-run.sh arm64-debug check, which measures),
-#                        then `report`; fails when the tests failed
+#                        and arm64-debug-bounce (swiotlb=force) with its
+#                        suites, which adds to it, then `report`; fails when
+#                        the tests failed
 #   coverage.sh report   `make coverage-report`: the reports of the last
 #                        measured run (make check's debug run counts) without
 #                        booting: build/coverage/summary.txt, unreached.txt
@@ -72,6 +74,16 @@ capture() { # TARGET OBJDIR GCDADIR
 	rm "$new/all.info" "$new/src.info"
 	# A CMAMEM_ONLY run measured only some programs: the label says so.
 	local label="$target${CMAMEM_ONLY:+ only=$CMAMEM_ONLY}"
+	# A board variant of the debug kernel (arm64-debug-bounce) adds its
+	# counts to the last run of the debug kernel itself, when that run
+	# measured the same sources: make check runs them one after the other.
+	if [ "$target" != arm64-debug ] && [ -f "$out/cmamem.info" ] &&
+		! grep -q ' + ' "$out/target" && diff -rq "$out/src" "$new/src" >/dev/null; then
+		lcov --quiet "${lcov_rc[@]}" --add-tracefile "$out/cmamem.info" \
+			--add-tracefile "$new/cmamem.info" --output-file "$new/merged.info" >&2
+		mv "$new/merged.info" "$new/cmamem.info"
+		label="$(cat "$out/target") + $label"
+	fi
 	echo "$label" >"$new/target"
 	rm -rf "$out.old"
 	[ -d "$out" ] && mv "$out" "$out.old"
@@ -109,9 +121,11 @@ report)
 	# Never the figures of an earlier run.
 	rm -rf "$out"
 	status=0
-	"$ROOT/scripts/vm-run.sh" arm64-debug check || status=$?
+	for target in arm64-debug arm64-debug-bounce; do
+		"$ROOT/scripts/vm-run.sh" "$target" check || status=1
+	done
 	report
-	[ "$status" = 0 ] || die "arm64-debug: the tests failed (see above); the figures are those of that run"
+	[ "$status" = 0 ] || die "the tests failed (see above); the figures are those of these runs"
 	;;
 *)
 	die "usage: coverage.sh [report | capture TARGET OBJDIR GCDADIR]"

@@ -14,7 +14,7 @@ set -euo pipefail
 target=${1:?usage: fetch-kernel.sh TARGET}
 target_info "$target"
 if [ -z "$META" ]; then
-	exec "$ROOT/scripts/build-kernel.sh" "${target#arm64-}"
+	exec "$ROOT/scripts/build-kernel.sh" "${KERNEL_OF#arm64-}"
 fi
 dir=$(kernel_dir "$target")
 if [ -f "$dir/env" ]; then

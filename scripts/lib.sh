@@ -18,8 +18,13 @@ KERNEL_CACHE=$BUILD/kernels
 # half of it above 4 GiB, with pools there too (dts/qemu-virt-cmamem-
 # above4g.dtso): it runs only the suites about addresses (TARGET_ONLY).
 # (The 32-bit board cannot have RAM above 4 GiB here: see docs/testing.md.)
+#
+# arm64-debug-bounce boots the debug kernel with swiotlb=force, which
+# bounces every streaming DMA mapping: it runs the suites about what a
+# device sees at a block's address (TARGET_ONLY), and adds to the debug
+# run's coverage.
 ALL_TARGETS="arm64-6.1 arm64-6.12 arm64-6.12-16k amd64-6.1 arm64-debug
-	armhf-6.1-lpae armhf-6.1 arm64-6.12-6g"
+	arm64-debug-bounce armhf-6.1-lpae armhf-6.1 arm64-6.12-6g"
 
 die() { echo "error: $*" >&2; exit 1; }
 log() { echo "==> $*" >&2; }
@@ -49,6 +54,11 @@ target_info() {
 	amd64-6.1) META=linux-image-amd64 ;;
 	armhf-6.1-lpae) META=linux-image-armmp-lpae ;;
 	armhf-6.1) META=linux-image-armmp ;;
+	arm64-debug-bounce)
+		META=
+		KERNEL_OF=arm64-debug
+		TARGET_ONLY='*_bounce_test,*_engine_test'
+		;;
 	arm64-debug | arm64-bench | arm64-bench-6.12) META= ;;
 	*) die "unknown target '$1' (known: $ALL_TARGETS)" ;;
 	esac
@@ -70,10 +80,11 @@ target_info() {
 		# zeroes pages on allocation as Debian's kernels do
 		# (INIT_ON_ALLOC_DEFAULT_ON), so the allocation paths boards
 		# take run under KASAN and DMA-API debugging too.
-		if [ "$1" = arm64-debug ]; then
+		if [ "$KERNEL_OF" = arm64-debug ]; then
 			MEMORY_MB=2048
 			BOOT_ARGS=init_on_alloc=1
 		fi
+		[ "$1" = arm64-debug-bounce ] && BOOT_ARGS="$BOOT_ARGS swiotlb=force"
 		# RAM starts at 1 GiB: 6 GiB of it reach 7 GiB, 3 above 4 GiB.
 		if [ "$1" = arm64-6.12-6g ]; then
 			MEMORY_MB=6144

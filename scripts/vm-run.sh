@@ -50,10 +50,10 @@ result_file=${CMAMEM_RESULT_FILE:-$BUILD/results/$target.result}
 # The debug kernel (CONFIG_GCOV_KERNEL) measures the module's coverage in
 # every check: the module is built with GCOV_PROFILE, the guest writes the
 # counters to the scratch disk at the end, and scripts/coverage.sh reads
-# them with the .gcno files of this build. The stock kernels cannot load
-# such a module.
+# them with the .gcno files of this build (a board variant's run adds to
+# the debug run's). The stock kernels cannot load such a module.
 coverage=
-[ "$target" = arm64-debug ] && [ "$mode" = check ] && [ -z "${CMAMEM_MODULE:-}" ] && coverage=1
+[ "$KERNEL_OF" = arm64-debug ] && [ "$mode" = check ] && [ -z "${CMAMEM_MODULE:-}" ] && coverage=1
 module=${CMAMEM_MODULE:-$(CMAMEM_OBJ_DIR="$vm/obj" CMAMEM_GCOV=$coverage "$ROOT/scripts/build-module.sh" "$target")}
 cp "$module" "$vm/initramfs/cmamem/cmamem.ko"
 
