@@ -1572,18 +1572,26 @@ TEST_F_TIMEOUT(fault, vgem_import, FAULT_TIMEOUT)
  */
 #define FAILURE_BURST	2
 
+/* From now on arm() starts a burst of FAILURE_BURST failures. */
+static int bursts_begin(FIXTURE_DATA(fault) *self)
+{
+	/* times first: with probability 100 and times 1 the next point fails. */
+	if (set_knob(self, FAILSLAB, "times", "0") ||
+	    set_knob(self, FAILSLAB, "probability", "100"))
+		return -1;
+	self->slab_times = open(FAILSLAB "/times", O_WRONLY | O_CLOEXEC);
+	if (self->slab_times < 0)
+		return -1;
+	self->burst = FAILURE_BURST;
+	return 0;
+}
+
 TEST_F_TIMEOUT(fault, alloc_and_import_with_bursts, FAULT_TIMEOUT)
 {
 	struct pool_description *pool = &self->pools[0];
 	struct sweep sweep;
 
-	/* times first: with probability 100 and times 1 the next point fails. */
-	ASSERT_EQ(0, set_knob(self, FAILSLAB, "times", "0"));
-	ASSERT_EQ(0, set_knob(self, FAILSLAB, "probability", "100"));
-	self->slab_times = open(FAILSLAB "/times", O_WRONLY | O_CLOEXEC);
-	ASSERT_LE(0, self->slab_times);
-	self->burst = FAILURE_BURST;
-
+	ASSERT_EQ(0, bursts_begin(self));
 	sweep_begin(&sweep, "ALLOC bursts", pool, "coherent");
 	sweep_alloc(self, pool, CMAMEM_MODE_COHERENT, 0, &sweep);
 	sweep_report(_metadata, &sweep);
@@ -1595,6 +1603,91 @@ TEST_F_TIMEOUT(fault, alloc_and_import_with_bursts, FAULT_TIMEOUT)
 		TH_LOG("no %s (CONFIG_UDMABUF): IMPORT not swept",
 		       TEST_UDMABUF_PATH);
 	}
+	self->burst = 0;
+	check_pools_restored(_metadata, self);
+}
+
+/*
+ * FREE of each of a file's handles in turn, each with a burst of failures
+ * from its first injection point: its range of mmap offsets leaves the
+ * file's maple tree, and once the leaves of the tree empty out that takes
+ * new nodes (a rebalance). mtree_erase() gave up without a word when the
+ * retry failed too, and the range kept pointing at the freed handle, so
+ * that an mmap() of its offset read freed memory (KASAN). Whatever fails,
+ * FREE succeeds, none of the freed handle's offsets maps any more, and
+ * the next handle's still do. The sweep must have injected at least one
+ * failure, or it tested nothing.
+ */
+#define FREE_SWEEP_HANDLES	64
+
+static void sweep_free(FIXTURE_DATA(fault) *self,
+		       const struct pool_description *pool,
+		       struct sweep *sweep)
+{
+	struct cmamem_alloc blocks[FREE_SWEEP_HANDLES];
+	size_t length = self->page;
+	char name[CMAMEM_NAME_SIZE];
+	int fd, index, result;
+	bool injected;
+	void *view;
+
+	fd = open(pool->path, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		sweep_err(sweep, "open of %s failed", pool->path);
+		return;
+	}
+	for (index = 0; index < FREE_SWEEP_HANDLES; index++) {
+		unique_name(self, name, "free");
+		if (cmamem_alloc_named(fd, name, length, CMAMEM_MODE_COHERENT,
+				       0, 0, &blocks[index])) {
+			sweep_err(sweep, "ALLOC %d before the FREEs failed",
+				  index);
+			close(fd);
+			return;
+		}
+	}
+	for (index = 0; index < FREE_SWEEP_HANDLES; index++) {
+		arm(self, 1);
+		result = cmamem_free(fd, blocks[index].handle);
+		injected = disarm(self);
+
+		sweep->points++;
+		sweep->injected += injected;
+		if (result)
+			sweep_err(sweep, "FREE %d failed with %s", index,
+				  strerror(-result));
+		view = mmap(NULL, length, PROT_READ, MAP_SHARED, fd,
+			    (off_t)blocks[index].mmap_offset);
+		if (view != MAP_FAILED) {
+			sweep_err(sweep, "FREE %d: the freed handle's offset still maps",
+				  index);
+			munmap(view, length);
+		}
+		if (index + 1 == FREE_SWEEP_HANDLES)
+			break;
+		view = mmap(NULL, length, PROT_READ, MAP_SHARED, fd,
+			    (off_t)blocks[index + 1].mmap_offset);
+		if (view == MAP_FAILED)
+			sweep_err(sweep, "FREE %d: the next handle's offset does not map",
+				  index);
+		else
+			munmap(view, length);
+	}
+	close(fd);
+	sweep->converged = sweep->injected > 0;
+	if (!sweep->injected)
+		sweep_err(sweep, "no FREE allocated anything: the erase's allocations were not reached");
+}
+
+TEST_F_TIMEOUT(fault, free_with_bursts, FAULT_TIMEOUT)
+{
+	struct pool_description *pool = &self->pools[0];
+	struct sweep sweep;
+
+	ASSERT_EQ(0, bursts_begin(self));
+	sweep_begin(&sweep, "FREE bursts", pool, "coherent");
+	sweep_free(self, pool, &sweep);
+	sweep_report(_metadata, &sweep);
 	self->burst = 0;
 	check_pools_restored(_metadata, self);
 }

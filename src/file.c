@@ -204,6 +204,26 @@ static int cmamem_offset_alloc(struct cmamem_file *cfile,
 }
 
 /*
+ * Takes @handle's range of mmap offsets out of the file's tree. Erasing a
+ * range can need a new node, and mtree_erase() gives up without a word
+ * when it cannot get one (the retry failing too), which would leave the
+ * offsets pointing at a handle about to be freed: the next mmap() there
+ * would read freed memory. A node is a few hundred bytes, so this waits
+ * for one rather than fail FREE, which must not fail. Called with
+ * &cmamem_file.lock held.
+ */
+static void cmamem_offset_free(struct cmamem_file *cfile,
+			       struct cmamem_handle *handle)
+{
+	unsigned long pages = handle->block->length >> PAGE_SHIFT;
+
+	lockdep_assert_held(&cfile->lock);
+	WARN_ON_ONCE(mtree_store_range(&cfile->offsets, handle->pgoff,
+				       handle->pgoff + pages - 1, NULL,
+				       GFP_KERNEL | __GFP_NOFAIL));
+}
+
+/*
  * Gives the file a handle on @block, which comes with the handle count and
  * reference the handle takes over, and a reservation of its length. On
  * failure the handle count, its reference and the reservation are
@@ -304,7 +324,7 @@ static struct cmamem_handle *cmamem_handle_take(struct cmamem_file *cfile,
 	xa_erase(&cfile->handles, id);
 	cfile->quota_handles--;
 	if (!handle->is_import) {
-		mtree_erase(&cfile->offsets, handle->pgoff);
+		cmamem_offset_free(cfile, handle);
 		cfile->quota_bytes -= handle->block->length;
 	}
 	mutex_unlock(&cfile->lock);
@@ -840,10 +860,9 @@ void cmamem_file_close(struct cmamem_file *cfile)
 	struct cmamem_handle *handle;
 	unsigned long id;
 
+	/* Nothing looks offsets up any more: the tree goes as a whole. */
 	xa_for_each(&cfile->handles, id, handle) {
 		xa_erase(&cfile->handles, id);
-		if (!handle->is_import)
-			mtree_erase(&cfile->offsets, handle->pgoff);
 		cmamem_handle_release(handle);
 	}
 	mtree_destroy(&cfile->offsets);
