@@ -113,12 +113,18 @@ TARGET_NOTES = {
     ),
     "copy": (
         "A cached block is ordinary cacheable memory mapped with 4 KiB "
-        "page-table entries, like the malloc'd reference (page-aligned, "
-        "the same size, copied in and out the same way in the same "
-        "trials), so copies run at the memory's speed. TCG ignores memory "
-        "attributes, which is why the `coherent` and `wc` rows match it "
-        "too; on hardware, CPU reads from those mappings are uncached and "
-        "far slower."
+        "page-table entries; the malloc'd reference (page-aligned, the "
+        "same size, copied in and out the same way in the same trials) is "
+        "ordinary memory too, but the bench kernels have transparent huge "
+        "pages always, as Debian's kernels do, so 16 MiB of it is mostly "
+        "2 MiB pages: where the emulated CPU pays for page walks, the "
+        "reference is faster for that alone, and table 4's dma-heap row, "
+        "a mapping of 4 KiB pages too, shows how much of a ratio that "
+        "is. Cached blocks keep page entries because "
+        "`get_user_pages()` must be able to pin them. TCG ignores memory "
+        "attributes, which is why the `coherent` and `wc` rows match the "
+        "cached one; on hardware, CPU reads from those mappings are "
+        "uncached and far slower."
     ),
     "attach": (
         "Names live in a resizable hash table per pool (`rhashtable`), so "
