@@ -80,7 +80,15 @@ TARGET_NOTES = {
         "the first write of 64 MiB takes 32 faults instead of 16 384, and "
         "each fills a dirty entry, on either CPU model; the heap still "
         "takes one fault per page. Cached blocks keep page entries, which "
-        "`get_user_pages()` needs."
+        "`get_user_pages()` needs. A PMD entry needs the block's physical "
+        "address 2 MiB-aligned where the entry starts: CMA aligns a large "
+        "allocation to 1 MiB only (`CONFIG_CMA_ALIGNMENT`), so a block the "
+        "bench allocates without an alignment is either aligned, and all "
+        "PMD entries, or 1 MiB off, and then its first and last 1 MiB take "
+        "page faults (table 3's fault column tells which: a few dozen for "
+        "64 MiB, or more than 500). A program that wants all of a block "
+        "mapped huge "
+        "asks ALLOC for a 2 MiB alignment."
     ),
     "map_touch_fault": (
         "On an ARMv8.0 core the up-front mapping saves nothing: every first "
