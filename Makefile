@@ -41,8 +41,9 @@ check:
 	scripts/check.sh
 
 # Coverage (docs/testing.md): coverage boots the debug kernel with the
-# whole suite; coverage-report only renders the last measured run (make
-# check's arm64-debug run measures too).
+# whole suite, then with swiotlb=force and its suites (arm64-debug-bounce),
+# which adds to it; coverage-report only renders the last measured run
+# (make check's debug-kernel runs measure too).
 coverage:
 	scripts/coverage.sh
 
