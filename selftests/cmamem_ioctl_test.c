@@ -1645,31 +1645,20 @@ out:
  */
 TEST_F_TIMEOUT(pool, alloc_map_reply_racing_mprotect, 120)
 {
-	struct protection_flipper flipper = {
-		.length = self->page_size,
-		.lock = PTHREAD_MUTEX_INITIALIZER,
-	};
+	struct protection_flipper flipper;
 	struct cmamem_pool_info before, after;
-	struct cmamem_alloc *alloc, request;
+	struct cmamem_alloc request;
 	int round, succeeded = 0, refused = 0, result;
-	pthread_t thread;
 
-	flipper.page = mmap(NULL, self->page_size, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, flipper.page);
-	alloc = flipper.page;
-	ASSERT_EQ(0, pthread_create(&thread, NULL, flip_protection, &flipper));
+	ASSERT_EQ(0, flipper_start(&flipper, self->page_size));
 	for (round = 0; round < 200; round++) {
 		valid_alloc(self, &request, "flipped");
 		request.flags = CMAMEM_MAP;
 		ASSERT_EQ(0, cmamem_pool_info(self->fd, &before));
-		/* Written while the flipper waits; the ioctl races it. */
-		pthread_mutex_lock(&flipper.lock);
-		ASSERT_EQ(0, mprotect(alloc, self->page_size,
-				      PROT_READ | PROT_WRITE));
-		memcpy(alloc, &request, sizeof(request));
-		pthread_mutex_unlock(&flipper.lock);
-		result = cmamem_ioctl(self->fd, CMAMEM_IOCTL_ALLOC, alloc);
+		ASSERT_EQ(0, flipper_write(&flipper, &request,
+					   sizeof(request)));
+		result = cmamem_ioctl(self->fd, CMAMEM_IOCTL_ALLOC,
+				      flipper.page);
 		ASSERT_EQ(0, cmamem_pool_info(self->fd, &after));
 		if (result == -EFAULT) {
 			refused++;
@@ -1678,20 +1667,18 @@ TEST_F_TIMEOUT(pool, alloc_map_reply_racing_mprotect, 120)
 		}
 		ASSERT_EQ(0, result);
 		succeeded++;
-		memcpy(&request, alloc, sizeof(request));
+		memcpy(&request, flipper.page, sizeof(request));
 		ASSERT_NE(0, request.user_address);
 		memset(cmamem_ptr(request.user_address), 0x3c, self->page_size);
 		ASSERT_EQ(0, munmap(cmamem_ptr(request.user_address),
 				    request.length));
 		ASSERT_EQ(0, cmamem_free(self->fd, request.handle));
 	}
-	flipper.stop = true;
-	pthread_join(thread, NULL);
+	ASSERT_EQ(0, flipper_stop(&flipper));
 	TH_LOG("%d replies written, %d refused before anything was done",
 	       succeeded, refused);
 	ASSERT_EQ(0, cmamem_pool_info(self->fd, &after));
 	ASSERT_EQ(self->info.blocks, after.blocks);
-	ASSERT_EQ(0, munmap(flipper.page, self->page_size));
 }
 
 TEST_HARNESS_MAIN

@@ -353,30 +353,20 @@ TEST_F(legacy, unwritable_reply_never_maps_the_block)
  */
 TEST_F_TIMEOUT(legacy, allocate_reply_racing_mprotect, 120)
 {
-	struct protection_flipper flipper = {
-		.length = self->page_size,
-		.lock = PTHREAD_MUTEX_INITIALIZER,
-	};
+	struct protection_flipper flipper;
 	int round, succeeded = 0, refused = 0, result;
-	struct mem_block *block, reply;
-	pthread_t thread;
+	struct mem_block request, reply;
 
-	flipper.page = mmap(NULL, self->page_size, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, flipper.page);
-	block = flipper.page;
-	ASSERT_EQ(0, pthread_create(&thread, NULL, flip_protection, &flipper));
+	ASSERT_EQ(0, flipper_start(&flipper, self->page_size));
 	for (round = 0; round < 200; round++) {
-		/* Written while the flipper waits; the ioctl races it. */
-		pthread_mutex_lock(&flipper.lock);
-		ASSERT_EQ(0, mprotect(block, self->page_size,
-				      PROT_READ | PROT_WRITE));
-		memset(block, 0, sizeof(*block));
-		legacy_name(block->name, 'r');
-		block->len = self->page_size;
-		pthread_mutex_unlock(&flipper.lock);
-		result = ioctl(self->fd, CMEM_ALLOCATE, block) ? -errno : 0;
-		memcpy(&reply, block, sizeof(reply));
+		memset(&request, 0, sizeof(request));
+		legacy_name(request.name, 'r');
+		request.len = self->page_size;
+		ASSERT_EQ(0, flipper_write(&flipper, &request,
+					   sizeof(request)));
+		result = ioctl(self->fd, CMEM_ALLOCATE, flipper.page) ?
+			 -errno : 0;
+		memcpy(&reply, flipper.page, sizeof(reply));
 		if (result == -EFAULT) {
 			refused++;
 			ASSERT_EQ(-ENOENT, unmap(self, reply.name));
@@ -390,11 +380,9 @@ TEST_F_TIMEOUT(legacy, allocate_reply_racing_mprotect, 120)
 				    round));
 		ASSERT_EQ(0, unmap(self, reply.name));
 	}
-	flipper.stop = true;
-	pthread_join(thread, NULL);
+	ASSERT_EQ(0, flipper_stop(&flipper));
 	TH_LOG("%d replies written, %d refused before anything was done",
 	       succeeded, refused);
-	ASSERT_EQ(0, munmap(flipper.page, self->page_size));
 }
 
 TEST_F(legacy, unmap_unknown_name_enoent)
