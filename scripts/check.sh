@@ -18,6 +18,9 @@ failed=0
 skipped=0
 failures=""
 coverage=""
+# What went wrong on each kernel, quoted under the totals (see vm-run.sh).
+why=$BUILD/results/why.$$
+mkdir -p "$BUILD/results" && : >"$why"
 gate() { # name command...
 	local name=$1
 	shift
@@ -71,6 +74,7 @@ for target in ${KERNELS:-$ALL_TARGETS}; do
 		# adding to the last: the last line has them all.
 		line=$(grep '^coverage of' "$result" || true)
 		[ -n "$line" ] && coverage=$line
+		sed -n 's/^why: //p' "$result" >>"$why"
 		rm -f "$result"
 	else
 		# It failed before the guest booted (a fetch or a build).
@@ -79,6 +83,7 @@ for target in ${KERNELS:-$ALL_TARGETS}; do
 done
 
 [ -n "$coverage" ] && echo "$coverage"
+cat "$why" && rm -f "$why"
 [ -n "$failures" ] && echo "failed:$failures"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ] && [ -z "$failures" ]

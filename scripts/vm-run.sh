@@ -224,12 +224,20 @@ if [ "$mode" = demo ]; then
 	exit 0
 fi
 
+# The start of what went wrong, for check.sh to quote under its totals,
+# where a CI log's tail shows it: the tests that failed, the guest's
+# reasons, and the first lines of a kernel report or kmemleak record.
+why() {
+	grep -a -E "$1" "$log" | head -n 12 | sed "s/^/why: [$target] /" >>"$result_file" || true
+}
+
 result=$(grep -a '^CMAMEM-RESULT:' "$log" | tail -n 1 || true)
 grep -a -E '^(CMAMEM-TESTS|CMAMEM-FAIL|CMAMEM-LEDGER|not ok)' "$log" | sed "s/^/  [$target] /" >&2 || true
 if [ -z "$result" ]; then
 	# No report: the guest panicked, hung or was killed. Say which.
 	grep -a -E 'Kernel panic|BUG:|WARNING:|Oops' "$log" | head -n 5 >&2 || true
 	echo "passed=0 failed=1 skipped=0" >"$result_file"
+	why 'Kernel panic|BUG:|WARNING:|Oops'
 	die "$target: the guest gave no result after ${elapsed}s: it panicked, hung or was killed at the ${CMAMEM_VM_TIMEOUT:-900}s limit (see ${log#$ROOT/})"
 fi
 passed=$(echo "$result" | sed -n 's/.* passed=\([0-9]*\).*/\1/p')
@@ -255,5 +263,6 @@ fi
 [ "$verdict" = PASS ] || [ "$failed" -gt 0 ] || failed=1
 echo "passed=$passed failed=$failed skipped=$skipped" >"$result_file"
 [ -n "$coverage_line" ] && echo "$coverage_line" >>"$result_file"
+[ "$verdict" = PASS ] || why '^(not ok|CMAMEM-FAIL|CMAMEM-REPORT|CMAMEM-KMEMLEAK)'
 log "$target: $passed passed, $failed failed, $skipped skipped in ${elapsed}s ($verdict)"
 [ "$verdict" = PASS ]
