@@ -16,6 +16,7 @@
  */
 #include "kselftest_harness.h"
 
+#include <sys/resource.h>
 #include <sys/utsname.h>
 
 #include "cmamem_util.h"
@@ -309,6 +310,42 @@ TEST_F(huge, pmd_entry_then_tail_pages)
 	ASSERT_EQ(-1, check_ends(self->reference, self->length, 0, 1));
 	ASSERT_EQ(-1, write_ends(self->reference, self->length, 0, 2));
 	ASSERT_EQ(-1, check_ends(area, self->length, 0, 2));
+}
+
+/* The page faults this process has taken (minor: none read a file). */
+static long minor_faults(void)
+{
+	struct rusage usage;
+
+	return getrusage(RUSAGE_SELF, &usage) ? -1 : usage.ru_minflt;
+}
+
+/*
+ * A first access that writes maps the PMD dirty at once: where the CPU
+ * has no hardware dirty-bit management (the Cortex-A57 model of
+ * arm64-6.12), a clean entry would take a second fault at that write, to
+ * set the dirty bit. One fault per entry, as the kernel counts this
+ * process's faults; the writes after it take none.
+ */
+TEST_F(huge, first_write_faults_once_per_entry)
+{
+	long long faults = huge_faults(self);
+	long before, after;
+	__u8 *area;
+
+	area = map_at(self, 0, self->pmd);
+	ASSERT_NE(MAP_FAILED, area);
+	if (pmd_entries(self, area, self->pmd, 0) != 1)
+		SKIP(return, "this mapping gets no PMD entry here");
+	before = minor_faults();
+	ASSERT_LE(0, before);
+	area[0] = 1;
+	area[self->pmd - 1] = 2;
+	after = minor_faults();
+	ASSERT_EQ(faults + 1, huge_faults(self));
+	ASSERT_EQ(before + 1, after);
+	ASSERT_EQ(1, self->reference[0]);
+	ASSERT_EQ(2, self->reference[self->pmd - 1]);
 }
 
 TEST_F(huge, partial_map_at_unaligned_offset)

@@ -167,8 +167,14 @@ static vm_fault_t cmamem_vm_huge_fault(struct vm_fault *vmf,
 	if (!IS_ALIGNED(pfn, 1UL << PMD_ORDER) ||
 	    pgoff + (1UL << PMD_ORDER) > block->length >> PAGE_SHIFT)
 		return VM_FAULT_FALLBACK;
-	/* As vfio-pci: a special entry, writable as the VMA allows. */
-	ret = vmf_insert_pfn_pmd(vmf, __pfn_to_pfn_t(pfn, PFN_DEV), false);
+	/*
+	 * As vfio-pci: a special entry, writable as the VMA allows. A first
+	 * access that writes gets the entry dirty at once: a CPU without
+	 * hardware dirty-bit management (Cortex-A57, A72) would otherwise
+	 * fault once more, for every PMD, to set the dirty bit.
+	 */
+	ret = vmf_insert_pfn_pmd(vmf, __pfn_to_pfn_t(pfn, PFN_DEV),
+				 vmf->flags & FAULT_FLAG_WRITE);
 	if (ret == VM_FAULT_NOPAGE)
 		atomic64_inc(&block->pool->huge_faults);
 	return ret;
