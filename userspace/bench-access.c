@@ -61,7 +61,7 @@ static int latency_cycle(struct bench_context *context,
 	int err, free_err;
 
 	start = bench_now_ns();
-	err = bench_buffer_alloc(context, backend, "bench-latency", size,
+	err = bench_buffer_alloc(context, backend, "bench-latency", size, 0,
 				 &buffer);
 	if (err)
 		return err;
@@ -183,7 +183,7 @@ static int first_touch_cycle(struct bench_context *context,
 	int err;
 
 	err = bench_buffer_alloc(context, backend, "bench-first-touch", bytes,
-				 &buffer);
+				 bench_map_alignment(context, bytes), &buffer);
 	if (err)
 		return err;
 	faults = page_faults();
@@ -353,7 +353,7 @@ static void copy_targets_map(struct bench_context *context,
 		/* All of them live at once: each needs a name of its own. */
 		snprintf(name, sizeof(name), "bench-copy-%d", backend);
 		err = bench_buffer_alloc(context, backend, name, state->bytes,
-					 &state->buffers[backend]);
+					 0, &state->buffers[backend]);
 		if (!err) {
 			err = bench_buffer_map(&state->buffers[backend],
 					       &state->targets[backend]);
@@ -467,12 +467,13 @@ static double random_reads(const void *address, uint64_t length)
 static int random_read_cycle(struct bench_context *context,
 			     enum bench_backend backend, double *nanoseconds)
 {
+	uint64_t bytes = context->options.random_read_bytes;
 	struct bench_buffer buffer;
 	void *address;
 	int err;
 
-	err = bench_buffer_alloc(context, backend, "bench-random-read",
-				 context->options.random_read_bytes, &buffer);
+	err = bench_buffer_alloc(context, backend, "bench-random-read", bytes,
+				 bench_map_alignment(context, bytes), &buffer);
 	if (err)
 		return err;
 	err = bench_buffer_map(&buffer, &address);

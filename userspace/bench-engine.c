@@ -98,7 +98,8 @@ static const struct measurement_name measurement_names[BENCH_MEASUREMENTS] = {
  * struct bench_allocator - one allocator under test, a row of allocators[]
  * @name: its short name in every report
  * @mode: cmamem: the mode of its blocks
- * @alloc: allocates @length bytes, the block named @name (cmamem)
+ * @alloc: allocates @length bytes, the block named @name (cmamem), its
+ *	DMA address a multiple of @alignment (cmamem; 0 for a page)
  * @free: frees what @alloc allocated
  */
 struct bench_allocator {
@@ -106,20 +107,21 @@ struct bench_allocator {
 	enum cmamem_mode mode;
 	int (*alloc)(struct bench_context *context,
 		     const struct bench_allocator *allocator, const char *name,
-		     uint64_t length, struct bench_buffer *buffer);
+		     uint64_t length, uint64_t alignment,
+		     struct bench_buffer *buffer);
 	int (*free)(struct bench_context *context, struct bench_buffer *buffer);
 };
 
 static int cmamem_buffer_alloc(struct bench_context *context,
 			       const struct bench_allocator *allocator,
 			       const char *name, uint64_t length,
-			       struct bench_buffer *buffer)
+			       uint64_t alignment, struct bench_buffer *buffer)
 {
 	struct cmamem_alloc reply;
 	int err;
 
-	err = cmamem_alloc(context->pool_fd, name, length, allocator->mode, 0,
-			   0, &reply);
+	err = cmamem_alloc(context->pool_fd, name, length, allocator->mode,
+			   alignment, 0, &reply);
 	if (err)
 		return err;
 	buffer->length = reply.length;
@@ -143,11 +145,11 @@ static uint64_t page_round(const struct bench_context *context,
 	return (length + page - 1) / page * page;
 }
 
-/* A dma-buf has no name: @name is not used. */
+/* A dma-buf has no name, and the heap takes no alignment. */
 static int heap_buffer_alloc(struct bench_context *context,
 			     const struct bench_allocator *allocator,
 			     const char *name, uint64_t length,
-			     struct bench_buffer *buffer)
+			     uint64_t alignment, struct bench_buffer *buffer)
 {
 	struct dma_heap_allocation_data request = {
 		.len = length,
@@ -156,6 +158,7 @@ static int heap_buffer_alloc(struct bench_context *context,
 
 	(void)allocator;
 	(void)name;
+	(void)alignment;
 	if (ioctl(context->heap_fd, DMA_HEAP_IOCTL_ALLOC, &request))
 		return -errno;
 	buffer->length = page_round(context, length);
@@ -198,17 +201,45 @@ static const struct bench_allocator allocators[BENCH_BACKENDS] = {
  * @backend: the allocator
  * @name: the block's name (cmamem); names of live blocks must differ
  * @length: bytes
+ * @alignment: what the DMA address of a cmamem block must be a multiple
+ *	of: 0 for a page, or bench_map_alignment() for a buffer measured
+ *	mapped; the heap takes none
  * @buffer: filled in
  *
  * Return: 0 or a negative errno.
  */
 int bench_buffer_alloc(struct bench_context *context,
 		       enum bench_backend backend, const char *name,
-		       uint64_t length, struct bench_buffer *buffer)
+		       uint64_t length, uint64_t alignment,
+		       struct bench_buffer *buffer)
 {
 	const struct bench_allocator *allocator = &allocators[backend];
 
-	return allocator->alloc(context, allocator, name, length, buffer);
+	return allocator->alloc(context, allocator, name, length, alignment,
+				buffer);
+}
+
+/**
+ * bench_map_alignment() - the alignment a block to be mapped is asked for
+ * @context: the run
+ * @length: the block's length
+ *
+ * What a program does that maps a large block: a block of at least the
+ * kernel's PMD size, asked for that alignment, is mapped with PMD entries
+ * throughout where the kernel maps cmamem blocks huge (see
+ * &bench_results.huge_alignment). CMA alone aligns large blocks to 1 MiB
+ * only, and the first and last MiB of a block that lies 1 MiB off take a
+ * fault per page.
+ *
+ * Return: &bench_results.huge_alignment, or 0 (a page) for a shorter block
+ * or a kernel without transparent huge pages.
+ */
+uint64_t bench_map_alignment(const struct bench_context *context,
+			     uint64_t length)
+{
+	uint64_t pmd = context->results.huge_alignment;
+
+	return pmd && length >= pmd ? pmd : 0;
 }
 
 /**
@@ -611,6 +642,21 @@ static void find_heap(struct bench_context *context)
 		 DMA_HEAP_DIRECTORY, chosen);
 }
 
+/* The kernel's PMD size, which it reports with transparent huge pages. */
+static uint64_t huge_page_size(void)
+{
+	FILE *file = fopen("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size",
+			   "re");
+	unsigned long long bytes = 0;
+
+	if (!file)
+		return 0;
+	if (fscanf(file, "%llu", &bytes) != 1)
+		bytes = 0;
+	fclose(file);
+	return bytes;
+}
+
 int bench_open(struct bench_context *context)
 {
 	struct bench_results *results = &context->results;
@@ -621,6 +667,7 @@ int bench_open(struct bench_context *context)
 	context->pool_fd = -1;
 	context->heap_fd = -1;
 	results->page_size = sysconf(_SC_PAGESIZE);
+	results->huge_alignment = huge_page_size();
 	results->cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	if (!uname(&system)) {
 		snprintf(results->kernel, sizeof(results->kernel), "%s %s",

@@ -84,7 +84,10 @@ struct bench_buffer {
 
 int bench_buffer_alloc(struct bench_context *context,
 		       enum bench_backend backend, const char *name,
-		       uint64_t length, struct bench_buffer *buffer);
+		       uint64_t length, uint64_t alignment,
+		       struct bench_buffer *buffer);
+uint64_t bench_map_alignment(const struct bench_context *context,
+			     uint64_t length);
 int bench_buffer_free(struct bench_context *context,
 		      enum bench_backend backend, struct bench_buffer *buffer);
 int bench_buffer_map(const struct bench_buffer *buffer, void **address);

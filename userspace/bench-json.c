@@ -105,8 +105,9 @@ void bench_print_json(const struct bench_context *context, FILE *stream)
 	json_string(stream, results->kernel);
 	fprintf(stream, ",\n  \"machine\": ");
 	json_string(stream, results->machine);
-	fprintf(stream, ",\n  \"page_size\": %ld,\n  \"cpus\": %ld,\n  \"pool\": ",
-		results->page_size, results->cpus);
+	fprintf(stream, ",\n  \"page_size\": %ld,\n  \"huge_alignment\": %" PRIu64
+		",\n  \"cpus\": %ld,\n  \"pool\": ",
+		results->page_size, results->huge_alignment, results->cpus);
 	json_string(stream, results->pool_name);
 	fprintf(stream, ",\n  \"pool_path\": ");
 	json_string(stream, results->pool_path);

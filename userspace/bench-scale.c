@@ -55,7 +55,7 @@ static int attach_set_live(struct bench_context *context,
 		attach_name(name, sizeof(name), *live);
 		err = bench_buffer_alloc(context, backend, name,
 					 (uint64_t)context->results.page_size,
-					 &buffer);
+					 0, &buffer);
 		if (err)
 			return err;
 		handles[(*live)++] = buffer.handle;
@@ -231,7 +231,7 @@ static void *throughput_thread(void *argument)
 
 		worker->error = bench_buffer_alloc(worker->context,
 						   worker->backend, name,
-						   bytes, &buffer);
+						   bytes, 0, &buffer);
 		if (worker->error)
 			break;
 		worker->error = bench_buffer_free(worker->context,
@@ -592,7 +592,7 @@ static int memory_turn(struct bench_context *context,
 	while (!err && held < blocks) {
 		snprintf(name, sizeof(name), "bench-memory-%u", held);
 		err = bench_buffer_alloc(context, backend, name,
-					 (uint64_t)results->page_size,
+					 (uint64_t)results->page_size, 0,
 					 &buffers[held]);
 		if (!err)
 			held++;

@@ -146,6 +146,9 @@ struct bench_slab_growth {
  * @pool_flags: POOL_INFO's pool_flags
  * @heap_path: the dma-buf heap's device, "" when there is none
  * @page_size: the kernel's page size
+ * @huge_alignment: the kernel's PMD size (hpage_pmd_size), which the
+ *	measurements of mappings (3 and 8) ask as the alignment of cmamem
+ *	blocks at least that long; 0 without transparent huge pages
  * @kernel: uname -r
  * @machine: uname -m
  * @cpus: online CPUs
@@ -184,6 +187,7 @@ struct bench_results {
 	uint32_t pool_flags;
 	char heap_path[BENCH_PATH_SIZE];
 	long page_size;
+	uint64_t huge_alignment;
 	char kernel[BENCH_PATH_SIZE];
 	char machine[BENCH_NAME_SIZE];
 	long cpus;
