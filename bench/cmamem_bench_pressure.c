@@ -211,7 +211,7 @@ static int measure_one(struct allocator *allocator, uint64_t size,
 		return err;
 	start = bench_now_ns();
 	err = bench_buffer_alloc(allocator->context, allocator->backend,
-				 "pressure", size, &buffer);
+				 "pressure", size, 0, &buffer);
 	end = bench_now_ns();
 	if (err) {
 		cell->failures++;
