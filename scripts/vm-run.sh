@@ -225,10 +225,10 @@ if [ "$mode" = demo ]; then
 fi
 
 # The start of what went wrong, for check.sh to quote under its totals,
-# where a CI log's tail shows it: the tests that failed, the guest's
-# reasons, and the first lines of a kernel report or kmemleak record.
-why() {
-	grep -a -E "$1" "$log" | head -n 12 | sed "s/^/why: [$target] /" >>"$result_file" || true
+# where a CI log's tail shows it: the first LINES lines of the log that
+# match PATTERN.
+why() { # PATTERN LINES
+	grep -a -E "$1" "$log" | head -n "$2" | sed "s/^/why: [$target] /" >>"$result_file" || true
 }
 
 result=$(grep -a '^CMAMEM-RESULT:' "$log" | tail -n 1 || true)
@@ -237,7 +237,7 @@ if [ -z "$result" ]; then
 	# No report: the guest panicked, hung or was killed. Say which.
 	grep -a -E 'Kernel panic|BUG:|WARNING:|Oops' "$log" | head -n 5 >&2 || true
 	echo "passed=0 failed=1 skipped=0" >"$result_file"
-	why 'Kernel panic|BUG:|WARNING:|Oops'
+	why 'Kernel panic|BUG:|WARNING:|Oops' 8
 	die "$target: the guest gave no result after ${elapsed}s: it panicked, hung or was killed at the ${CMAMEM_VM_TIMEOUT:-900}s limit (see ${log#$ROOT/})"
 fi
 passed=$(echo "$result" | sed -n 's/.* passed=\([0-9]*\).*/\1/p')
@@ -263,6 +263,12 @@ fi
 [ "$verdict" = PASS ] || [ "$failed" -gt 0 ] || failed=1
 echo "passed=$passed failed=$failed skipped=$skipped" >"$result_file"
 [ -n "$coverage_line" ] && echo "$coverage_line" >>"$result_file"
-[ "$verdict" = PASS ] || why '^(not ok|CMAMEM-FAIL|CMAMEM-REPORT|CMAMEM-KMEMLEAK)'
+if [ "$verdict" != PASS ]; then
+	# The tests that failed, the guest's reasons, the start of a kernel
+	# report or kmemleak record.
+	why '^not ok' 6
+	why '^CMAMEM-FAIL' 6
+	why '^CMAMEM-(REPORT|KMEMLEAK)' 10
+fi
 log "$target: $passed passed, $failed failed, $skipped skipped in ${elapsed}s ($verdict)"
 [ "$verdict" = PASS ]
