@@ -14,14 +14,16 @@
  * unpublishes names, even while blocks are still mapped; the block's file
  * keeps the module loaded for as long as the vm_operations are in use.
  *
- * Huge mappings (kernels with CMAMEM_HUGE_PFNMAP, see cmamem.h): the
- * pfn-mapped blocks (coherent and write-combine, carveouts included) are
- * mapped by faults rather than all at once, and a fault maps a whole
- * PMD_SIZE with one PMD entry where the VMA covers an aligned PMD_SIZE of
- * the address space whose memory is PMD_SIZE-aligned too; elsewhere it
- * maps a page. .get_unmapped_area places mappings so that their addresses
- * line up with the physical addresses. Page-backed (cached) blocks keep
- * page entries: get_user_pages() must see their pages.
+ * Huge mappings (kernels with CMAMEM_HUGE_PFNMAP, see cmamem.h): a
+ * mapping of a pfn-mapped block (coherent and write-combine, carveouts
+ * included) that can hold a PMD entry, an aligned PMD_SIZE of the address
+ * space over PMD_SIZE-aligned memory, is mapped by faults rather than all
+ * at once, and a fault maps a whole PMD_SIZE with one PMD entry where the
+ * VMA covers it; elsewhere it maps a page. .get_unmapped_area places
+ * mappings so that their addresses line up with the physical addresses.
+ * A mapping that cannot hold a PMD entry is filled at once, as on older
+ * kernels. Page-backed (cached) blocks keep page entries: get_user_pages()
+ * must see their pages.
  */
 
 #include <linux/anon_inodes.h>
@@ -68,11 +70,12 @@ static void cmamem_vm_close(struct vm_area_struct *vma)
 }
 
 /*
- * Whether the block is mapped by faults, with PMD entries where they fit
- * (see the top of this file): pfn-mapped blocks on kernels that can map
- * PFNs huge. Not where the CPU encrypts memory: dma_mmap_attrs() then maps
- * it decrypted for devices that need that (force_dma_unencrypted(), which
- * modules cannot ask), so those blocks keep its mapping.
+ * Whether the block's mappings may be mapped by faults, with PMD entries
+ * where they fit (see the top of this file and cmamem_vma_maps_huge()):
+ * pfn-mapped blocks on kernels that can map PFNs huge. Not where the CPU
+ * encrypts memory: dma_mmap_attrs() then maps it decrypted for devices
+ * that need that (force_dma_unencrypted(), which modules cannot ask), so
+ * those blocks keep its mapping.
  */
 static bool cmamem_block_maps_huge(const struct cmamem_block *block)
 {
@@ -94,14 +97,15 @@ static unsigned long cmamem_block_first_pfn(const struct cmamem_block *block)
  * Maps a page of the block at a fault. Page-backed blocks: madvise(
  * MADV_DONTNEED), which allocators, sanitizers and garbage collectors
  * issue, zaps the entries vm_insert_pages() made, and the block's pages
- * stay the block's, so the next access finds the same data. Blocks mapped
- * huge: every first access, and accesses after a huge entry was split
- * (a partial munmap() or mprotect(), an mremap() to an address that does
- * not line up), since splitting a PFN map's huge entry only clears it.
- * vm_pgoff counts from the block's first page (see cmamem_block_mmap());
- * an access past the block's end is a bus error, never a page of someone
- * else's. Other pfn-mapped blocks were mapped whole by dma_mmap_attrs(),
- * refuse MADV_DONTNEED and are never zapped while mapped.
+ * stay the block's, so the next access finds the same data. Mappings made
+ * by faults (cmamem_vma_maps_huge()): every first access, and accesses
+ * after a huge entry was split (a partial munmap() or mprotect(), an
+ * mremap() to an address that does not line up), since splitting a PFN
+ * map's huge entry only clears it. vm_pgoff counts from the block's first
+ * page (see cmamem_block_mmap()); an access past the block's end is a bus
+ * error, never a page of someone else's. Other mappings of pfn-mapped
+ * blocks were filled whole by dma_mmap_attrs(), refuse MADV_DONTNEED and
+ * are never zapped while mapped: they never fault.
  */
 static vm_fault_t cmamem_vm_fault(struct vm_fault *vmf)
 {
@@ -141,6 +145,31 @@ static pgprot_t cmamem_dma_pgprot(const struct cmamem_block *block,
 	    (mode->dma_attrs & DMA_ATTR_WRITE_COMBINE))
 		return pgprot_writecombine(protection);
 	return pgprot_dmacoherent(protection);
+}
+
+/*
+ * Whether a new mapping of the block from its page @first_page is mapped
+ * by faults: where it can hold a PMD entry at all, an aligned PMD_SIZE of
+ * its address space whose memory is PMD_SIZE-aligned too (mremap() keeps
+ * the choice). Any other mapping gets page entries only, and
+ * dma_mmap_attrs() fills those at once: no fault at all where the CPU
+ * manages the dirty bit, and one at each first write where it does not,
+ * instead of a fault that maps the page clean and a second one that sets
+ * the dirty bit.
+ */
+static bool cmamem_vma_maps_huge(const struct cmamem_block *block,
+				 const struct vm_area_struct *vma,
+				 unsigned long first_page)
+{
+	unsigned long memory, first_pmd;
+
+	if (!cmamem_block_maps_huge(block))
+		return false;
+	memory = PFN_PHYS(cmamem_block_first_pfn(block) + first_page);
+	if ((vma->vm_start - memory) & (PMD_SIZE - 1))
+		return false;
+	first_pmd = ALIGN(vma->vm_start, PMD_SIZE);
+	return first_pmd <= vma->vm_end && vma->vm_end - first_pmd >= PMD_SIZE;
 }
 
 /*
@@ -256,11 +285,12 @@ static struct file *cmamem_block_file(struct cmamem_block *block)
  * the block's own memory, as drm_gem_dma_mmap() does: the file offset only
  * served to find the block.
  *
- * Blocks mapped huge get no entries yet, only what dma_mmap_attrs() would
- * set up (its page protection, and the flags of remap_pfn_range()); their
- * faults map them. Other coherent and write-combine blocks go through
- * dma_mmap_attrs(), which picks the page protection the device needs and
- * maps the allocation's pfns. Cached blocks are mapped page by page with
+ * Mappings made by faults (@huge, see cmamem_vma_maps_huge()) get no
+ * entries yet, only what dma_mmap_attrs() would set up (its page
+ * protection, and the flags of remap_pfn_range()). Other mappings of
+ * coherent and write-combine blocks go through dma_mmap_attrs(), which
+ * picks the page protection the device needs and maps the allocation's
+ * pfns. Cached blocks are mapped page by page with
  * vm_insert_pages(), so the pages are normal and refcounted, and reachable
  * by get_user_pages() (O_DIRECT, pinning) when the block is pinnable;
  * their pages are never tail pages without a count of their own (see
@@ -268,12 +298,12 @@ static struct file *cmamem_block_file(struct cmamem_block *block)
  */
 static int cmamem_block_mmap(struct cmamem_block *block,
 			     struct vm_area_struct *vma,
-			     unsigned long first_page)
+			     unsigned long first_page, bool huge)
 {
 	unsigned long count = vma_pages(vma);
 
 #ifdef CMAMEM_HUGE_PFNMAP
-	if (cmamem_block_maps_huge(block)) {
+	if (huge) {
 		vma->vm_pgoff = first_page;
 		vma->vm_page_prot = cmamem_dma_pgprot(block, vma->vm_page_prot);
 		cmamem_vma_flags_mod(vma, VM_IO | VM_PFNMAP, 0);
@@ -297,12 +327,11 @@ static int cmamem_block_mmap(struct cmamem_block *block,
 			       &count);
 }
 
-/* The vm_operations of the block's mappings. */
-static const struct vm_operations_struct *
-cmamem_block_vm_ops(const struct cmamem_block *block)
+/* The vm_operations of a mapping made by faults (@huge) or not. */
+static const struct vm_operations_struct *cmamem_vm_ops_of(bool huge)
 {
 #ifdef CMAMEM_HUGE_PFNMAP
-	if (cmamem_block_maps_huge(block))
+	if (huge)
 		return &cmamem_huge_vm_ops;
 #endif
 	return &cmamem_vm_ops;
@@ -344,17 +373,21 @@ int cmamem_mmap_check(struct vm_area_struct *vma)
 int cmamem_block_mmap_vma(struct cmamem_block *block,
 			  struct vm_area_struct *vma, unsigned long first_page)
 {
+	bool huge = false;
 	int ret;
 
+#ifdef CMAMEM_HUGE_PFNMAP
+	huge = cmamem_vma_maps_huge(block, vma, first_page);
+#endif
 	/* Never executable, never grown by mremap(), never in a core dump. */
 	cmamem_vma_flags_mod(vma, VM_DONTEXPAND | VM_DONTDUMP, VM_MAYEXEC);
 	/* The core unmaps whatever was inserted on failure. */
-	ret = cmamem_block_mmap(block, vma, first_page);
+	ret = cmamem_block_mmap(block, vma, first_page, huge);
 	if (ret)
 		return ret;
 	cmamem_block_get(block);
 	vma->vm_private_data = block;
-	vma->vm_ops = cmamem_block_vm_ops(block);
+	vma->vm_ops = cmamem_vm_ops_of(huge);
 	atomic_inc(&block->mappings);
 	return 0;
 }
@@ -436,7 +469,8 @@ void cmamem_unmap_from_caller(struct cmamem_block *block,
 	vma = vma_lookup(mm, address);
 	ours = vma && vma->vm_start == address &&
 	       vma->vm_end - vma->vm_start == length &&
-	       vma->vm_ops == cmamem_block_vm_ops(block) &&
+	       (vma->vm_ops == cmamem_vm_ops_of(false) ||
+		vma->vm_ops == cmamem_vm_ops_of(true)) &&
 	       vma->vm_private_data == block;
 	mmap_read_unlock(mm);
 	if (ours)
