@@ -40,10 +40,16 @@ struct cmamem_ucmd {
 	struct cmamem_reply reply;
 };
 
-static int cmamem_ucmd_respond(struct cmamem_ucmd *ucmd, size_t length)
+/* Replies go to the caller's struct, as much of @length as it passed. */
+static void cmamem_ucmd_set_reply(struct cmamem_ucmd *ucmd, size_t length)
 {
 	ucmd->reply.buffer = ucmd->ubuffer;
 	ucmd->reply.length = min_t(size_t, ucmd->user_size, length);
+}
+
+static int cmamem_ucmd_respond(struct cmamem_ucmd *ucmd, size_t length)
+{
+	cmamem_ucmd_set_reply(ucmd, length);
 	return cmamem_reply_write(&ucmd->reply, ucmd->cmd);
 }
 
@@ -88,8 +94,7 @@ static int cmamem_ucmd_add_block(struct cmamem_ucmd *ucmd,
 				 size_t reply_size,
 				 const struct cmamem_reply_ops *ops)
 {
-	ucmd->reply.buffer = ucmd->ubuffer;
-	ucmd->reply.length = min_t(size_t, ucmd->user_size, reply_size);
+	cmamem_ucmd_set_reply(ucmd, reply_size);
 	return cmamem_file_add_block(ucmd->cfile, request, ops, &ucmd->reply,
 				     ucmd);
 }
@@ -106,7 +111,8 @@ static int cmamem_alloc_respond(void *context, struct cmamem_block *block,
 	cmd->user_address = new->address;
 	cmamem_fill_addresses(block, &cmd->dma_address,
 			      &cmd->physical_address, &cmd->out_flags);
-	return cmamem_ucmd_respond(ucmd, sizeof(*cmd));
+	/* To the reply cmamem_ucmd_add_block() set (and maybe pinned). */
+	return cmamem_reply_write(&ucmd->reply, cmd);
 }
 
 static const struct cmamem_reply_ops cmamem_alloc_reply_ops = {
@@ -170,7 +176,8 @@ static int cmamem_attach_respond(void *context, struct cmamem_block *block,
 	cmd->owner_uid = from_kuid_munged(current_user_ns(), block->owner);
 	cmamem_fill_addresses(block, &cmd->dma_address,
 			      &cmd->physical_address, &cmd->out_flags);
-	return cmamem_ucmd_respond(ucmd, sizeof(*cmd));
+	/* To the reply cmamem_ucmd_add_block() set (and maybe pinned). */
+	return cmamem_reply_write(&ucmd->reply, cmd);
 }
 
 static const struct cmamem_reply_ops cmamem_attach_reply_ops = {
