@@ -189,6 +189,10 @@ params=$(echo "legacy=1 ${CMAMEM_PARAMS:-}" | xargs | tr ' ' ',')
 vivid_params="vivid.n_devs=2 vivid.node_types=0x1,0x1 vivid.allocators=0,1"
 append="console=$CONSOLE panic_on_warn=1 oops=panic panic=-1 cmamem_harness=$mode cmamem_params=$params $vivid_params ${host_root:-} ${stress_seconds:-} ${engine_slot:-}"
 [ "$mode" = check ] || append="$append quiet"
+# The check reads the kernel's log for reports (scripts/guest/init): all of
+# it, from boot. The debug kernel's run logs about 220 KB, more than its
+# 128 KiB ring buffer; then the start is lost, and with it early reports.
+[ "$mode" = check ] && append="$append log_buf_len=4M"
 [ "$mode" = bench ] && append="$append rdinit=/bench/init"
 # A board variant runs only its own suites unless told otherwise.
 only=${CMAMEM_ONLY:-$TARGET_ONLY}
