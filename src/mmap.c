@@ -94,6 +94,31 @@ static unsigned long cmamem_block_first_pfn(const struct cmamem_block *block)
 }
 
 /*
+ * Whether a new mapping of the block from its page @first_page is mapped
+ * by faults: where it can hold a PMD entry at all, an aligned PMD_SIZE of
+ * its address space whose memory is PMD_SIZE-aligned too (mremap() keeps
+ * the choice). Any other mapping gets page entries only, and
+ * dma_mmap_attrs() fills those at once: no fault at all where the CPU
+ * manages the dirty bit, and one at each first write where it does not,
+ * instead of a fault that maps the page clean and a second one that sets
+ * the dirty bit.
+ */
+static bool cmamem_vma_maps_huge(const struct cmamem_block *block,
+				 const struct vm_area_struct *vma,
+				 unsigned long first_page)
+{
+	unsigned long memory, first_pmd;
+
+	if (!cmamem_block_maps_huge(block))
+		return false;
+	memory = PFN_PHYS(cmamem_block_first_pfn(block) + first_page);
+	if ((vma->vm_start - memory) & (PMD_SIZE - 1))
+		return false;
+	first_pmd = ALIGN(vma->vm_start, PMD_SIZE);
+	return first_pmd <= vma->vm_end && vma->vm_end - first_pmd >= PMD_SIZE;
+}
+
+/*
  * Maps a page of the block at a fault. Page-backed blocks: madvise(
  * MADV_DONTNEED), which allocators, sanitizers and garbage collectors
  * issue, zaps the entries vm_insert_pages() made, and the block's pages
@@ -145,31 +170,6 @@ static pgprot_t cmamem_dma_pgprot(const struct cmamem_block *block,
 	    (mode->dma_attrs & DMA_ATTR_WRITE_COMBINE))
 		return pgprot_writecombine(protection);
 	return pgprot_dmacoherent(protection);
-}
-
-/*
- * Whether a new mapping of the block from its page @first_page is mapped
- * by faults: where it can hold a PMD entry at all, an aligned PMD_SIZE of
- * its address space whose memory is PMD_SIZE-aligned too (mremap() keeps
- * the choice). Any other mapping gets page entries only, and
- * dma_mmap_attrs() fills those at once: no fault at all where the CPU
- * manages the dirty bit, and one at each first write where it does not,
- * instead of a fault that maps the page clean and a second one that sets
- * the dirty bit.
- */
-static bool cmamem_vma_maps_huge(const struct cmamem_block *block,
-				 const struct vm_area_struct *vma,
-				 unsigned long first_page)
-{
-	unsigned long memory, first_pmd;
-
-	if (!cmamem_block_maps_huge(block))
-		return false;
-	memory = PFN_PHYS(cmamem_block_first_pfn(block) + first_page);
-	if ((vma->vm_start - memory) & (PMD_SIZE - 1))
-		return false;
-	first_pmd = ALIGN(vma->vm_start, PMD_SIZE);
-	return first_pmd <= vma->vm_end && vma->vm_end - first_pmd >= PMD_SIZE;
 }
 
 /*
@@ -373,12 +373,9 @@ int cmamem_mmap_check(struct vm_area_struct *vma)
 int cmamem_block_mmap_vma(struct cmamem_block *block,
 			  struct vm_area_struct *vma, unsigned long first_page)
 {
-	bool huge = false;
+	bool huge = cmamem_vma_maps_huge(block, vma, first_page);
 	int ret;
 
-#ifdef CMAMEM_HUGE_PFNMAP
-	huge = cmamem_vma_maps_huge(block, vma, first_page);
-#endif
 	/* Never executable, never grown by mremap(), never in a core dump. */
 	cmamem_vma_flags_mod(vma, VM_DONTEXPAND | VM_DONTDUMP, VM_MAYEXEC);
 	/* The core unmaps whatever was inserted on failure. */
