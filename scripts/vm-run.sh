@@ -239,9 +239,9 @@ result=$(grep -a '^CMAMEM-RESULT:' "$log" | tail -n 1 || true)
 grep -a -E '^(CMAMEM-TESTS|CMAMEM-FAIL|CMAMEM-LEDGER|not ok)' "$log" | sed "s/^/  [$target] /" >&2 || true
 if [ -z "$result" ]; then
 	# No report: the guest panicked, hung or was killed. Say which.
-	grep -a -E 'Kernel panic|BUG:|WARNING:|Oops' "$log" | head -n 5 >&2 || true
 	echo "passed=0 failed=1 skipped=0" >"$result_file"
 	why 'Kernel panic|BUG:|WARNING:|Oops' 8
+	sed -n 's/^why: /  /p' "$result_file" >&2
 	die "$target: the guest gave no result after ${elapsed}s: it panicked, hung or was killed at the ${CMAMEM_VM_TIMEOUT:-900}s limit (see ${log#$ROOT/})"
 fi
 passed=$(echo "$result" | sed -n 's/.* passed=\([0-9]*\).*/\1/p')
