@@ -415,6 +415,7 @@ enum range_change {
 	RANGE_SHORTENED,		/* its last page unmapped */
 	RANGE_REPLACED_BY_ANONYMOUS,	/* anonymous memory over it */
 	RANGE_REPLACED_BY_OTHER_BLOCK,	/* another block of the file over it */
+	RANGE_REPLACED_FROM_BELOW,	/* anonymous memory from a page below */
 };
 
 #define DEFAULT_POOL_USED_BYTES	"/sys/class/misc/cmamem/used_bytes"
@@ -478,6 +479,24 @@ static void check_unmap_after_change(struct __test_metadata *_metadata,
 				     (off_t)other.offset));
 		kept_seed = 0x07e4;
 		break;
+	case RANGE_REPLACED_FROM_BELOW:
+		/*
+		 * One mapping that starts a page below the block's address
+		 * and covers it: CMEM_UNMAP finds it there, starting
+		 * elsewhere. mmap() places new mappings top-down, so the
+		 * page below the newest one is free: NOREPLACE makes sure.
+		 */
+		ASSERT_EQ(0, munmap(base, length));
+		kept = base - page;
+		kept_length = length + page;
+		ASSERT_EQ(kept, mmap(kept, kept_length, PROT_READ | PROT_WRITE,
+				     MAP_PRIVATE | MAP_ANONYMOUS |
+				     MAP_FIXED_NOREPLACE, -1, 0))
+			TH_LOG("the page below the block is mapped: %s",
+			       strerror(errno));
+		kept_seed = 0xbe10;
+		fill((__u32 *)kept, kept_length, kept_seed);
+		break;
 	}
 
 	ASSERT_EQ(0, unmap(self, block.name));
@@ -510,6 +529,11 @@ TEST_F(legacy, unmap_leaves_another_block_put_over_the_block)
 {
 	check_unmap_after_change(_metadata, self,
 				 RANGE_REPLACED_BY_OTHER_BLOCK);
+}
+
+TEST_F(legacy, unmap_leaves_a_mapping_that_starts_below_the_block)
+{
+	check_unmap_after_change(_metadata, self, RANGE_REPLACED_FROM_BELOW);
 }
 
 /*
