@@ -300,6 +300,35 @@ TEST_F(limits, max_block_size_efbig)
 	ASSERT_EQ(0, cmamem_free(fd, alloc.handle));
 }
 
+/*
+ * A device-tree pool's largest block is its region, or max_block_size if
+ * that is smaller: POOL_INFO reports whichever applies.
+ */
+TEST_F(limits, max_block_size_and_region_reported_as_the_smaller)
+{
+	struct cmamem_pool_info info;
+	char path[256];
+	int fd;
+
+	if (cmamem_find_pool(CMAMEM_POOL_TOTAL_KNOWN, CMAMEM_POOL_DEFAULT,
+			     path, sizeof(path), &info))
+		SKIP(return, "no device-tree pool (no device tree here)");
+	ASSERT_EQ(info.total_bytes, info.max_block_bytes);
+	ASSERT_LT(2 * self->page_size, info.total_bytes);
+	fd = cmamem_track_fd(&self->tracker, open(path, O_RDWR));
+	ASSERT_LE(0, fd);
+
+	ASSERT_EQ(0, cmamem_param_write_u64("max_block_size",
+					    2 * self->page_size));
+	ASSERT_EQ(0, cmamem_pool_info(fd, &info));
+	ASSERT_EQ(2 * self->page_size, info.max_block_bytes);
+
+	ASSERT_EQ(0, cmamem_param_write_u64("max_block_size",
+					    2 * info.total_bytes));
+	ASSERT_EQ(0, cmamem_pool_info(fd, &info));
+	ASSERT_EQ(info.total_bytes, info.max_block_bytes);
+}
+
 /* A block larger than the whole fd quota, on a file that holds none. */
 TEST_F(limits, fd_quota_bytes_block_larger_than_quota_edquot)
 {
@@ -698,6 +727,50 @@ TEST_F_TIMEOUT(dt_pool, exhaustion_and_recovery, 120)
 	ASSERT_FALSE(cmamem_kmsg_has_splat(self->kmsg_fd, record,
 					   sizeof(record)))
 		TH_LOG("kernel log: %s", record);
+}
+
+/*
+ * With its CMA area full, dma-direct serves a device-tree pool's device
+ * from the page allocator instead, outside the region: a cached block is
+ * refused then, whether it would be one page (a page of its own) or more
+ * (part of one high-order page), and nothing is left allocated.
+ */
+TEST_F_TIMEOUT(dt_pool, full_cma_pool_refuses_cached_blocks, 120)
+{
+	__u64 block_bytes = CMAMEM_MIB;
+	struct cmamem_pool_info full, after;
+	struct cmamem_alloc alloc;
+	int count, pages;
+
+	if (!(self->info.pool_flags & CMAMEM_POOL_CMA))
+		SKIP(return, "a carveout serves no cached blocks");
+	if (block_bytes * 4 > self->info.total_bytes)
+		block_bytes = self->info.total_bytes / 16;
+	count = fill_pool(_metadata, self, block_bytes);
+	/* What is left of the area, page by page. */
+	while (!cmamem_alloc_block(self->fd, "fill", self->page_size,
+				   CMAMEM_MODE_COHERENT, &alloc)) {
+		ASSERT_LT(count, MAX_POOL_BLOCKS);
+		self->handles[count++] = alloc.handle;
+	}
+	ASSERT_EQ(0, cmamem_pool_info(self->fd, &full));
+
+	for (pages = 1; pages <= 2; pages++) {
+		ASSERT_EQ(-ENOMEM, cmamem_alloc_block(self->fd, "cached",
+						      pages * self->page_size,
+						      CMAMEM_MODE_CACHED,
+						      &alloc))
+			TH_LOG("a cached block of %d pages from a full pool",
+			       pages);
+		ASSERT_EQ(0, cmamem_pool_info(self->fd, &after));
+		ASSERT_EQ(full.used_bytes, after.used_bytes);
+		ASSERT_EQ(full.blocks, after.blocks);
+		ASSERT_EQ(full.failures + pages, after.failures);
+	}
+	free_handles(_metadata, self, count);
+	ASSERT_EQ(0, cmamem_pool_info(self->fd, &after));
+	ASSERT_EQ(self->info.used_bytes, after.used_bytes);
+	ASSERT_EQ(self->info.blocks, after.blocks);
 }
 
 static int compare_u64(const void *a, const void *b)
