@@ -20,18 +20,21 @@
  * parent).
  *
  * For each path (ALLOC in every mode and pool with and without CMAMEM_MAP,
- * ATTACH with and without CMAMEM_MAP, FREE, SYNC, BLOCK_INFO, POOL_INFO,
- * EXPORT, IMPORT of an exported block, mmap() of every mode, munmap() that splits a mapping or drops the last
- * reference, open() and close() of the device, IMPORT of a udmabuf, vgem
- * importing an exported block, and the module's own init in
- * finit_module()) and N = 1, 2, ...: arm
+ * ALLOC of a cached block from a full device-tree CMA pool, ATTACH with
+ * and without CMAMEM_MAP, FREE, SYNC, BLOCK_INFO, POOL_INFO, EXPORT,
+ * IMPORT of an exported block, mmap() of every mode (also where it must
+ * allocate a page table), munmap() that splits a mapping or drops the
+ * last reference, open() and close() of the device, open() of a pool's
+ * debugfs tables, IMPORT of a udmabuf, vgem importing an exported block,
+ * and the module's own init in finit_module()) and N = 1, 2, ...: arm
  * fail-nth with N, make the call, and check that it either succeeded or
  * failed cleanly (ENOMEM, or nothing at all for calls the uapi gives no
  * memory error), and that the state is consistent afterwards: a failed
  * ALLOC leaves no block and its name free, a failed ATTACH leaves no
  * handle, a failed mmap() no mapping. The sweep of a path ends at the
- * first N where the call succeeds without an injected failure. At the end
- * every pool's counters are back where they started.
+ * first N where the call succeeds without an injected failure (or, for
+ * the ALLOC that cannot succeed, fails without one). At the end every
+ * pool's counters are back where they started.
  *
  * The kernel's log is checked by the test harness (scripts/guest/init).
  */
@@ -411,6 +414,81 @@ static void sweep_alloc(FIXTURE_DATA(fault) *self,
 	}
 }
 
+/*
+ * Fills a pool from a file of its own, in blocks of a MiB, then 64 KiB,
+ * then pages, until it refuses even a page: closing the file frees them.
+ */
+static int fill_pool_file(FIXTURE_DATA(fault) *self,
+			  const struct pool_description *pool)
+{
+	const __u64 sizes[] = { 1 << 20, 1 << 16, self->page };
+	char name[CMAMEM_NAME_SIZE];
+	struct cmamem_alloc block;
+	unsigned int size;
+	int fd;
+
+	fd = open(pool->path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	for (size = 0; size < ARRAY_SIZE(sizes); size++) {
+		do
+			unique_name(self, name, "fill");
+		while (!cmamem_alloc_named(fd, name, sizes[size],
+					   CMAMEM_MODE_COHERENT, 0, 0,
+					   &block));
+	}
+	return fd;
+}
+
+/*
+ * ALLOC of a two-page cached block from a device-tree CMA pool that is
+ * full: dma-direct turns to the page allocator, whose pages lie outside
+ * the region and are refused. Every call fails with ENOMEM, whichever of
+ * its allocations was made to fail; the sweep ends at the first call that
+ * had no failure injected.
+ */
+static void sweep_alloc_from_full_pool(FIXTURE_DATA(fault) *self,
+				       const struct pool_description *pool,
+				       struct sweep *sweep)
+{
+	struct cmamem_pool_info before;
+	struct cmamem_alloc request;
+	char name[CMAMEM_NAME_SIZE];
+	int nth, result, fd;
+	bool injected;
+
+	fd = open(pool->path, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		sweep_err(sweep, "open of %s failed", pool->path);
+		return;
+	}
+	for (nth = 1; nth <= MAX_FAULT_POINTS; nth++) {
+		if (cmamem_pool_info(fd, &before)) {
+			sweep_err(sweep, "POOL_INFO of %s failed", pool->path);
+			break;
+		}
+		unique_name(self, name, "full");
+		arm(self, nth);
+		result = cmamem_alloc_named(fd, name, 2 * self->page,
+					    CMAMEM_MODE_CACHED, 0, 0, &request);
+		injected = disarm(self);
+		sweep->points++;
+		sweep->injected += injected;
+		sweep->failed += !!result;
+		if (result != -ENOMEM)
+			sweep_err(sweep, "N=%d: %s, not ENOMEM", nth,
+				  result ? strerror(-result) : "success");
+		if (!pool_unchanged(pool, &before) || !holds_no_handle(fd))
+			sweep_err(sweep, "N=%d: a refused ALLOC left something",
+				  nth);
+		if (!injected) {
+			sweep->converged = true;
+			break;
+		}
+	}
+	close(fd);
+}
+
 /* A block made outside the sweep, for the paths that need one. */
 struct target {
 	int fd;
@@ -646,11 +724,45 @@ static void sweep_simple(FIXTURE_DATA(fault) *self, struct target *target,
 	}
 }
 
+/*
+ * An address for a mapping of @length bytes where the process has no page
+ * table yet: the start of a range one last-level page table covers, with
+ * that whole range unmapped. A reservation three such ranges long,
+ * never touched, is made and given back first: munmap() frees a page
+ * table no other mapping shares, so none is left there from before.
+ * 0 if there is no room.
+ */
+static uintptr_t address_without_page_table(size_t page, size_t length)
+{
+	/* A 64-bit kernel's table: a page of 8-byte entries. */
+	size_t table_span = page * (page / 8);
+	size_t reserved = 3 * table_span;
+	void *reservation;
+	uintptr_t start;
+
+	if (length > table_span)
+		return 0;
+	reservation = mmap(NULL, reserved, PROT_NONE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (reservation == MAP_FAILED)
+		return 0;
+	start = ((uintptr_t)reservation + table_span - 1) & ~(table_span - 1);
+	munmap(reservation, reserved);
+	return start;
+}
+
+/*
+ * mmap() of the target, anywhere or (@new_page_table) where the mapping
+ * must allocate its page table: then the mapping itself, not only the
+ * VMA around it, meets the injected failures.
+ */
 static void sweep_mmap(FIXTURE_DATA(fault) *self, struct target *target,
-		       struct sweep *sweep)
+		       bool new_page_table, struct sweep *sweep)
 {
 	size_t length = (size_t)target->block.length;
 	__u32 handles, mappings, handles_now, mappings_now;
+	int flags = MAP_SHARED;
+	uintptr_t hint = 0;
 	int nth, result;
 	bool injected;
 	void *address;
@@ -659,10 +771,20 @@ static void sweep_mmap(FIXTURE_DATA(fault) *self, struct target *target,
 		sweep_err(sweep, "BLOCK_INFO of the target failed");
 		return;
 	}
+	if (new_page_table)
+		flags |= MAP_FIXED_NOREPLACE;
 	for (nth = 1; nth <= MAX_FAULT_POINTS; nth++) {
+		if (new_page_table) {
+			hint = address_without_page_table(self->page, length);
+			if (!hint) {
+				sweep_err(sweep, "N=%d: no room for the mapping",
+					  nth);
+				return;
+			}
+		}
 		arm(self, nth);
-		address = mmap(NULL, length, PROT_READ | PROT_WRITE,
-			       MAP_SHARED, target->fd,
+		address = mmap((void *)hint, length, PROT_READ | PROT_WRITE,
+			       flags, target->fd,
 			       (off_t)target->block.mmap_offset);
 		result = address == MAP_FAILED ? -errno : 0;
 		injected = disarm(self);
@@ -816,6 +938,37 @@ static void sweep_open(FIXTURE_DATA(fault) *self,
 		}
 		if (!pool_unchanged(pool, &before))
 			sweep_err(sweep, "N=%d: the pool's counters changed", nth);
+		if (sweep->converged)
+			return;
+	}
+}
+
+/*
+ * open() of one of a pool's debugfs tables (blocks, summary, users): a
+ * failed open leaves nothing behind, an open that worked reads the table.
+ */
+static void sweep_debugfs_open(FIXTURE_DATA(fault) *self,
+			       const struct pool_description *pool,
+			       const char *table, struct sweep *sweep)
+{
+	char path[128], text[64];
+	int nth, fd, result;
+	bool injected;
+
+	snprintf(path, sizeof(path), "%s/%s/%s", CMAMEM_DEBUGFS_DIR,
+		 pool->name, table);
+	for (nth = 1; nth <= MAX_FAULT_POINTS; nth++) {
+		arm(self, nth);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		result = fd < 0 ? -errno : 0;
+		injected = disarm(self);
+		sweep_step(sweep, nth, result, injected, true);
+		if (fd >= 0) {
+			if (read(fd, text, sizeof(text)) <= 0)
+				sweep_err(sweep, "N=%d: the opened table reads nothing",
+					  nth);
+			close(fd);
+		}
 		if (sweep->converged)
 			return;
 	}
@@ -1457,7 +1610,11 @@ TEST_F_TIMEOUT(fault, mmap_and_munmap, FAULT_TIMEOUT)
 						 &target));
 			sweep_begin(&sweep, "mmap", pool,
 				    cmamem_mode_name(modes[mode]));
-			sweep_mmap(self, &target, &sweep);
+			sweep_mmap(self, &target, false, &sweep);
+			sweep_report(_metadata, &sweep);
+			sweep_begin(&sweep, "mmap new page table", pool,
+				    cmamem_mode_name(modes[mode]));
+			sweep_mmap(self, &target, true, &sweep);
 			sweep_report(_metadata, &sweep);
 			sweep_begin(&sweep, "munmap split", pool,
 				    cmamem_mode_name(modes[mode]));
@@ -1492,6 +1649,56 @@ TEST_F_TIMEOUT(fault, open_and_close, FAULT_TIMEOUT)
 			sweep_begin(&sweep, "close", pool,
 				    cmamem_mode_name(modes[mode]));
 			sweep_close(self, pool, modes[mode], &sweep);
+			sweep_report(_metadata, &sweep);
+		}
+	}
+	check_pools_restored(_metadata, self);
+}
+
+TEST_F_TIMEOUT(fault, alloc_cached_from_full_pool, FAULT_TIMEOUT)
+{
+	struct sweep sweep;
+	int index, fill_fd;
+	bool swept = false;
+
+	for (index = 0; index < self->pool_count; index++) {
+		const struct pool_description *pool = &self->pools[index];
+
+		if (!pool->path[0] ||
+		    !(pool->pool_flags & CMAMEM_POOL_CMA) ||
+		    (pool->pool_flags & CMAMEM_POOL_DEFAULT))
+			continue;
+		fill_fd = fill_pool_file(self, pool);
+		ASSERT_LE(0, fill_fd);
+		sweep_begin(&sweep, "ALLOC cached from full", pool, "");
+		sweep_alloc_from_full_pool(self, pool, &sweep);
+		close(fill_fd);
+		sweep_report(_metadata, &sweep);
+		swept = true;
+	}
+	check_pools_restored(_metadata, self);
+	if (!swept)
+		SKIP(return, "no device-tree CMA pool");
+}
+
+TEST_F_TIMEOUT(fault, debugfs_tables_open, FAULT_TIMEOUT)
+{
+	static const char * const tables[] = { "blocks", "summary", "users" };
+	struct sweep sweep;
+	unsigned int table;
+	int index;
+
+	if (!cmamem_debugfs_ready())
+		SKIP(return, "debugfs is not available");
+	for (index = 0; index < self->pool_count; index++) {
+		const struct pool_description *pool = &self->pools[index];
+
+		if (!pool->path[0])
+			continue;
+		for (table = 0; table < ARRAY_SIZE(tables); table++) {
+			sweep_begin(&sweep, "open debugfs", pool,
+				    tables[table]);
+			sweep_debugfs_open(self, pool, tables[table], &sweep);
 			sweep_report(_metadata, &sweep);
 		}
 	}
